@@ -1,0 +1,248 @@
+/**
+ * The echo client (the lesson's example 1 client): sends a message, reads back exactly as
+ * many bytes as it sent, and checks they match.
+ *
+ * @module
+ */
+
+import { formatHostPort } from "./address.ts";
+import { connect } from "./net.ts";
+import type { TraceEvent } from "./trace.ts";
+import { Wire } from "./wire.ts";
+
+/** Options for {@linkcode EchoClient.connect}. */
+export interface EchoClientOptions {
+  /** Server host. Default `127.0.0.1`. */
+  host?: string;
+  /** Server port. Default 9999. */
+  port?: number;
+  /** Give up connecting or waiting for an echo after this many milliseconds. Default 10 000. */
+  timeoutMs?: number;
+  /** Receives a `trace` event for every chunk in both directions. */
+  onTrace?: (event: TraceEvent) => void;
+}
+
+/** One message's round trip. */
+export interface EchoReply {
+  /** The echoed bytes decoded as UTF-8. */
+  text: string;
+  /** Number of bytes sent (and read back). */
+  bytes: number;
+  /** Round-trip time in milliseconds, from the first byte sent to the last byte read. */
+  rttMs: number;
+  /** True when the echo is byte-for-byte what was sent. */
+  matched: boolean;
+}
+
+/**
+ * A connection to an echo server.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./echo_server.ts";
+ * import { EchoClient } from "./echo_client.ts";
+ * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
+ * const client = await EchoClient.connect({ host: "127.0.0.1", port: server.addr.port });
+ * const reply = await client.echo("안녕");
+ * console.log(reply.text, reply.matched); // "안녕" true
+ * client.close();
+ * await server.close();
+ * ```
+ */
+export class EchoClient {
+  /** The server's address as `HOST:PORT`. */
+  readonly peer: string;
+  #wire: Wire;
+
+  private constructor(wire: Wire, peer: string) {
+    this.#wire = wire;
+    this.peer = peer;
+  }
+
+  /**
+   * Connects to an echo server.
+   *
+   * @throws {import("./errors.ts").SockitError} `connection-refused` ("start the server first"), `timeout`, …
+   */
+  static async connect(options: EchoClientOptions = {}): Promise<EchoClient> {
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port ?? 9999;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const conn = await connect({ host, port, timeoutMs });
+    const peer = formatHostPort({ host, port });
+    const onTrace = options.onTrace;
+    const wire = new Wire(conn, {
+      idleTimeoutMs: timeoutMs,
+      context: { host, port },
+      onTrace: onTrace
+        ? (direction, bytes) => onTrace({ type: "trace", peer, direction, bytes })
+        : undefined,
+    });
+    return new EchoClient(wire, peer);
+  }
+
+  /**
+   * Sends `message` (text is encoded as UTF-8) and reads back exactly as many bytes, however
+   * many reads that takes, so a character split across reads survives.
+   *
+   * @throws {SockitError} `closed-early` if the server closes before echoing everything.
+   */
+  async echo(message: string | Uint8Array): Promise<EchoReply> {
+    const sent = typeof message === "string" ? new TextEncoder().encode(message) : message;
+    const started = performance.now();
+    const [, back] = await Promise.all([this.#wire.write(sent), this.#wire.readExact(sent.length)]);
+    const rttMs = performance.now() - started;
+    const matched = back.length === sent.length && back.every((b, i) => b === sent[i]);
+    return { text: new TextDecoder().decode(back), bytes: sent.length, rttMs, matched };
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#wire.close();
+  }
+}
+
+/** What {@linkcode runEcho} reports. */
+export type EchoClientEvent =
+  | { type: "connected"; peer: string }
+  | {
+    type: "reply";
+    peer: string;
+    seq: number;
+    text: string;
+    bytes: number;
+    rttMs: number;
+    matched: boolean;
+  }
+  | ({ type: "stats"; sent: number; matched: number } & RttStats)
+  | TraceEvent;
+
+/** Options for {@linkcode runEcho}. */
+export interface RunEchoOptions extends EchoClientOptions {
+  /** The messages to echo, in order: an array, or lines read from standard input. */
+  messages: Iterable<string> | AsyncIterable<string>;
+  /** Echo each message this many times. Default 1. */
+  count?: number;
+  /** Pause between round trips, in milliseconds. Default 0 (1000 with `count` > 1 is typical). */
+  intervalMs?: number;
+  /** Receives every event. */
+  onEvent?: (event: EchoClientEvent) => void;
+  /** Stops after the current round trip when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Totals of a {@linkcode runEcho} session. */
+export interface EchoSessionResult extends RttStats {
+  /** Round trips attempted. */
+  sent: number;
+  /** Round trips whose echo matched byte for byte. */
+  matched: number;
+}
+
+/**
+ * Connects once and echoes every message (`count` times each), reporting each reply and, when
+ * `count` is above 1, ping-style statistics.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./echo_server.ts";
+ * import { runEcho } from "./echo_client.ts";
+ * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
+ * const result = await runEcho({ port: server.addr.port, messages: ["hi"], count: 3 });
+ * console.log(result.matched); // 3
+ * await server.close();
+ * ```
+ */
+export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResult> {
+  const emit = options.onEvent ?? (() => {});
+  const client = await EchoClient.connect({ ...options, onTrace: emit });
+  emit({ type: "connected", peer: client.peer });
+  const count = options.count ?? 1;
+  const times: number[] = [];
+  let sent = 0;
+  let matched = 0;
+  try {
+    for await (const message of options.messages) {
+      for (let i = 0; i < count && !options.signal?.aborted; i++) {
+        if (sent > 0 && options.intervalMs) await sleep(options.intervalMs, options.signal);
+        if (options.signal?.aborted) break;
+        const reply = await client.echo(message);
+        sent++;
+        if (reply.matched) matched++;
+        times.push(reply.rttMs);
+        emit({ type: "reply", peer: client.peer, seq: sent, ...reply });
+      }
+      if (options.signal?.aborted) break;
+    }
+  } finally {
+    client.close();
+  }
+  const stats = rttStats(times);
+  if (count > 1) emit({ type: "stats", sent, matched, ...stats });
+  return { sent, matched, ...stats };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/** Round-trip statistics in milliseconds, like `ping`'s summary. */
+export interface RttStats {
+  /** Fastest round trip. */
+  min: number;
+  /** Mean round trip. */
+  avg: number;
+  /** Slowest round trip. */
+  max: number;
+}
+
+/**
+ * Summarises round-trip times.
+ *
+ * @example
+ * ```ts
+ * import { rttStats } from "./echo_client.ts";
+ * rttStats([1, 2, 3]); // { min: 1, avg: 2, max: 3 }
+ * ```
+ */
+export function rttStats(times: readonly number[]): RttStats {
+  if (times.length === 0) return { min: 0, avg: 0, max: 0 };
+  const sum = times.reduce((a, b) => a + b, 0);
+  return { min: Math.min(...times), avg: sum / times.length, max: Math.max(...times) };
+}
+
+/**
+ * Splits a byte stream into lines of text (without their `\n` or `\r\n`), decoding UTF-8
+ * across chunk boundaries. A last line without a newline is kept; empty lines are kept too.
+ *
+ * @example
+ * ```ts
+ * import { textLines } from "./echo_client.ts";
+ * const input = ReadableStream.from([new TextEncoder().encode("a\r\nb")]);
+ * console.log(await Array.fromAsync(input.pipeThrough(textLines()))); // ["a", "b"]
+ * ```
+ */
+export function textLines(): TransformStream<Uint8Array, string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) controller.enqueue(line.replace(/\r$/, ""));
+    },
+    flush(controller) {
+      pending += decoder.decode();
+      if (pending !== "") controller.enqueue(pending.replace(/\r$/, ""));
+    },
+  });
+}

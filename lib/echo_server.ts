@@ -1,0 +1,182 @@
+/**
+ * The TCP echo server (the lesson's examples 1 and 2): every client gets its own async task
+ * that pipes what it sends straight back.
+ *
+ * @module
+ */
+
+import { formatAddr, reachableAddresses } from "./address.ts";
+import { toSockitError } from "./errors.ts";
+import type { ErrorCode } from "./errors.ts";
+import { listen } from "./net.ts";
+import type { TraceEvent } from "./trace.ts";
+import { Wire } from "./wire.ts";
+
+/** What the echo server reports while it runs. */
+export type EchoServerEvent =
+  | { type: "listening"; address: string; reachable: string[] }
+  | { type: "connected"; peer: string }
+  | { type: "received"; peer: string; bytes: number; text: string }
+  | { type: "disconnected"; peer: string; reason: "closed" | "reset"; bytes: number }
+  | { type: "client-error"; peer: string; code: ErrorCode; reason: string }
+  | ({ type: "stopped" } & EchoServerSummary)
+  | TraceEvent;
+
+/** Totals reported when the server stops. */
+export interface EchoServerSummary {
+  /** Connections accepted over the server's life. */
+  connections: number;
+  /** Bytes echoed back over all connections. */
+  bytes: number;
+}
+
+/** Options for {@linkcode startEchoServer}. */
+export interface EchoServerOptions {
+  /** Address to listen on. Default `0.0.0.0` (every interface). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. Default 9999. */
+  port?: number;
+  /** Receives every event; the server never prints. */
+  onEvent?: (event: EchoServerEvent) => void;
+  /** Emit a `trace` event for every chunk in both directions. */
+  trace?: boolean;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+  /** Largest chunk read from a client at once. Default 64 KiB. */
+  chunkSize?: number;
+}
+
+/** A running echo server. */
+export interface EchoServer {
+  /** The address the server is bound to (with the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** Resolves with the totals once the server has stopped. */
+  readonly finished: Promise<EchoServerSummary>;
+  /** Closes the listener and every connection, then resolves with the totals. */
+  close(): Promise<EchoServerSummary>;
+}
+
+/**
+ * Starts an echo server. Listening errors (port in use, no permission) are thrown at once as
+ * {@linkcode SockitError}; everything afterwards is reported through `onEvent`.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./echo_server.ts";
+ * const server = startEchoServer({ host: "127.0.0.1", port: 0, onEvent: (e) => console.log(e.type) });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
+export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
+  const emit = options.onEvent ?? (() => {});
+  const listener = listen(options.host ?? "0.0.0.0", options.port ?? 9999);
+  const addr = listener.addr as Deno.NetAddr;
+  const wires = new Set<Wire>();
+  const handlers = new Set<Promise<void>>();
+  const summary: EchoServerSummary = { connections: 0, bytes: 0 };
+  let closing = false;
+
+  emit({
+    type: "listening",
+    address: formatAddr(addr),
+    reachable: reachableAddresses(addr.hostname, addr.port),
+  });
+
+  async function serve(conn: Deno.Conn): Promise<void> {
+    const peer = formatAddr(conn.remoteAddr);
+    const wire = new Wire(conn, {
+      onTrace: options.trace
+        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
+        : undefined,
+    });
+    wires.add(wire);
+    summary.connections++;
+    emit({ type: "connected", peer });
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    const tap = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        controller.enqueue(chunk);
+        emit({
+          type: "received",
+          peer,
+          bytes: chunk.length,
+          text: decoder.decode(chunk, { stream: true }),
+        });
+      },
+    });
+    const counter = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        await wire.write(chunk);
+        bytes += chunk.length;
+        summary.bytes += chunk.length;
+      },
+    });
+    try {
+      await wire.readable(Infinity, options.chunkSize ?? 64 * 1024).pipeThrough(tap).pipeTo(
+        counter,
+      );
+      emit({ type: "disconnected", peer, reason: "closed", bytes });
+    } catch (err) {
+      const error = toSockitError(err, "io");
+      if (closing) {
+        emit({ type: "disconnected", peer, reason: "closed", bytes });
+      } else if (error.code === "connection-reset" || error.code === "closed-early") {
+        emit({ type: "disconnected", peer, reason: "reset", bytes });
+      } else {
+        emit({ type: "client-error", peer, code: error.code, reason: error.message });
+      }
+    } finally {
+      wires.delete(wire);
+      wire.close();
+    }
+  }
+
+  async function acceptLoop(): Promise<void> {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (closing) return;
+        if (err instanceof Deno.errors.BadResource) return;
+        // A failed accept (e.g. too many open files) affects one client; keep serving.
+        emit({
+          type: "client-error",
+          peer: "?",
+          code: toSockitError(err).code,
+          reason: String(err),
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      const handler = serve(conn);
+      handlers.add(handler);
+      handler.finally(() => handlers.delete(handler));
+    }
+  }
+
+  let closed: Promise<EchoServerSummary> | undefined;
+  const close = (): Promise<EchoServerSummary> => {
+    closed ??= (async () => {
+      closing = true;
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      for (const wire of wires) wire.close();
+      await loop;
+      await Promise.allSettled([...handlers]);
+      emit({ type: "stopped", ...summary });
+      return { ...summary };
+    })();
+    return closed;
+  };
+
+  const loop = acceptLoop();
+  options.signal?.addEventListener("abort", () => close(), { once: true });
+  const finished = loop.then(() => close());
+  return { addr, finished, close };
+}

@@ -1,0 +1,251 @@
+/**
+ * The message catalog: every piece of text a user sees, in English and Korean.
+ * Placeholders are written `{name}` and filled by {@linkcode translate}.
+ *
+ * @module
+ */
+
+/** The languages sockit speaks. */
+export type Lang = "en" | "ko";
+
+/** The languages in catalog order. */
+export const LANGS: readonly Lang[] = ["en", "ko"];
+
+const en = {
+  // CLI and help
+  "cli.description": "A TCP toolkit for the classroom: send files to a receiver, echo messages.",
+  "cli.usage": "Usage:",
+  "cli.arguments": "Arguments:",
+  "cli.options": "Options:",
+  "cli.commands": "Commands:",
+  "cli.help-hint": "Run '{command} --help' for usage.",
+  "cmd.echo-server": "Run a TCP echo server that sends back whatever each client sends.",
+  "cmd.echo": "Send a message to an echo server and check that it comes back unchanged.",
+  "cmd.receive": "Receive files from classmates into a folder.",
+  "cmd.send": "Send files or folders to a receiver.",
+  "cmd.help": "Show help for a command.",
+  "arg.message": "message to send (default: read lines from standard input)",
+  "arg.paths": "files or folders to send",
+  "opt.help": "show this help",
+  "opt.version": "print the sockit version",
+  "opt.host": "address to listen on (default: all interfaces)",
+  "opt.port": "TCP port to listen on",
+  "opt.to": "where to connect, HOST or HOST:PORT",
+  "opt.lang": "language of messages: en or ko (default: from LANG)",
+  "opt.json": "print one JSON object per event on standard output",
+  "opt.quiet": "print only errors and the final result",
+  "opt.trace": "show every byte that crosses the wire",
+  "opt.count": "send the message N times and report round-trip times",
+  "opt.interval": "seconds to wait between messages with --count",
+  "opt.timeout": "seconds to wait for the server before giving up",
+  // Usage errors (exit code 2)
+  "usage.unknown-option": "Unknown option '{value}'.",
+  "usage.unknown-command": "Unknown command '{value}'. Commands: echo-server, echo, receive, send.",
+  "usage.missing-argument": "Missing argument {value}.",
+  "usage.missing-option-value": "Option {value} needs a value.",
+  "usage.excess-arguments": "Too many arguments: {value}.",
+  "usage.invalid-value": "Invalid value for {option}: {value}",
+  "usage.bad-lang": "Unknown language '{value}'; use en or ko.",
+  "usage.bad-number": "'{value}' is not a valid number.",
+  "usage.bad-count": "--count needs a whole number of at least 1, not '{value}'.",
+  // Shared
+  "net.reach": "Classmates can reach this machine at: {addresses}",
+  "net.reach-none":
+    "No network address other than loopback was found; only this machine can connect.",
+  "net.stopping": "Stopping… (press Ctrl+C again to quit at once)",
+  // Echo server
+  "echo.listening": "Echo server listening on {address}. Press Ctrl+C to stop.",
+  "echo.connected": "Connected by {peer}",
+  "echo.received": "Received from {peer}: {text}",
+  "echo.closed": "Disconnected by {peer} (closed normally, {bytes} echoed)",
+  "echo.reset": "Disconnected by {peer} (connection reset, {bytes} echoed)",
+  "echo.client-error": "Connection with {peer} failed: {reason}",
+  "echo.summary": "Echo server stopped: {connections} connections served, {bytes} echoed.",
+  // Echo client
+  "echo.reply": "Received: {text}",
+  "echo.ping": "{bytes} bytes from {peer}: seq={seq} time={ms} ms",
+  "echo.stats":
+    "{sent} sent, {matched} echoed intact, round trip min/avg/max = {min}/{avg}/{max} ms",
+  // Trace
+  "trace.sent": "→ sent {bytes} B",
+  "trace.received": "← received {bytes} B",
+  // Errors (exit code 1)
+  "error.connection-refused":
+    "Nothing is listening at {host}:{port}. Start the server (or receiver) first, then check the address and port.",
+  "error.address-in-use":
+    "Port {port} is already in use on {host}. Stop the other program or choose another port with --port.",
+  "error.address-unavailable":
+    "Address {host} does not belong to this machine. Use one of its own addresses, or leave --host out.",
+  "error.bad-address":
+    "'{value}' is not a valid address. Use HOST or HOST:PORT, e.g. 192.168.0.12:6000.",
+  "error.bad-port":
+    "'{value}' is not a valid port. Use a number from 1 to 65535 (0 picks a free one).",
+  "error.bind-permission":
+    "No permission to listen on port {port}. Ports below 1024 need administrator rights; use a port of 1024 or more.",
+  "error.connection-reset":
+    "The connection to {host}:{port} was reset by the other side. Try again.",
+  "error.closed-early":
+    "The connection to {host}:{port} closed before the exchange finished. Check that the other side is still running.",
+  "error.unreachable":
+    "Cannot reach {host}. Check that both machines are on the same network and the address is right.",
+  "error.host-not-found":
+    "Cannot find a host named '{host}'. Check the spelling or use an IP address.",
+  "error.timeout":
+    "{host}:{port} did not answer within {seconds} s. Check that it is running and reachable.",
+  "error.echo-mismatch": "The echo did not match what was sent ({sent} B sent, {received} B back).",
+  "error.protocol": "The other side broke the protocol: {reason}",
+  "error.rejected": "The receiver refused {path}: {reason}",
+  "error.not-found": "{path} does not exist. Check the path.",
+  "error.not-a-file": "{path} is neither a file nor a folder.",
+  "error.read-failed": "Could not read {path}: {reason}",
+  "error.write-failed": "Could not write {path}: {reason}",
+  "error.disk-full": "The disk is full while writing {path}. Free some space and send again.",
+  "error.bad-size":
+    "'{value}' is not a valid size. Use a number with an optional k, m or g (e.g. 1k, 4m).",
+  "error.bad-option": "{reason}",
+  "error.unverified": "{path} arrived, but its content could not be verified: {reason}",
+  "error.runtime-missing": "{reason}",
+  "error.internal": "Unexpected error: {reason}",
+} as const;
+
+/** A key of the message catalog. */
+export type MessageKey = keyof typeof en;
+
+const ko: Record<MessageKey, string> = {
+  "cli.description": "교실을 위한 TCP 도구: 받는 사람에게 파일을 보내고, 메시지를 에코합니다.",
+  "cli.usage": "사용법:",
+  "cli.arguments": "인자:",
+  "cli.options": "옵션:",
+  "cli.commands": "명령:",
+  "cli.help-hint": "사용법은 '{command} --help' 로 확인하세요.",
+  "cmd.echo-server": "클라이언트가 보낸 것을 그대로 돌려주는 TCP 에코 서버를 실행합니다.",
+  "cmd.echo": "에코 서버에 메시지를 보내고 그대로 돌아오는지 확인합니다.",
+  "cmd.receive": "친구들이 보낸 파일을 폴더에 받습니다.",
+  "cmd.send": "파일이나 폴더를 받는 사람에게 보냅니다.",
+  "cmd.help": "명령의 도움말을 보여 줍니다.",
+  "arg.message": "보낼 메시지 (생략하면 표준 입력에서 줄 단위로 읽음)",
+  "arg.paths": "보낼 파일이나 폴더",
+  "opt.help": "이 도움말을 보여 줍니다",
+  "opt.version": "sockit 버전을 출력합니다",
+  "opt.host": "접속을 기다릴 주소 (기본값: 모든 인터페이스)",
+  "opt.port": "접속을 기다릴 TCP 포트",
+  "opt.to": "접속할 곳, HOST 또는 HOST:PORT",
+  "opt.lang": "메시지 언어: en 또는 ko (기본값: LANG 에서 결정)",
+  "opt.json": "이벤트마다 JSON 객체 하나를 표준 출력에 씁니다",
+  "opt.quiet": "오류와 최종 결과만 출력합니다",
+  "opt.trace": "네트워크로 오가는 모든 바이트를 보여 줍니다",
+  "opt.count": "메시지를 N번 보내고 왕복 시간을 보고합니다",
+  "opt.interval": "--count 사용 시 메시지 사이에 기다릴 초",
+  "opt.timeout": "서버의 응답을 기다릴 최대 초",
+  "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
+  "usage.unknown-command":
+    "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send.",
+  "usage.missing-argument": "인자 {value} 가 필요합니다.",
+  "usage.missing-option-value": "옵션 {value} 에는 값이 필요합니다.",
+  "usage.excess-arguments": "인자가 너무 많습니다: {value}.",
+  "usage.invalid-value": "{option} 의 값이 올바르지 않습니다: {value}",
+  "usage.bad-lang": "알 수 없는 언어 '{value}' 입니다. en 또는 ko 를 쓰세요.",
+  "usage.bad-number": "'{value}' 는 올바른 숫자가 아닙니다.",
+  "usage.bad-count": "--count 에는 1 이상의 정수가 필요합니다 ('{value}' 는 안 됩니다).",
+  "net.reach": "친구들은 이 주소로 접속할 수 있습니다: {addresses}",
+  "net.reach-none": "루프백 외의 네트워크 주소가 없습니다. 이 컴퓨터에서만 접속할 수 있습니다.",
+  "net.stopping": "종료하는 중… (바로 끝내려면 Ctrl+C 를 한 번 더 누르세요)",
+  "echo.listening": "에코 서버가 {address} 에서 기다리는 중입니다. 끝내려면 Ctrl+C 를 누르세요.",
+  "echo.connected": "{peer} 이(가) 접속했습니다",
+  "echo.received": "{peer} 에게서 받음: {text}",
+  "echo.closed": "{peer} 의 접속이 끝났습니다 (정상 종료, {bytes} 에코)",
+  "echo.reset": "{peer} 의 접속이 끊어졌습니다 (연결 리셋, {bytes} 에코)",
+  "echo.client-error": "{peer} 와의 연결에 실패했습니다: {reason}",
+  "echo.summary": "에코 서버 종료: 접속 {connections}개 처리, {bytes} 에코.",
+  "echo.reply": "받음: {text}",
+  "echo.ping": "{peer} 에게서 {bytes} 바이트: seq={seq} 시간={ms} ms",
+  "echo.stats":
+    "{sent}번 보냄, {matched}번 그대로 돌아옴, 왕복 최소/평균/최대 = {min}/{avg}/{max} ms",
+  "trace.sent": "→ 보냄 {bytes} B",
+  "trace.received": "← 받음 {bytes} B",
+  "error.connection-refused":
+    "{host}:{port} 에서 기다리는 프로그램이 없습니다. 서버(또는 받는 쪽)를 먼저 실행하고 주소와 포트를 확인하세요.",
+  "error.address-in-use":
+    "{host} 의 포트 {port} 는 이미 사용 중입니다. 다른 프로그램을 끄거나 --port 로 다른 포트를 고르세요.",
+  "error.address-unavailable":
+    "{host} 는 이 컴퓨터의 주소가 아닙니다. 이 컴퓨터의 주소를 쓰거나 --host 를 빼세요.",
+  "error.bad-address":
+    "'{value}' 는 올바른 주소가 아닙니다. HOST 또는 HOST:PORT 형식으로 쓰세요 (예: 192.168.0.12:6000).",
+  "error.bad-port":
+    "'{value}' 는 올바른 포트가 아닙니다. 1부터 65535 사이의 숫자를 쓰세요 (0 은 빈 포트를 고릅니다).",
+  "error.bind-permission":
+    "포트 {port} 에서 기다릴 권한이 없습니다. 1024 미만 포트는 관리자 권한이 필요하니 1024 이상을 쓰세요.",
+  "error.connection-reset":
+    "{host}:{port} 와의 연결이 상대편에 의해 끊어졌습니다. 다시 시도하세요.",
+  "error.closed-early":
+    "{host}:{port} 와의 연결이 주고받기가 끝나기 전에 닫혔습니다. 상대편이 아직 실행 중인지 확인하세요.",
+  "error.unreachable":
+    "{host} 에 닿을 수 없습니다. 두 컴퓨터가 같은 네트워크에 있는지, 주소가 맞는지 확인하세요.",
+  "error.host-not-found":
+    "'{host}' 라는 호스트를 찾을 수 없습니다. 철자를 확인하거나 IP 주소를 쓰세요.",
+  "error.timeout":
+    "{host}:{port} 가 {seconds}초 안에 응답하지 않았습니다. 실행 중이고 접속 가능한지 확인하세요.",
+  "error.echo-mismatch":
+    "에코가 보낸 것과 다릅니다 (보낸 바이트 {sent} B, 돌아온 바이트 {received} B).",
+  "error.protocol": "상대편이 프로토콜을 어겼습니다: {reason}",
+  "error.rejected": "받는 쪽이 {path} 를 거절했습니다: {reason}",
+  "error.not-found": "{path} 가 없습니다. 경로를 확인하세요.",
+  "error.not-a-file": "{path} 는 파일도 폴더도 아닙니다.",
+  "error.read-failed": "{path} 를 읽을 수 없습니다: {reason}",
+  "error.write-failed": "{path} 를 쓸 수 없습니다: {reason}",
+  "error.disk-full": "{path} 를 쓰는 중에 디스크가 가득 찼습니다. 공간을 비우고 다시 보내세요.",
+  "error.bad-size":
+    "'{value}' 는 올바른 크기가 아닙니다. 숫자 뒤에 k, m, g 를 붙일 수 있습니다 (예: 1k, 4m).",
+  "error.bad-option": "{reason}",
+  "error.unverified": "{path} 는 도착했지만 내용을 검증할 수 없습니다: {reason}",
+  "error.runtime-missing": "{reason}",
+  "error.internal": "예상하지 못한 오류: {reason}",
+};
+
+/** Every catalog, by language. Each has exactly the keys of the English one. */
+export const CATALOGS: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { en, ko };
+
+/** Values substituted into `{name}` placeholders. */
+export type MessageParams = Record<string, string | number | undefined>;
+
+/**
+ * Looks up `key` in the `lang` catalog and fills its placeholders. A placeholder with no
+ * value is left as written, so a missing value is visible rather than silently empty.
+ *
+ * @example
+ * ```ts
+ * import { translate } from "./messages.ts";
+ * translate("en", "echo.connected", { peer: "127.0.0.1:50000" });
+ * // "Connected by 127.0.0.1:50000"
+ * ```
+ */
+export function translate(lang: Lang, key: MessageKey, params: MessageParams = {}): string {
+  return CATALOGS[lang][key].replace(/\{([a-z]+)\}/gi, (whole, name: string) => {
+    const value = params[name];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/**
+ * Picks the language from the environment the way POSIX tools do: the first of `LC_ALL`,
+ * `LC_MESSAGES`, `LANG` that is set decides; a value starting with `ko` means Korean.
+ *
+ * @example
+ * ```ts
+ * import { detectLang } from "./messages.ts";
+ * detectLang({ LANG: "ko_KR.UTF-8" }); // "ko"
+ * detectLang({ LC_ALL: "C", LANG: "ko_KR.UTF-8" }); // "en"
+ * ```
+ */
+export function detectLang(env: Record<string, string | undefined>): Lang {
+  for (const name of ["LC_ALL", "LC_MESSAGES", "LANG"]) {
+    const value = env[name];
+    if (value) return value.toLowerCase().startsWith("ko") ? "ko" : "en";
+  }
+  return "en";
+}
+
+/** Returns true when `value` names a language sockit speaks. */
+export function isLang(value: string): value is Lang {
+  return (LANGS as readonly string[]).includes(value);
+}

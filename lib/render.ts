@@ -1,0 +1,195 @@
+/**
+ * Turning library events into what the CLI prints: translated lines for people, JSON lines
+ * for scripts. Pure functions; printing is the CLI's job.
+ *
+ * @module
+ */
+
+import type { EchoClientEvent } from "./echo_client.ts";
+import type { EchoServerEvent } from "./echo_server.ts";
+import { SockitError } from "./errors.ts";
+import { formatBytes } from "./format.ts";
+import { translate } from "./messages.ts";
+import type { Lang, MessageKey, MessageParams } from "./messages.ts";
+import { printable, renderBytes, TRACE_PREVIEW_BYTES } from "./trace.ts";
+import type { TraceEvent } from "./trace.ts";
+
+/** How lines are rendered. */
+export interface RenderStyle {
+  /** Message language. */
+  lang: Lang;
+  /** Use ANSI colours (only on a TTY and never with `NO_COLOR`). */
+  color: boolean;
+}
+
+/** A rendered line and where it goes. */
+export interface Line {
+  /** The text, without a trailing newline. */
+  text: string;
+  /** `info` lines are dropped by `--quiet`; `result` and `error` lines are always shown. */
+  level: "info" | "result" | "error";
+}
+
+const ANSI = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+
+/** Wraps `text` in an ANSI colour when `style.color` is on. */
+export function paint(style: RenderStyle, color: keyof typeof ANSI, text: string): string {
+  return style.color ? `\x1b[${ANSI[color]}m${text}\x1b[0m` : text;
+}
+
+/**
+ * Translates `key` for `style.lang`, escaping every parameter with {@linkcode printable} so
+ * that text from the network can never put control sequences on the terminal.
+ *
+ * @example
+ * ```ts
+ * import { message } from "./render.ts";
+ * message({ lang: "en", color: false }, "echo.connected", { peer: "127.0.0.1:5000" });
+ * // "Connected by 127.0.0.1:5000"
+ * ```
+ */
+export function message(style: RenderStyle, key: MessageKey, params: MessageParams = {}): string {
+  const safe: MessageParams = {};
+  for (const [name, value] of Object.entries(params)) {
+    safe[name] = typeof value === "string" ? printable(value) : value;
+  }
+  return translate(style.lang, key, safe);
+}
+
+/**
+ * Renders an error as the one line the CLI prints.
+ *
+ * @example
+ * ```ts
+ * import { SockitError } from "./errors.ts";
+ * import { renderError } from "./render.ts";
+ * renderError({ lang: "en", color: false }, new SockitError("bad-port", { value: "x" }));
+ * // "sockit: 'x' is not a valid port. Use a number from 1 to 65535 (0 picks a free one)."
+ * ```
+ */
+export function renderError(style: RenderStyle, error: SockitError): string {
+  const text = message(style, `error.${error.code}` as MessageKey, error.details);
+  return paint(style, "red", `sockit: ${text}`);
+}
+
+/** Renders a trace event as `→ sent 5 B  ready`. */
+export function renderTrace(style: RenderStyle, event: TraceEvent): string {
+  const key = event.direction === "sent" ? "trace.sent" : "trace.received";
+  const head = message(style, key, { bytes: event.bytes.length });
+  return paint(style, "dim", `${head}  ${event.peer}  ${renderBytes(event.bytes)}`);
+}
+
+/** Renders an echo server event, or `null` for events people do not need to see. */
+export function renderEchoServerEvent(style: RenderStyle, event: EchoServerEvent): Line | null {
+  const info = (text: string): Line => ({ text, level: "info" });
+  switch (event.type) {
+    case "listening":
+      return info(
+        message(style, "echo.listening", { address: event.address }) + "\n" +
+          reachLine(style, event.reachable),
+      );
+    case "connected":
+      return info(message(style, "echo.connected", { peer: event.peer }));
+    case "received":
+      return info(message(style, "echo.received", { peer: event.peer, text: event.text }));
+    case "disconnected":
+      return info(
+        message(style, event.reason === "reset" ? "echo.reset" : "echo.closed", {
+          peer: event.peer,
+          bytes: formatBytes(event.bytes),
+        }),
+      );
+    case "client-error":
+      return { text: message(style, "echo.client-error", event), level: "error" };
+    case "stopped":
+      return {
+        text: message(style, "echo.summary", {
+          connections: event.connections,
+          bytes: formatBytes(event.bytes),
+        }),
+        level: "result",
+      };
+    case "trace":
+      return info(renderTrace(style, event));
+  }
+}
+
+/** Renders an echo client event. */
+export function renderEchoClientEvent(style: RenderStyle, event: EchoClientEvent): Line | null {
+  switch (event.type) {
+    case "connected":
+      return null;
+    case "reply":
+      return {
+        text: event.matched
+          ? message(style, "echo.reply", { text: event.text })
+          : paint(style, "red", message(style, "echo.reply", { text: event.text })),
+        level: "result",
+      };
+    case "stats":
+      return {
+        text: message(style, "echo.stats", {
+          sent: event.sent,
+          matched: event.matched,
+          min: event.min.toFixed(3),
+          avg: event.avg.toFixed(3),
+          max: event.max.toFixed(3),
+        }),
+        level: "result",
+      };
+    case "trace":
+      return { text: renderTrace(style, event), level: "info" };
+  }
+}
+
+/** Renders one ping-style line for a reply when `--count` is used. */
+export function renderPing(
+  style: RenderStyle,
+  event: Extract<EchoClientEvent, { type: "reply" }>,
+): Line {
+  return {
+    text: message(style, "echo.ping", {
+      bytes: event.bytes,
+      peer: event.peer,
+      seq: event.seq,
+      ms: event.rttMs.toFixed(3),
+    }),
+    level: event.matched ? "result" : "error",
+  };
+}
+
+/** The "classmates can reach this machine at" line. */
+export function reachLine(style: RenderStyle, reachable: readonly string[]): string {
+  return reachable.length
+    ? message(style, "net.reach", { addresses: reachable.join(", ") })
+    : message(style, "net.reach-none");
+}
+
+/**
+ * Serialises an event as one JSON line. Byte arrays become `{ "length", "hex", "text" }` (the
+ * first 64 bytes, so a trace stays readable); errors become `{ code, details }`.
+ *
+ * @example
+ * ```ts
+ * import { jsonLine } from "./render.ts";
+ * jsonLine({ type: "connected", peer: "127.0.0.1:5000" });
+ * // '{"type":"connected","peer":"127.0.0.1:5000"}'
+ * ```
+ */
+export function jsonLine(event: object): string {
+  return JSON.stringify(event, (_key, value) => {
+    if (value instanceof Uint8Array) {
+      return {
+        length: value.length,
+        hex: hex(value.subarray(0, TRACE_PREVIEW_BYTES)),
+        text: renderBytes(value),
+      };
+    }
+    if (value instanceof SockitError) return { code: value.code, details: value.details };
+    return value;
+  });
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

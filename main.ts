@@ -1,0 +1,288 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env --allow-sys
+/**
+ * The sockit command line: parses arguments, calls the library, prints its events, and maps
+ * errors to exit codes (0 success, 1 failure, 2 usage error, 130 interrupted twice).
+ *
+ * @module
+ */
+
+import { Command, CommanderError, type Help } from "commander";
+import {
+  DEFAULT_PORTS,
+  detectLang,
+  isLang,
+  jsonLine,
+  message,
+  parseHostPort,
+  parsePort,
+  renderEchoClientEvent,
+  renderEchoServerEvent,
+  renderError,
+  renderPing,
+  runEcho,
+  SockitError,
+  startEchoServer,
+  textLines,
+  toSockitError,
+  translate,
+  versionLine,
+} from "./lib/mod.ts";
+import type { Lang, Line, MessageKey, RenderStyle } from "./lib/mod.ts";
+
+/** Exit codes, as documented in the README. */
+const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** Error codes that mean the user typed something wrong (exit 2). */
+const USAGE_CODES = new Set(["bad-port", "bad-address", "bad-size", "bad-option"]);
+
+interface GlobalOptions {
+  lang?: string;
+  json?: boolean;
+  quiet?: boolean;
+  trace?: boolean;
+}
+
+/** Prints rendered events and errors according to `--json` and `--quiet`. */
+class Output {
+  constructor(readonly style: RenderStyle, readonly json: boolean, readonly quiet: boolean) {}
+
+  event(event: object, line: Line | null): void {
+    if (this.json) return console.log(jsonLine(event));
+    if (!line || (this.quiet && line.level === "info")) return;
+    if (line.level === "error") console.error(line.text);
+    else console.log(line.text);
+  }
+
+  note(key: MessageKey): void {
+    if (!this.json && !this.quiet) console.error(message(this.style, key));
+  }
+
+  error(error: SockitError): void {
+    if (this.json) {
+      console.log(jsonLine({ type: "error", code: error.code, details: error.details }));
+    }
+    console.error(renderError(this.style, error));
+  }
+}
+
+/**
+ * Runs `stop` on the first Ctrl+C (or SIGTERM) and exits at once on the second. Returns a function that
+ * removes the handler.
+ */
+function onInterrupt(out: Output, stop: () => void): () => void {
+  let presses = 0;
+  const handler = () => {
+    presses++;
+    if (presses > 1) Deno.exit(EXIT.interrupted);
+    out.note("net.stopping");
+    stop();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  return () => signals.forEach((signal) => Deno.removeSignalListener(signal, handler));
+}
+
+/** Finds `--lang` before commander runs, so help and errors are already translated. */
+function preferredLang(args: readonly string[]): Lang {
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i].startsWith("--lang=")
+      ? args[i].slice(7)
+      : args[i] === "--lang"
+      ? args[i + 1]
+      : undefined;
+    if (value !== undefined && isLang(value)) return value;
+  }
+  return detectLang(Deno.env.toObject());
+}
+
+function useColor(): boolean {
+  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+}
+
+/** Commander's help, laid out the usual way but with translated headings. */
+function localizedHelp(lang: Lang) {
+  return (cmd: Command, helper: Help): string => {
+    const width = helper.padWidth(cmd, helper);
+    const item = (term: string, description: string) =>
+      description ? `  ${term.padEnd(width + 2)}${description}` : `  ${term}`;
+    const section = (key: MessageKey, rows: string[]) =>
+      rows.length ? ["", translate(lang, key), ...rows] : [];
+    const lines = [`${translate(lang, "cli.usage")} ${helper.commandUsage(cmd)}`];
+    const description = helper.commandDescription(cmd);
+    if (description) lines.push("", description);
+    lines.push(
+      ...section(
+        "cli.arguments",
+        helper.visibleArguments(cmd).map((a) =>
+          item(helper.argumentTerm(a), helper.argumentDescription(a))
+        ),
+      ),
+      ...section(
+        "cli.options",
+        [
+          ...helper.visibleOptions(cmd),
+          ...helper.visibleGlobalOptions(cmd),
+        ].map((o) => item(helper.optionTerm(o), helper.optionDescription(o))),
+      ),
+      ...section(
+        "cli.commands",
+        helper.visibleCommands(cmd).map((c) =>
+          item(helper.subcommandTerm(c), helper.subcommandDescription(c))
+        ),
+      ),
+    );
+    return lines.join("\n") + "\n";
+  };
+}
+
+/** Maps commander's parse errors to translated usage messages. */
+function usageMessage(lang: Lang, error: CommanderError): string {
+  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? error.message;
+  const key: MessageKey = ({
+    "commander.unknownOption": "usage.unknown-option",
+    "commander.unknownCommand": "usage.unknown-command",
+    "commander.missingArgument": "usage.missing-argument",
+    "commander.optionMissingArgument": "usage.missing-option-value",
+    "commander.excessArguments": "usage.excess-arguments",
+  } as Record<string, MessageKey>)[error.code] ?? "error.bad-option";
+  const text = translate(lang, key, {
+    value: quoted,
+    reason: error.message.replace(/^error: /, ""),
+  });
+  return `sockit: ${text}`;
+}
+
+/** Parses a number of seconds given as an option. */
+function seconds(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === "") {
+    throw new SockitError("bad-option", { reason: `'${value}': a number of seconds is expected.` });
+  }
+  return n;
+}
+
+function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
+  const t = (key: MessageKey) => translate(lang, key);
+  const program = new Command("sockit")
+    .description(t("cli.description"))
+    .version(versionLine(), "-V, --version", t("opt.version"))
+    .helpOption("-h, --help", t("opt.help"))
+    .helpCommand("help [command]", t("cmd.help"))
+    .option("--lang <lang>", t("opt.lang"))
+    .option("--json", t("opt.json"))
+    .option("-q, --quiet", t("opt.quiet"))
+    .option("--trace", t("opt.trace"))
+    .configureHelp({ formatHelp: localizedHelp(lang), showGlobalOptions: true })
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  const context = (cmd: Command) => {
+    const globals = cmd.optsWithGlobals<GlobalOptions>();
+    if (globals.lang !== undefined && !isLang(globals.lang)) {
+      throw new SockitError("bad-option", {
+        reason: translate(lang, "usage.bad-lang", { value: globals.lang }),
+      });
+    }
+    const style: RenderStyle = { lang, color: useColor() };
+    return { globals, style, out: new Output(style, !!globals.json, !!globals.quiet) };
+  };
+
+  program.command("echo-server")
+    .description(t("cmd.echo-server"))
+    .option("--host <host>", t("opt.host"))
+    .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.echo})`)
+    .action(async (options: { host?: string; port?: string }, cmd: Command) => {
+      const { globals, style, out } = context(cmd);
+      const server = startEchoServer({
+        host: options.host ?? "0.0.0.0",
+        port: options.port === undefined ? DEFAULT_PORTS.echo : parsePort(options.port),
+        trace: globals.trace,
+        onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
+      });
+      const release = onInterrupt(out, () => server.close());
+      await server.finished;
+      release();
+      setExit(EXIT.ok);
+    });
+
+  program.command("echo")
+    .description(t("cmd.echo"))
+    .argument("[message...]", t("arg.message"))
+    .option("-t, --to <host[:port]>", `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`)
+    .option("-c, --count <n>", t("opt.count"))
+    .option("-i, --interval <seconds>", `${t("opt.interval")} (1)`)
+    .option("--timeout <seconds>", `${t("opt.timeout")} (10)`)
+    .action(async (words: string[], options: Record<string, string | undefined>, cmd: Command) => {
+      const { globals, style, out } = context(cmd);
+      const target = parseHostPort(options.to ?? "127.0.0.1", DEFAULT_PORTS.echo);
+      const count = options.count === undefined ? 1 : Number(options.count);
+      if (!Number.isInteger(count) || count < 1) {
+        throw new SockitError("bad-option", {
+          reason: translate(lang, "usage.bad-count", { value: options.count! }),
+        });
+      }
+      const controller = new AbortController();
+      const release = onInterrupt(out, () => controller.abort());
+      const messages = words.length > 0
+        ? [words.join(" ")]
+        : Deno.stdin.readable.pipeThrough(textLines());
+      const result = await runEcho({
+        ...target,
+        messages,
+        count,
+        intervalMs: count > 1 ? seconds(options.interval, 1) * 1000 : 0,
+        timeoutMs: seconds(options.timeout, 10) * 1000,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === "trace" && !globals.trace) return;
+          const line = event.type === "reply" && count > 1
+            ? renderPing(style, event)
+            : renderEchoClientEvent(style, event);
+          out.event(event, line);
+        },
+      });
+      release();
+      if (result.matched !== result.sent) {
+        throw new SockitError("echo-mismatch", { sent: result.sent, received: result.matched });
+      }
+      setExit(EXIT.ok);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `args` and resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const code = await main(["--version"]); // prints the version line
+ * console.log(code); // 0
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const lang = preferredLang(args);
+  const style: RenderStyle = { lang, color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") };
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(lang, (code) => exitCode = code);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.ok;
+      console.error(usageMessage(lang, err));
+      console.error(translate(lang, "cli.help-hint", { command: "sockit" }));
+      return EXIT.usage;
+    }
+    const error = toSockitError(err);
+    const json = args.includes("--json");
+    new Output(style, json, false).error(error);
+    if (error.code === "internal") console.error(err);
+    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
