@@ -1,0 +1,227 @@
+/**
+ * Test helpers shared by the suites: running the CLI as a user would, reading its output line
+ * by line, Python peers, and temporary folders. Every wait here is bounded.
+ *
+ * @module
+ */
+
+import { fromFileUrl } from "node:url";
+
+/** The project's root folder. */
+export const ROOT: string = fromFileUrl(new URL("../", import.meta.url));
+
+/** The CLI entry; `SOCKIT_CLI` points the CLI tests at a bundled file instead. */
+export const CLI_ENTRY: string = Deno.env.get("SOCKIT_CLI") ?? `${ROOT}main.ts`;
+
+/** Path of a Python peer in `tests/peers/`. */
+export function peerPath(name: string): string {
+  return `${ROOT}tests/peers/${name}`;
+}
+
+/** How a CLI invocation ended. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Everything written to standard output. */
+  stdout: string;
+  /** Everything written to standard error. */
+  stderr: string;
+}
+
+/** Options for {@linkcode runCli} and {@linkcode spawnCli}. */
+export interface CliOptions {
+  /** Text written to the program's standard input, which is then closed. */
+  stdin?: string | Uint8Array;
+  /** Extra environment variables (`LANG` defaults to `C.UTF-8`, `NO_COLOR` to `1`). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Kill the program after this many milliseconds. Default 60 000. */
+  timeoutMs?: number;
+}
+
+function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.Command {
+  const runtime = CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
+    ? [Deno.execPath(), ["run", "--allow-all", "--quiet", CLI_ENTRY, ...args]] as const
+    : [CLI_ENTRY, args] as const;
+  return new Deno.Command(runtime[0], {
+    args: [...runtime[1]],
+    cwd: options.cwd,
+    env: { LANG: "C.UTF-8", NO_COLOR: "1", ...options.env },
+    stdin: piped ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/**
+ * Runs `sockit ARGS…` to completion and collects its output.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runCli(["--version"]);
+ * ```
+ */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = cliCommand(args, options, options.stdin !== undefined).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    const data = typeof options.stdin === "string"
+      ? new TextEncoder().encode(options.stdin)
+      : options.stdin;
+    await writer.write(data);
+    await writer.close();
+  }
+  const out = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Reads a stream as lines, remembering all of them, so tests can wait for a pattern. */
+export class LineReader {
+  /** Every line read so far. */
+  readonly lines: string[] = [];
+  #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  /** Resolves when the stream has ended. */
+  readonly done: Promise<void>;
+
+  /** Starts reading `stream` in the background. */
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+      for await (const line of lines) {
+        this.lines.push(line);
+        this.#waiters = this.#waiters.filter((w) => {
+          const match = line.match(w.pattern);
+          if (match) w.resolve(match);
+          return !match;
+        });
+      }
+    })();
+  }
+
+  /** Everything read so far, one line per line. */
+  get text(): string {
+    return this.lines.join("\n");
+  }
+
+  /** Waits (at most `timeoutMs`) for a line matching `pattern`, including lines already read. */
+  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    for (const line of this.lines) {
+      const match = line.match(pattern);
+      if (match) return Promise.resolve(match);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for ${pattern}; got:\n${this.text}`));
+      }, timeoutMs);
+      this.#waiters.push({
+        pattern,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+}
+
+function splitLines(): TransformStream<string, string> {
+  let pending = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      const parts = (pending + chunk).split("\n");
+      pending = parts.pop()!;
+      parts.forEach((p) => controller.enqueue(p));
+    },
+    flush(controller) {
+      if (pending) controller.enqueue(pending);
+    },
+  });
+}
+
+/** A process running in the background (a server, receiver or Python peer). */
+export interface BackgroundProcess extends AsyncDisposable {
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** Its standard output, line by line. */
+  stdout: LineReader;
+  /** Its standard error, line by line. */
+  stderr: LineReader;
+  /** Sends `signal` (default SIGINT) and waits, at most 10 s before SIGKILL, for the exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+function background(command: Deno.Command, timeoutMs: number): BackgroundProcess {
+  const child = command.spawn();
+  const stdout = new LineReader(child.stdout);
+  const stderr = new LineReader(child.stderr);
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  };
+  const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
+  const stop = async (signal: Deno.Signal = "SIGINT") => {
+    kill(signal);
+    const killer = setTimeout(() => kill("SIGKILL"), 10_000);
+    const status = await child.status;
+    clearTimeout(killer);
+    clearTimeout(timer);
+    await Promise.all([stdout.done, stderr.done]);
+    return status;
+  };
+  return {
+    child,
+    stdout,
+    stderr,
+    stop,
+    [Symbol.asyncDispose]: async () => void await stop("SIGKILL"),
+  };
+}
+
+/**
+ * Starts `sockit ARGS…` in the background. Dispose it (`await using`) to kill it.
+ *
+ * @example
+ * ```ts
+ * await using server = spawnCli(["echo-server", "--port", "0", "--host", "127.0.0.1"]);
+ * const [, port] = await server.stdout.waitFor(/listening on .*:(\d+)/);
+ * ```
+ */
+export function spawnCli(args: string[], options: CliOptions = {}): BackgroundProcess {
+  return background(cliCommand(args, options, false), options.timeoutMs ?? 120_000);
+}
+
+/** Starts a Python peer from `tests/peers/` with `args`. Dispose it to kill it. */
+export function spawnPython(name: string, args: string[]): BackgroundProcess {
+  const command = new Deno.Command("python3", {
+    args: ["-u", peerPath(name), ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  return background(command, 120_000);
+}
+
+/** A temporary folder removed when disposed. */
+export async function tempDir(
+  prefix = "sockit-test-",
+): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}),
+  };
+}
+
+/** Random bytes of any length (crypto.getRandomValues fills at most 64 KiB at a time). */
+export function randomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
+}
