@@ -5,10 +5,10 @@
  * @module
  */
 
-import { fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
 /** The project's root folder. */
-export const ROOT: string = fromFileUrl(new URL("../", import.meta.url));
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
 
 /** The CLI entry; `SOCKIT_CLI` points the CLI tests at a bundled file instead. */
 export const CLI_ENTRY: string = Deno.env.get("SOCKIT_CLI") ?? `${ROOT}main.ts`;
