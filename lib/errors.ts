@@ -29,6 +29,8 @@ export type ErrorCode =
   | "bad-size"
   | "bad-option"
   | "unverified"
+  | "bad-name"
+  | "name-conflict"
   | "runtime-missing"
   | "internal";
 

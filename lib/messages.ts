@@ -87,7 +87,7 @@ const en = {
   "error.closed-early":
     "The connection to {host}:{port} closed before the exchange finished. Check that the other side is still running.",
   "error.unreachable":
-    "Cannot reach {host}. Check that both machines are on the same network and the address is right.",
+    "Cannot reach {host}. Check that both machines are on the same network, the address is right, and the other machine's firewall allows sockit.",
   "error.host-not-found":
     "Cannot find a host named '{host}'. Check the spelling or use an IP address.",
   "error.timeout":
@@ -105,6 +105,8 @@ const en = {
   "error.bad-option": "{reason}",
   "error.unverified": "{path} arrived, but its content could not be verified: {reason}",
   "error.runtime-missing": "{reason}",
+  "error.bad-name": "'{name}' is not a safe file name: {problem}.",
+  "error.name-conflict": "'{name}' cannot be stored: {problem}.",
   "error.internal": "Unexpected error: {reason}",
 } as const;
 
@@ -180,11 +182,11 @@ const ko: Record<MessageKey, string> = {
   "error.closed-early":
     "{host}:{port} 와의 연결이 주고받기가 끝나기 전에 닫혔습니다. 상대편이 아직 실행 중인지 확인하세요.",
   "error.unreachable":
-    "{host} 에 닿을 수 없습니다. 두 컴퓨터가 같은 네트워크에 있는지, 주소가 맞는지 확인하세요.",
+    "{host} 에 닿을 수 없습니다. 두 컴퓨터가 같은 네트워크에 있는지, 주소가 맞는지, 상대 컴퓨터의 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.host-not-found":
     "'{host}' 라는 호스트를 찾을 수 없습니다. 철자를 확인하거나 IP 주소를 쓰세요.",
   "error.timeout":
-    "{host}:{port} 가 {seconds}초 안에 응답하지 않았습니다. 실행 중이고 접속 가능한지 확인하세요.",
+    "{host}:{port} 가 {seconds}초 안에 응답하지 않았습니다. 실행 중인지, 같은 네트워크인지, 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.echo-mismatch":
     "에코가 보낸 것과 다릅니다 (보낸 바이트 {sent} B, 돌아온 바이트 {received} B).",
   "error.protocol": "상대편이 프로토콜을 어겼습니다: {reason}",
@@ -199,6 +201,8 @@ const ko: Record<MessageKey, string> = {
   "error.bad-option": "{reason}",
   "error.unverified": "{path} 는 도착했지만 내용을 검증할 수 없습니다: {reason}",
   "error.runtime-missing": "{reason}",
+  "error.bad-name": "'{name}' 는 안전한 파일 이름이 아닙니다: {problem}.",
+  "error.name-conflict": "'{name}' 를 저장할 수 없습니다: {problem}.",
   "error.internal": "예상하지 못한 오류: {reason}",
 };
 
