@@ -91,7 +91,7 @@ const en = {
   "error.host-not-found":
     "Cannot find a host named '{host}'. Check the spelling or use an IP address.",
   "error.timeout":
-    "{host}:{port} did not answer within {seconds} s. Check that it is running and reachable.",
+    "{host}:{port} did not answer within {seconds} s. Check that it is running, that you are on the same network, and that its firewall allows sockit.",
   "error.echo-mismatch": "The echo did not match what was sent ({sent} B sent, {received} B back).",
   "error.protocol": "The other side broke the protocol: {reason}",
   "error.rejected": "The receiver refused {path}: {reason}",
