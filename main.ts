@@ -15,19 +15,24 @@ import {
   message,
   parseHostPort,
   parsePort,
+  parseSize,
+  ReceiveView,
   renderEchoClientEvent,
   renderEchoServerEvent,
   renderError,
   renderPing,
   runEcho,
+  sendFiles,
+  SendView,
   SockitError,
   startEchoServer,
+  startReceiver,
   textLines,
   toSockitError,
   translate,
   versionLine,
 } from "./lib/mod.ts";
-import type { Lang, Line, MessageKey, RenderStyle } from "./lib/mod.ts";
+import type { Lang, Line, MessageKey, RenderStyle, ViewUpdate } from "./lib/mod.ts";
 
 /** Exit codes, as documented in the README. */
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -57,11 +62,43 @@ class Output {
     if (!this.json && !this.quiet) console.error(message(this.style, key));
   }
 
+  /** Shows a view's update: log lines, and on a terminal the live progress lines. */
+  view(event: object, update: ViewUpdate, live: LiveRegion | null): void {
+    if (this.json) return console.log(jsonLine(event));
+    const lines = update.log.filter((line) => !(this.quiet && line.level === "info"));
+    if (live && !this.quiet) live.show(lines, update.live);
+    else for (const line of lines) this.event(event, line);
+  }
+
   error(error: SockitError): void {
     if (this.json) {
       console.log(jsonLine({ type: "error", code: error.code, details: error.details }));
     }
     console.error(renderError(this.style, error));
+  }
+}
+
+/**
+ * The lines at the bottom of a terminal that progress redraws in place; log lines scroll
+ * above them. Redraws at most every 100 ms unless lines are logged.
+ */
+class LiveRegion {
+  #lines: string[] = [];
+  #drawn = 0;
+  #last = 0;
+  #encoder = new TextEncoder();
+
+  show(log: Line[], live?: string[]): void {
+    if (live) this.#lines = live;
+    const now = performance.now();
+    if (log.length === 0 && now - this.#last < 100 && live && live.length > 0) return;
+    this.#last = now;
+    const columns = Deno.consoleSize().columns;
+    let out = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : "";
+    for (const line of log) out += line.text + "\n";
+    for (const line of this.#lines) out += line.slice(0, Math.max(10, columns - 1)) + "\n";
+    this.#drawn = this.#lines.length;
+    Deno.stdout.writeSync(this.#encoder.encode(out));
   }
 }
 
@@ -249,7 +286,92 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  program.command("receive")
+    .description(t("cmd.receive"))
+    .option("-d, --dir <dir>", t("opt.dir"))
+    .option("--host <host>", t("opt.host"))
+    .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.transfer})`)
+    .option("--overwrite", t("opt.overwrite"))
+    .option("--max-size <size>", t("opt.max-size"))
+    .option("--max-connections <n>", t("opt.max-connections"))
+    .option("--idle-timeout <seconds>", t("opt.idle-timeout"))
+    .option("--classic-name <name>", t("opt.classic-name"))
+    .option("--chunk-size <size>", t("opt.chunk-size"))
+    .action(async (options: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const { globals, style, out } = context(cmd);
+      const text = (name: string) => options[name] as string | undefined;
+      const maxConnections = text("maxConnections") === undefined
+        ? undefined
+        : Number(text("maxConnections"));
+      if (
+        maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)
+      ) {
+        throw new SockitError("bad-option", {
+          reason: `--max-connections: '${text("maxConnections")}'`,
+        });
+      }
+      const view = new ReceiveView(style);
+      const live = liveRegion(globals);
+      const receiver = await startReceiver({
+        dir: text("dir") ?? "received",
+        host: text("host") ?? "0.0.0.0",
+        port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
+        overwrite: options.overwrite === true,
+        maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
+        maxConnections,
+        idleTimeoutMs: seconds(text("idleTimeout"), 30) * 1000,
+        classicName: text("classicName"),
+        chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+        trace: globals.trace,
+        onEvent: (event) => out.view(event, view.update(event), live),
+      });
+      const release = onInterrupt(out, () => receiver.close());
+      await receiver.finished;
+      release();
+      setExit(EXIT.ok);
+    });
+
+  program.command("send")
+    .description(t("cmd.send"))
+    .argument("<paths...>", t("arg.paths"))
+    .option("-t, --to <host[:port]>", `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.transfer})`)
+    .option("--chunk-size <size>", t("opt.chunk-size"))
+    .option("--classic", t("opt.classic"))
+    .option("--timeout <seconds>", `${t("opt.timeout")} (30)`)
+    .action(
+      async (
+        paths: string[],
+        options: Record<string, string | boolean | undefined>,
+        cmd: Command,
+      ) => {
+        const { globals, style, out } = context(cmd);
+        const text = (name: string) => options[name] as string | undefined;
+        const target = parseHostPort(text("to") ?? "127.0.0.1", DEFAULT_PORTS.transfer);
+        const view = new SendView(style);
+        const live = liveRegion(globals);
+        const controller = new AbortController();
+        const release = onInterrupt(out, () => controller.abort());
+        const result = await sendFiles({
+          paths,
+          ...target,
+          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+          classic: options.classic === true,
+          timeoutMs: seconds(text("timeout"), 30) * 1000,
+          trace: globals.trace,
+          signal: controller.signal,
+          onEvent: (event) => out.view(event, view.update(event), live),
+        });
+        release();
+        setExit(result.rejected > 0 || controller.signal.aborted ? EXIT.failure : EXIT.ok);
+      },
+    );
+
   return program;
+}
+
+/** A live progress area on a terminal; none with --json, --quiet or when output is piped. */
+function liveRegion(globals: GlobalOptions): LiveRegion | null {
+  return !globals.json && !globals.quiet && Deno.stdout.isTerminal() ? new LiveRegion() : null;
 }
 
 /**

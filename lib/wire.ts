@@ -53,6 +53,7 @@ export class Wire {
   #end = 0;
   #timedOut = false;
   #closed = false;
+  #pending?: Promise<Uint8Array | null>;
 
   /** Wraps `conn`. */
   constructor(conn: Deno.Conn, options: WireOptions = {}) {
@@ -74,8 +75,54 @@ export class Wire {
     return this.#timedOut;
   }
 
+  /**
+   * Waits at most `ms` for more bytes to arrive and buffers them. Resolves to `"data"` when
+   * bytes arrived, `"quiet"` when none did in time (the read stays pending and its bytes are
+   * returned by the next read), or `"end"` when the peer closed.
+   */
+  async waitForMore(ms: number): Promise<"data" | "quiet" | "end"> {
+    if (!this.#pending) {
+      const target = new Uint8Array(this.#buffer.length);
+      this.#pending = this.#read(target).then((n) => n === null ? null : target.subarray(0, n));
+    }
+    const pending = this.#pending;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const quiet = new Promise<"quiet">((resolve) => timer = setTimeout(() => resolve("quiet"), ms));
+    const outcome = await Promise.race([pending.then(() => "done" as const), quiet]);
+    clearTimeout(timer);
+    if (outcome === "quiet") return "quiet";
+    return await this.#takePending() ? "data" : "end";
+  }
+
+  /** Moves the bytes of a pending read into the buffer; false at end of stream. */
+  async #takePending(): Promise<boolean> {
+    const pending = this.#pending;
+    if (!pending) return true;
+    this.#pending = undefined;
+    const bytes = await pending;
+    if (bytes === null) return false;
+    this.#append(bytes);
+    return true;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const rest = this.#buffer.subarray(this.#start, this.#end);
+    const merged = new Uint8Array(Math.max(this.#buffer.length, rest.length + bytes.length));
+    merged.set(rest);
+    merged.set(bytes, rest.length);
+    this.#buffer = merged;
+    this.#start = 0;
+    this.#end = rest.length + bytes.length;
+  }
+
+  /** The buffered bytes, without consuming them. */
+  peek(): Uint8Array {
+    return this.#buffer.subarray(this.#start, this.#end);
+  }
+
   /** Reads into `target` from the buffer or the socket; `null` at end of stream. */
   async readInto(target: Uint8Array): Promise<number | null> {
+    if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
     if (this.buffered > 0) {
       const n = Math.min(target.length, this.buffered);
       target.set(this.#buffer.subarray(this.#start, this.#start + n));
@@ -91,6 +138,7 @@ export class Wire {
    * Resolves to `null` at end of stream.
    */
   async readSome(max: number = this.#buffer.length): Promise<Uint8Array | null> {
+    if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
     if (this.buffered === 0) {
       this.#start = 0;
       this.#end = 0;
@@ -120,17 +168,6 @@ export class Wire {
       filled += got;
     }
     return out;
-  }
-
-  /** Puts bytes back in front of the buffer so the next read returns them first. */
-  unread(bytes: Uint8Array): void {
-    const rest = this.#buffer.slice(this.#start, this.#end);
-    const merged = new Uint8Array(Math.max(this.#buffer.length, bytes.length + rest.length));
-    merged.set(bytes);
-    merged.set(rest, bytes.length);
-    this.#buffer = merged;
-    this.#start = 0;
-    this.#end = bytes.length + rest.length;
   }
 
   /** Writes all of `bytes`. */

@@ -1,0 +1,456 @@
+/**
+ * The sockit transfer protocol, version 1: every byte layout and every rule about what is
+ * trusted lives here. `docs/protocol.md` describes the same thing with byte-level examples.
+ *
+ * A session starts with the 5-byte preface `S K I T <version>`; the first byte (0x53) is never
+ * an ASCII digit, which is how a receiver tells it from a classic (lesson) sender. After that,
+ * both sides exchange frames:
+ *
+ * ```text
+ * +--------+----------------------+------------------------------+
+ * | type   | length (u32, BE)     | payload: `length` bytes JSON |
+ * | 1 byte | 4 bytes              | (UTF-8), at most 16 KiB      |
+ * +--------+----------------------+------------------------------+
+ * ```
+ *
+ * A file's raw bytes follow the sender's `S` (start) frame unframed: exactly `size - offset`
+ * bytes, then the `E` (end) frame with the SHA-256 of the whole file.
+ *
+ * @module
+ */
+
+import { SockitError } from "./errors.ts";
+import type { Wire } from "./wire.ts";
+
+/** The protocol version this build speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** The magic bytes that open a session: ASCII `SKIT`. */
+export const MAGIC: Uint8Array = new Uint8Array([0x53, 0x4b, 0x49, 0x54]);
+
+/** Size of the preface: magic and one version byte. */
+export const PREFACE_SIZE = 5;
+
+/** Largest frame payload accepted, in bytes. Anything larger is refused before it is read. */
+export const MAX_FRAME_PAYLOAD = 16 * 1024;
+
+/** Size of a frame's fixed header (type and length). */
+export const FRAME_HEADER_SIZE = 5;
+
+/** Why a receiver refuses a file or a session. Senders translate these (`reject.<code>`). */
+export type RejectCode =
+  | "bad-header"
+  | "bad-name"
+  | "name-conflict"
+  | "too-large"
+  | "unsupported-version"
+  | "busy"
+  | "disk-full"
+  | "write-failed"
+  | "hash-mismatch"
+  | "timeout"
+  | "internal";
+
+/** Every reject code, for validation. */
+export const REJECT_CODES: readonly RejectCode[] = [
+  "bad-header",
+  "bad-name",
+  "name-conflict",
+  "too-large",
+  "unsupported-version",
+  "busy",
+  "disk-full",
+  "write-failed",
+  "hash-mismatch",
+  "timeout",
+  "internal",
+];
+
+/** Sender → receiver: a file follows. */
+export interface FileFrame {
+  type: "F";
+  /** Relative path, `/`-separated, UTF-8. Hostile until sanitised. */
+  path: string;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, milliseconds since the epoch. */
+  mtime: number;
+}
+
+/** Sender → receiver: an (empty) folder to create. */
+export interface FolderFrame {
+  type: "D";
+  /** Relative path of the folder. */
+  path: string;
+}
+
+/** Sender → receiver: the raw bytes from `offset` to the end of the file follow this frame. */
+export interface StartFrame {
+  type: "S";
+  /** Where the bytes start: 0, or the offset the receiver offered for a resume. */
+  offset: number;
+}
+
+/** Sender → receiver: all bytes were sent; the SHA-256 of the whole file. */
+export interface EndFrame {
+  type: "E";
+  /** Lower-case hex SHA-256 of the whole file (as `sha256sum` prints it). */
+  sha256: string;
+}
+
+/** Sender → receiver: no more files; the session ends. */
+export interface QuitFrame {
+  type: "Q";
+}
+
+/** Receiver → sender: the session is accepted. */
+export interface HelloFrame {
+  type: "H";
+  /** The version the receiver will speak. */
+  version: number;
+  /** Largest file the receiver takes, in bytes, or null for no limit. */
+  maxSize: number | null;
+}
+
+/** Receiver → sender: send the file (from `offset`). */
+export interface AcceptFrame {
+  type: "A";
+  /** Bytes the receiver already holds from an interrupted transfer (0 for a fresh one). */
+  offset: number;
+  /** SHA-256 of those first `offset` bytes, so the sender can check they are its own. */
+  prefixSha256?: string;
+}
+
+/** Receiver → sender: this file is refused (the session goes on). */
+export interface RejectFrame {
+  type: "R";
+  /** Why. */
+  code: RejectCode;
+  /** A human explanation in the receiver's language (the sender prefers its own). */
+  message: string;
+}
+
+/** Receiver → sender: the file's fate after its bytes arrived. */
+export interface VerdictFrame {
+  type: "V";
+  /** True when the hash matched and the file is stored under `stored`. */
+  ok: boolean;
+  /** Where it was stored, relative to the receiver's folder, `/`-separated. */
+  stored?: string;
+  /** The receiver's SHA-256 of what it got. */
+  sha256: string;
+  /** Why it failed, when `ok` is false. */
+  code?: RejectCode;
+  /** A human explanation, when `ok` is false. */
+  message?: string;
+}
+
+/** Receiver → sender: the session ends with an error (then the receiver closes). */
+export interface ErrorFrame {
+  type: "X";
+  /** Why. */
+  code: RejectCode;
+  /** A human explanation. */
+  message: string;
+  /** Versions the receiver speaks, with `unsupported-version`. */
+  supported?: number[];
+}
+
+/** Frames a sender writes. */
+export type SenderFrame = FileFrame | FolderFrame | StartFrame | EndFrame | QuitFrame;
+/** Frames a receiver writes. */
+export type ReceiverFrame = HelloFrame | AcceptFrame | RejectFrame | VerdictFrame | ErrorFrame;
+/** Any frame. */
+export type Frame = SenderFrame | ReceiverFrame;
+
+/** The error every parsing failure throws: `SockitError` with code `protocol`. */
+export class ProtocolError extends SockitError {
+  /** The reject code to answer the peer with. */
+  readonly reject: RejectCode;
+
+  /** Creates a protocol error; `reason` is shown to people. */
+  constructor(reason: string, reject: RejectCode = "bad-header") {
+    super("protocol", { reason });
+    this.name = "ProtocolError";
+    this.reject = reject;
+  }
+}
+
+/**
+ * Builds the 5-byte preface a sender opens a session with.
+ *
+ * @example
+ * ```ts
+ * import { encodePreface } from "./protocol.ts";
+ * encodePreface(); // Uint8Array [0x53, 0x4b, 0x49, 0x54, 0x01]  ("SKIT\x01")
+ * ```
+ */
+export function encodePreface(version: number = PROTOCOL_VERSION): Uint8Array {
+  const out = new Uint8Array(PREFACE_SIZE);
+  out.set(MAGIC);
+  out[4] = version;
+  return out;
+}
+
+/**
+ * Checks a preface and returns the version it asks for.
+ *
+ * @example
+ * ```ts
+ * import { decodePreface, encodePreface } from "./protocol.ts";
+ * decodePreface(encodePreface()); // 1
+ * ```
+ * @throws {ProtocolError} when the magic is wrong.
+ */
+export function decodePreface(bytes: Uint8Array): number {
+  if (bytes.length !== PREFACE_SIZE || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new ProtocolError("the session does not start with SKIT");
+  }
+  return bytes[4];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes a frame: type letter, payload length (u32 big-endian), JSON payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "./protocol.ts";
+ * encodeFrame({ type: "S", offset: 0 });
+ * // 53 00 00 00 0c 7b 22 6f 66 66 73 65 74 22 3a 30 7d  = "S" 12 '{"offset":0}'
+ * ```
+ * @throws {ProtocolError} when the payload would exceed {@linkcode MAX_FRAME_PAYLOAD}.
+ */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const { type, ...fields } = frame;
+  const payload = encoder.encode(JSON.stringify(fields));
+  if (payload.length > MAX_FRAME_PAYLOAD) {
+    throw new ProtocolError(`frame of ${payload.length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
+  }
+  const out = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
+  out[0] = type.charCodeAt(0);
+  new DataView(out.buffer).setUint32(1, payload.length);
+  out.set(payload, FRAME_HEADER_SIZE);
+  return out;
+}
+
+const SENDER_TYPES = new Set(["F", "D", "S", "E", "Q"]);
+const RECEIVER_TYPES = new Set(["H", "A", "R", "V", "X"]);
+
+/**
+ * Reads one frame from `wire`, checking the type is one `from` may send and the length is
+ * within bounds before reading the payload, then validating every field.
+ *
+ * @example
+ * ```ts
+ * import { readFrame } from "./protocol.ts";
+ * // const frame = await readFrame(wire, "sender"); // FileFrame | FolderFrame | …
+ * ```
+ * @throws {ProtocolError} for anything malformed; `SockitError` `closed-early` at end of stream.
+ */
+export async function readFrame(wire: Wire, from: "sender"): Promise<SenderFrame>;
+export async function readFrame(wire: Wire, from: "receiver"): Promise<ReceiverFrame>;
+export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promise<Frame> {
+  const head = await wire.readExact(FRAME_HEADER_SIZE);
+  return decodeFrame(head, (n) => wire.readExact(n), from);
+}
+
+/**
+ * Decodes a frame from its 5-byte header and a function that reads the payload. Exposed for
+ * tests and fuzzing; {@linkcode readFrame} is what peers use.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "./protocol.ts";
+ * const bytes = encodeFrame({ type: "Q" });
+ * await decodeFrame(bytes.subarray(0, 5), async (n) => bytes.subarray(5, 5 + n), "sender");
+ * // { type: "Q" }
+ * ```
+ * @throws {ProtocolError} for anything malformed.
+ */
+export async function decodeFrame(
+  head: Uint8Array,
+  readPayload: (length: number) => Promise<Uint8Array>,
+  from: "sender" | "receiver",
+): Promise<Frame> {
+  const type = String.fromCharCode(head[0]);
+  const allowed = from === "sender" ? SENDER_TYPES : RECEIVER_TYPES;
+  if (!allowed.has(type)) {
+    throw new ProtocolError(`unexpected frame type 0x${head[0].toString(16).padStart(2, "0")}`);
+  }
+  const length = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1);
+  if (length > MAX_FRAME_PAYLOAD) {
+    throw new ProtocolError(`frame of ${length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
+  }
+  const payload = await readPayload(length);
+  let fields: unknown;
+  try {
+    fields = JSON.parse(decoder.decode(payload));
+  } catch {
+    throw new ProtocolError("frame payload is not valid UTF-8 JSON");
+  }
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
+    throw new ProtocolError("frame payload is not a JSON object");
+  }
+  return validate(type, fields as Record<string, unknown>);
+}
+
+function validate(type: string, f: Record<string, unknown>): Frame {
+  switch (type) {
+    case "F":
+      return {
+        type,
+        path: text(f, "path", 4096 * 4),
+        size: count(f, "size"),
+        mtime: time(f, "mtime"),
+      };
+    case "D":
+      return { type, path: text(f, "path", 4096 * 4) };
+    case "S":
+      return { type, offset: count(f, "offset") };
+    case "E":
+      return { type, sha256: hash(f, "sha256") };
+    case "Q":
+      return { type };
+    case "H":
+      return {
+        type,
+        version: count(f, "version"),
+        maxSize: f.maxSize === null ? null : count(f, "maxSize"),
+      };
+    case "A": {
+      const frame: AcceptFrame = { type, offset: count(f, "offset") };
+      if (f.prefixSha256 !== undefined) frame.prefixSha256 = hash(f, "prefixSha256");
+      return frame;
+    }
+    case "R":
+      return { type, code: rejectCode(f, "code"), message: text(f, "message", 1024) };
+    case "V": {
+      const frame: VerdictFrame = {
+        type,
+        ok: bool(f, "ok"),
+        sha256: f.sha256 === "" ? "" : hash(f, "sha256"),
+      };
+      if (f.stored !== undefined) frame.stored = text(f, "stored", 4096 * 4);
+      if (f.code !== undefined) frame.code = rejectCode(f, "code");
+      if (f.message !== undefined) frame.message = text(f, "message", 1024);
+      if (frame.ok && frame.stored === undefined) {
+        throw new ProtocolError("verdict ok without a stored name");
+      }
+      return frame;
+    }
+    default: {
+      const frame: ErrorFrame = {
+        type: "X",
+        code: rejectCode(f, "code"),
+        message: text(f, "message", 1024),
+      };
+      if (f.supported !== undefined) {
+        if (!Array.isArray(f.supported) || !f.supported.every((v) => Number.isSafeInteger(v))) {
+          throw new ProtocolError("supported must be a list of versions");
+        }
+        frame.supported = f.supported as number[];
+      }
+      return frame;
+    }
+  }
+}
+
+function text(f: Record<string, unknown>, name: string, max: number): string {
+  const value = f[name];
+  if (typeof value !== "string") throw new ProtocolError(`${name} must be a string`);
+  if (value.length > max) throw new ProtocolError(`${name} is too long`);
+  return value;
+}
+
+function count(f: Record<string, unknown>, name: string): number {
+  const value = f[name];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new ProtocolError(`${name} must be a whole number of at least 0`);
+  }
+  return value;
+}
+
+function time(f: Record<string, unknown>, name: string): number {
+  const value = f[name];
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 8.64e15) {
+    throw new ProtocolError(`${name} must be a time in milliseconds`);
+  }
+  return value;
+}
+
+function hash(f: Record<string, unknown>, name: string): string {
+  const value = f[name];
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) {
+    throw new ProtocolError(`${name} must be 64 lower-case hex digits`);
+  }
+  return value;
+}
+
+function bool(f: Record<string, unknown>, name: string): boolean {
+  if (typeof f[name] !== "boolean") throw new ProtocolError(`${name} must be true or false`);
+  return f[name] as boolean;
+}
+
+function rejectCode(f: Record<string, unknown>, name: string): RejectCode {
+  const value = f[name];
+  if (typeof value !== "string" || !(REJECT_CODES as readonly string[]).includes(value)) {
+    throw new ProtocolError(`${name} is not a known code`);
+  }
+  return value as RejectCode;
+}
+
+/**
+ * Writes a frame to `wire`.
+ *
+ * @example
+ * ```ts
+ * import { writeFrame } from "./protocol.ts";
+ * // await writeFrame(wire, { type: "Q" });
+ * ```
+ */
+export function writeFrame(wire: Wire, frame: Frame): Promise<void> {
+  return wire.write(encodeFrame(frame));
+}
+
+/** True when `byte` starts a classic (lesson) session: an ASCII digit. */
+export function isClassicStart(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
+}
+
+/** The five bytes a classic receiver answers once it has the size. */
+export const CLASSIC_READY: Uint8Array = new TextEncoder().encode("ready");
+
+/** The most digits a classic size may have (`Number.MAX_SAFE_INTEGER` has 16). */
+export const CLASSIC_MAX_DIGITS = 16;
+
+/**
+ * Parses the ASCII decimal size a classic sender opens with. A trailing `\n` or `\r\n` is
+ * allowed (netcat users type one); anything else must be digits only.
+ *
+ * @example
+ * ```ts
+ * import { parseClassicSize } from "./protocol.ts";
+ * parseClassicSize(new TextEncoder().encode("1048576")); // 1048576
+ * ```
+ * @throws {ProtocolError} for no digits, non-digits, or more than 16 digits.
+ */
+export function parseClassicSize(bytes: Uint8Array): number {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  if (end === 0) throw new ProtocolError("classic size has no digits");
+  if (end > CLASSIC_MAX_DIGITS) {
+    throw new ProtocolError("classic size has too many digits", "too-large");
+  }
+  for (let i = 0; i < end; i++) {
+    if (!isClassicStart(bytes[i])) throw new ProtocolError("classic size is not a decimal number");
+  }
+  const size = Number(new TextDecoder().decode(bytes.subarray(0, end)));
+  if (!Number.isSafeInteger(size)) {
+    throw new ProtocolError("classic size is too large", "too-large");
+  }
+  return size;
+}

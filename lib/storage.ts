@@ -1,0 +1,278 @@
+/**
+ * Putting received files into the receiving folder safely: bytes go to a temporary file in
+ * `DIR/.sockit/` ({@linkcode openTemp}), and only a verified file is moved to its final name
+ * ({@linkcode commitFile}). Existing files are never overwritten unless asked: a taken name
+ * gets `name (1).ext`, `name (2).ext`, … atomically, so concurrent senders of the same name
+ * each keep their file. Nothing is ever written outside DIR, not even through a symbolic
+ * link already inside it.
+ *
+ * @module
+ */
+
+import { isAbsolute, join, relative, sep } from "node:path";
+import { SockitError, toSockitError } from "./errors.ts";
+import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
+
+/**
+ * Why a safe name still cannot be stored. Each has a short phrase in the catalog under
+ * `name.<problem>`, like the `NameProblem`s of `names.ts`.
+ *
+ * - `symlink`: a folder on its way is a symbolic link (even one pointing inside DIR).
+ * - `not-a-folder`: a file (or other non-folder) is where a folder is needed.
+ * - `is-a-folder`: with overwrite, the final name is an existing folder.
+ * - `outside`: the folder would resolve outside DIR.
+ * - `exhausted`: `name (1)` … `name (`{@linkcode MAX_NUMBERED}`)` are all taken.
+ */
+export type ConflictProblem = "symlink" | "not-a-folder" | "is-a-folder" | "outside" | "exhausted";
+
+/** Every {@linkcode ConflictProblem}. */
+export const CONFLICT_PROBLEMS: readonly ConflictProblem[] = [
+  "symlink",
+  "not-a-folder",
+  "is-a-folder",
+  "outside",
+  "exhausted",
+];
+
+/** How many numbered alternatives {@linkcode commitFile} tries before giving up. */
+export const MAX_NUMBERED = 10_000;
+
+function conflict(name: string, problem: ConflictProblem): SockitError {
+  return new SockitError("name-conflict", { name, problem });
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return !isAbsolute(rel) && rel.split(sep)[0] !== "..";
+}
+
+async function resolveDir(dir: string): Promise<string> {
+  let root: string;
+  let info: Deno.FileInfo;
+  try {
+    root = await Deno.realPath(dir);
+    info = await Deno.stat(root);
+  } catch (err) {
+    throw toSockitError(err, "file", { path: dir });
+  }
+  if (!info.isDirectory) throw conflict(dir, "not-a-folder");
+  return root;
+}
+
+/** Creates `path` as one folder (no parents) unless something is there, then checks it. */
+async function ensureFolder(path: string, name: string, mode?: number): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw toSockitError(err, "file", { path });
+    try {
+      await Deno.mkdir(path, mode === undefined ? {} : { mode });
+    } catch (err) {
+      // Another sender created it at the same moment: check what is there now.
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw toSockitError(err, "file", { path });
+    }
+    try {
+      info = await Deno.lstat(path);
+    } catch (err) {
+      throw toSockitError(err, "file", { path });
+    }
+  }
+  if (info.isSymlink) throw conflict(name, "symlink");
+  if (!info.isDirectory) throw conflict(name, "not-a-folder");
+}
+
+/**
+ * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
+ * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
+ * {@linkcode commitFile} or {@linkcode discardTemp}.
+ *
+ * @example
+ * ```ts
+ * import { commitFile, openTemp } from "./storage.ts";
+ * const dir = await Deno.makeTempDir();
+ * const temp = await openTemp(dir);
+ * await temp.file.write(new TextEncoder().encode("print('hi')\n"));
+ * temp.file.close();
+ * await commitFile({ dir, tempPath: temp.path, segments: ["homework.py"] });
+ * ```
+ */
+export async function openTemp(dir: string): Promise<{ path: string; file: Deno.FsFile }> {
+  const root = await resolveDir(dir);
+  const internal = join(root, INTERNAL_DIR);
+  await ensureFolder(internal, INTERNAL_DIR, 0o700);
+  const path = join(internal, `tmp-${crypto.randomUUID()}`);
+  try {
+    const file = await Deno.open(path, { read: true, write: true, createNew: true });
+    return { path, file };
+  } catch (err) {
+    throw toSockitError(err, "file", { path });
+  }
+}
+
+/**
+ * Creates the folders `segments` inside `dir`, one level at a time, and returns the absolute
+ * path of the last one (`dir`'s real path for no segments). The segments are checked again
+ * with {@linkcode sanitizePath}. An existing component that is a symbolic link (wherever it
+ * points) or not a folder is refused with a `name-conflict` {@linkcode SockitError}; the
+ * result is verified to resolve inside `dir`. Also used for empty folders a sender sends.
+ *
+ * @example
+ * ```ts
+ * import { prepareFolder } from "./storage.ts";
+ * const dir = await Deno.makeTempDir();
+ * await prepareFolder(dir, ["project", "src"]); // ".../project/src"
+ * ```
+ */
+export async function prepareFolder(dir: string, segments: string[]): Promise<string> {
+  const root = await resolveDir(dir);
+  const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
+  let current = root;
+  for (let i = 0; i < safe.length; i++) {
+    current = join(current, safe[i]);
+    await ensureFolder(current, safe.slice(0, i + 1).join("/"));
+  }
+  let real: string;
+  try {
+    real = await Deno.realPath(current);
+  } catch (err) {
+    throw toSockitError(err, "file", { path: current });
+  }
+  if (!isInside(root, real)) throw conflict(safe.join("/"), "outside");
+  return current;
+}
+
+/** Options for {@linkcode commitFile}. */
+export interface CommitOptions {
+  /** The receiving folder. */
+  dir: string;
+  /** The temporary file from {@linkcode openTemp}, already closed. */
+  tempPath: string;
+  /** The file's relative path as segments, from {@linkcode sanitizePath}. */
+  segments: string[];
+  /** Replace an existing file of the same name instead of numbering. Default false. */
+  overwrite?: boolean;
+  /**
+   * Claim names with hard links (default true). When false, or when the disk has no hard
+   * links (FAT, exFAT), a name is claimed by creating it exclusively, then the file is renamed
+   * over it.
+   */
+  hardLinks?: boolean;
+}
+
+/** Where {@linkcode commitFile} put a file. */
+export interface Committed {
+  /** Absolute path of the stored file. */
+  path: string;
+  /** Its path relative to the receiving folder, `/`-separated (what the sender is told). */
+  relative: string;
+}
+
+function linkUnsupported(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return err instanceof Deno.errors.NotSupported || err instanceof Deno.errors.PermissionDenied ||
+    code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS";
+}
+
+/**
+ * Moves a finished temporary file to its final place in `dir`, creating its folders with
+ * {@linkcode prepareFolder}. Without `overwrite` the file never replaces anything: the first
+ * free name of `name`, `name (1)`, `name (2)`, … is taken atomically (a hard link, or where
+ * the disk has none, an exclusive create then a rename). With `overwrite` the final name is
+ * replaced (a symbolic link there is replaced itself, never its target); an existing folder
+ * there is a `name-conflict`.
+ *
+ * @example
+ * ```ts
+ * import { commitFile, openTemp } from "./storage.ts";
+ * const dir = await Deno.makeTempDir();
+ * for (let i = 0; i < 2; i++) {
+ *   const temp = await openTemp(dir);
+ *   temp.file.close();
+ *   const { relative } = await commitFile({ dir, tempPath: temp.path, segments: ["a.py"] });
+ *   console.log(relative); // "a.py", then "a (1).py"
+ * }
+ * ```
+ */
+export async function commitFile(options: CommitOptions): Promise<Committed> {
+  const safe = sanitizePath(options.segments.join("/"));
+  const name = safe[safe.length - 1];
+  const folders = safe.slice(0, -1);
+  const folder = await prepareFolder(options.dir, folders);
+  const done = (stored: string): Committed => ({
+    path: join(folder, stored),
+    relative: [...folders, stored].join("/"),
+  });
+
+  if (options.overwrite) {
+    const target = join(folder, name);
+    let existing: Deno.FileInfo | undefined;
+    try {
+      existing = await Deno.lstat(target);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw toSockitError(err, "file", { path: target });
+      }
+    }
+    if (existing?.isDirectory) throw conflict(safe.join("/"), "is-a-folder");
+    try {
+      await Deno.rename(options.tempPath, target);
+    } catch (err) {
+      throw toSockitError(err, "file", { path: target });
+    }
+    return done(name);
+  }
+
+  let useLinks = options.hardLinks ?? true;
+  for (let n = 0; n <= MAX_NUMBERED; n++) {
+    const stored = numberedName(name, n);
+    const candidate = join(folder, stored);
+    if (useLinks) {
+      try {
+        await Deno.link(options.tempPath, candidate);
+        // The file is stored; a temporary name left behind is only clutter in .sockit.
+        await Deno.remove(options.tempPath).catch(() => {});
+        return done(stored);
+      } catch (err) {
+        if (err instanceof Deno.errors.AlreadyExists) continue;
+        if (!linkUnsupported(err)) throw toSockitError(err, "file", { path: candidate });
+        useLinks = false;
+      }
+    }
+    try {
+      // Reserve the name, then move the file over the reservation.
+      (await Deno.open(candidate, { createNew: true, write: true })).close();
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) continue;
+      throw toSockitError(err, "file", { path: candidate });
+    }
+    try {
+      await Deno.rename(options.tempPath, candidate);
+    } catch (err) {
+      await Deno.remove(candidate).catch(() => {});
+      throw toSockitError(err, "file", { path: candidate });
+    }
+    return done(stored);
+  }
+  throw conflict(safe.join("/"), "exhausted");
+}
+
+/**
+ * Removes a temporary file (after a failed or refused transfer). A file already gone is fine.
+ *
+ * @example
+ * ```ts
+ * import { discardTemp, openTemp } from "./storage.ts";
+ * const temp = await openTemp(await Deno.makeTempDir());
+ * temp.file.close();
+ * await discardTemp(temp.path);
+ * await discardTemp(temp.path); // no error
+ * ```
+ */
+export async function discardTemp(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw toSockitError(err, "file", { path });
+  }
+}

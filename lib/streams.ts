@@ -1,0 +1,181 @@
+/**
+ * The pieces of the data path: a file as a `ReadableStream`, a file as a `WritableStream`, and
+ * the transforms between them (hashing, progress). Sources read into large buffers and sinks
+ * write each chunk fully, so a pipeline moves few, large chunks.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
+import { toSockitError } from "./errors.ts";
+
+/** Default chunk size of the data path (measured fastest on loopback; see docs/performance.md). */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+
+/**
+ * Streams a file from `offset` to its end in chunks of at most `chunkSize` bytes.
+ * The file is closed when the stream ends, errors or is cancelled.
+ *
+ * @example
+ * ```ts
+ * import { fileSource } from "./streams.ts";
+ * const file = await Deno.open("deno.json");
+ * for await (const chunk of fileSource(file, { chunkSize: 1024 })) console.log(chunk.length);
+ * ```
+ */
+export function fileSource(
+  file: Deno.FsFile,
+  options: { chunkSize?: number; offset?: number; path?: string } = {},
+): ReadableStream<Uint8Array> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let started = false;
+  const close = () => {
+    try {
+      file.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (!started) {
+          started = true;
+          if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
+        }
+        const buffer = new Uint8Array(chunkSize);
+        let filled = 0;
+        while (filled < chunkSize) {
+          const n = await file.read(buffer.subarray(filled));
+          if (n === null) break;
+          filled += n;
+        }
+        if (filled > 0) {
+          controller.enqueue(filled === chunkSize ? buffer : buffer.subarray(0, filled));
+        }
+        if (filled < chunkSize) {
+          close();
+          controller.close();
+        }
+      } catch (err) {
+        close();
+        throw toSockitError(err, "file", { path: options.path ?? "" });
+      }
+    },
+    cancel: close,
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * A sink that writes every chunk fully to `file`. It does not close the file: the owner
+ * decides whether the bytes are kept.
+ *
+ * @example
+ * ```ts
+ * import { fileSink } from "./streams.ts";
+ * const file = await Deno.open(await Deno.makeTempFile(), { write: true });
+ * await ReadableStream.from([new Uint8Array([1, 2, 3])]).pipeTo(fileSink(file));
+ * file.close();
+ * ```
+ */
+export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      try {
+        let offset = 0;
+        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      } catch (err) {
+        throw toSockitError(err, "file", { path });
+      }
+    },
+  });
+}
+
+/** A SHA-256 computed while the bytes stream past. */
+export interface StreamHash {
+  /** Passes chunks through unchanged, hashing each. */
+  readonly transform: TransformStream<Uint8Array, Uint8Array>;
+  /** Adds bytes that did not pass through the transform (a resumed prefix). */
+  update(bytes: Uint8Array): void;
+  /** The lower-case hex digest; call once, after the stream ended. */
+  digest(): string;
+}
+
+/**
+ * Creates a SHA-256 that hashes what flows through its transform.
+ *
+ * @example
+ * ```ts
+ * import { sha256Stream } from "./streams.ts";
+ * const hash = sha256Stream();
+ * await ReadableStream.from([new TextEncoder().encode("abc")]).pipeThrough(hash.transform)
+ *   .pipeTo(new WritableStream());
+ * hash.digest(); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ * ```
+ */
+export function sha256Stream(): StreamHash {
+  const hash: Hash = createHash("sha256");
+  return {
+    transform: new TransformStream({
+      transform(chunk, controller) {
+        hash.update(chunk);
+        controller.enqueue(chunk);
+      },
+    }),
+    update: (bytes) => void hash.update(bytes),
+    digest: () => hash.digest("hex"),
+  };
+}
+
+/**
+ * Passes chunks through and calls `onProgress(bytesSoFar)` at most every `intervalMs`, and
+ * always for the last chunk.
+ *
+ * @example
+ * ```ts
+ * import { progress } from "./streams.ts";
+ * const stream = progress((bytes) => console.log(bytes), { total: 3 });
+ * ```
+ */
+export function progress(
+  onProgress: (bytes: number) => void,
+  options: { total: number; start?: number; intervalMs?: number },
+): TransformStream<Uint8Array, Uint8Array> {
+  let bytes = options.start ?? 0;
+  let last = 0;
+  const interval = options.intervalMs ?? 200;
+  return new TransformStream({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      bytes += chunk.length;
+      const now = performance.now();
+      if (now - last >= interval || bytes >= options.total) {
+        last = now;
+        onProgress(bytes);
+      }
+    },
+  });
+}
+
+/**
+ * Hashes the first `length` bytes of the file at `path` (a resumed prefix) into `hash`.
+ *
+ * @example
+ * ```ts
+ * import { hashPrefix, sha256Stream } from "./streams.ts";
+ * const hash = sha256Stream();
+ * await hashPrefix("deno.json", 10, hash);
+ * ```
+ */
+export async function hashPrefix(path: string, length: number, hash: StreamHash): Promise<void> {
+  if (length === 0) return;
+  const file = await Deno.open(path);
+  let left = length;
+  for await (const chunk of fileSource(file, { path })) {
+    hash.update(chunk.length <= left ? chunk : chunk.subarray(0, left));
+    left -= chunk.length;
+    if (left <= 0) break;
+  }
+  if (left > 0) throw toSockitError(new Deno.errors.UnexpectedEof(), "file", { path });
+}
