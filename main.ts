@@ -189,12 +189,28 @@ function usageMessage(lang: Lang, error: CommanderError): string {
   return `sockit: ${text}`;
 }
 
+/** Parses a whole number option of at least `min`; `undefined` when not given. */
+function count(
+  lang: Lang,
+  value: string | undefined,
+  option: string,
+  min: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
+    const reason = translate(lang, "usage.bad-whole-number", { option, value, min });
+    throw new SockitError("bad-option", { reason });
+  }
+  return n;
+}
+
 /** Parses a number of seconds given as an option. */
-function seconds(value: string | undefined, fallback: number): number {
+function seconds(lang: Lang, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || value.trim() === "") {
-    throw new SockitError("bad-option", { reason: `'${value}': a number of seconds is expected.` });
+    throw new SockitError("bad-option", { reason: translate(lang, "usage.bad-number", { value }) });
   }
   return n;
 }
@@ -253,12 +269,7 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .action(async (words: string[], options: Record<string, string | undefined>, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       const target = parseHostPort(options.to ?? "127.0.0.1", DEFAULT_PORTS.echo);
-      const count = options.count === undefined ? 1 : Number(options.count);
-      if (!Number.isInteger(count) || count < 1) {
-        throw new SockitError("bad-option", {
-          reason: translate(lang, "usage.bad-count", { value: options.count! }),
-        });
-      }
+      const rounds = count(lang, options.count, "--count", 1) ?? 1;
       const controller = new AbortController();
       const release = onInterrupt(out, () => controller.abort());
       const messages = words.length > 0
@@ -267,13 +278,13 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       const result = await runEcho({
         ...target,
         messages,
-        count,
-        intervalMs: count > 1 ? seconds(options.interval, 1) * 1000 : 0,
-        timeoutMs: seconds(options.timeout, 10) * 1000,
+        count: rounds,
+        intervalMs: rounds > 1 ? seconds(lang, options.interval, 1) * 1000 : 0,
+        timeoutMs: seconds(lang, options.timeout, 10) * 1000,
         signal: controller.signal,
         onEvent: (event) => {
           if (event.type === "trace" && !globals.trace) return;
-          const line = event.type === "reply" && count > 1
+          const line = event.type === "reply" && rounds > 1
             ? renderPing(style, event)
             : renderEchoClientEvent(style, event);
           out.event(event, line);
@@ -300,16 +311,6 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .action(async (options: Record<string, string | boolean | undefined>, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       const text = (name: string) => options[name] as string | undefined;
-      const maxConnections = text("maxConnections") === undefined
-        ? undefined
-        : Number(text("maxConnections"));
-      if (
-        maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)
-      ) {
-        throw new SockitError("bad-option", {
-          reason: `--max-connections: '${text("maxConnections")}'`,
-        });
-      }
       const view = new ReceiveView(style);
       const live = liveRegion(globals);
       const receiver = await startReceiver({
@@ -318,8 +319,8 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
         port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
         overwrite: options.overwrite === true,
         maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
-        maxConnections,
-        idleTimeoutMs: seconds(text("idleTimeout"), 30) * 1000,
+        maxConnections: count(lang, text("maxConnections"), "--max-connections", 1),
+        idleTimeoutMs: seconds(lang, text("idleTimeout"), 30) * 1000,
         classicName: text("classicName"),
         chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
         trace: globals.trace,
@@ -336,6 +337,7 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .argument("<paths...>", t("arg.paths"))
     .option("-t, --to <host[:port]>", `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.transfer})`)
     .option("--chunk-size <size>", t("opt.chunk-size"))
+    .option("--retries <n>", t("opt.retries"))
     .option("--classic", t("opt.classic"))
     .option("--timeout <seconds>", `${t("opt.timeout")} (30)`)
     .action(
@@ -356,7 +358,8 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
           ...target,
           chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
           classic: options.classic === true,
-          timeoutMs: seconds(text("timeout"), 30) * 1000,
+          retries: count(lang, text("retries"), "--retries", 0),
+          timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
           trace: globals.trace,
           signal: controller.signal,
           onEvent: (event) => out.view(event, view.update(event), live),
@@ -395,6 +398,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return EXIT.ok;
+      // No command given: commander has already printed the help to stderr.
+      if (err.code === "commander.help") return EXIT.usage;
       console.error(usageMessage(lang, err));
       console.error(translate(lang, "cli.help-hint", { command: "sockit" }));
       return EXIT.usage;

@@ -47,7 +47,7 @@ const en = {
   "usage.invalid-value": "Invalid value for {option}: {value}",
   "usage.bad-lang": "Unknown language '{value}'; use en or ko.",
   "usage.bad-number": "'{value}' is not a valid number.",
-  "usage.bad-count": "--count needs a whole number of at least 1, not '{value}'.",
+  "usage.bad-whole-number": "{option} needs a whole number of at least {min}, not '{value}'.",
   // Shared
   "net.reach": "Classmates can reach this machine at: {addresses}",
   "net.reach-none":
@@ -98,11 +98,13 @@ const en = {
   "opt.idle-timeout": "seconds of silence after which a sender is dropped (default: 30)",
   "opt.classic-name": "base name for files from classic (lesson) senders",
   "opt.chunk-size": "bytes moved per read and write, e.g. 1k or 4m (default: 1m)",
+  "opt.retries": "reconnect and resume this many times after a dropped connection (default: 3)",
   "opt.classic": "speak the lesson's protocol (size, ready, bytes): no names, no verification",
   // Receiver
   "recv.listening": "Receiving files into {dir} on {address}. Press Ctrl+C to stop.",
   "recv.hint": "Classmates send with: {command}",
   "recv.file-start": "Receiving {path} ({size}) from {peer}",
+  "recv.file-resume": "Resuming {path} ({size}) from {peer} after {offset} already received",
   "recv.file-done": "Stored {stored} from {peer}: {size} in {duration} ({rate}), SHA-256 {sha256}",
   "recv.file-done-classic":
     "Stored {stored} from {peer} (classic sender, unverified): {size} in {duration} ({rate}), SHA-256 {sha256}",
@@ -120,6 +122,9 @@ const en = {
     "Classic mode cannot verify the content: the lesson's receiver reports no hash, so check the file by hand.",
   "send.file-rejected": "The receiver refused {path}: {reason}",
   "send.folder": "Created folder {path}",
+  "send.resume": "Resuming {path} after the {offset} the receiver already has",
+  "send.retry":
+    "Connection lost ({reason}); reconnecting in {seconds} s (attempt {attempt} of {retries})…",
   "send.summary": "Done: {files} files, {bytes} in {duration} ({rate}).",
   "send.summary-rejected": "{rejected} items were refused by the receiver.",
   // Why a receiver refuses (reject codes on the wire)
@@ -135,6 +140,11 @@ const en = {
   "reject.hash-mismatch": "the content arrived damaged (SHA-256 mismatch); send it again",
   "reject.timeout": "the transfer was too slow and timed out",
   "reject.internal": "the receiver hit an internal error",
+  // Why a connection or transfer ended (receiver log)
+  "why.closed-early": "the sender disconnected before the end (partial data kept for a resume)",
+  "why.connection-reset": "the connection was reset (partial data kept for a resume)",
+  "why.timeout": "the sender was silent for too long",
+  "why.protocol": "the sender broke the protocol: {reason}",
   // Errors (exit code 1)
   "error.connection-refused":
     "Nothing is listening at {host}:{port}. Start the server (or receiver) first, then check the address and port.",
@@ -214,7 +224,8 @@ const ko: Record<MessageKey, string> = {
   "usage.invalid-value": "{option} 의 값이 올바르지 않습니다: {value}",
   "usage.bad-lang": "알 수 없는 언어 '{value}' 입니다. en 또는 ko 를 쓰세요.",
   "usage.bad-number": "'{value}' 는 올바른 숫자가 아닙니다.",
-  "usage.bad-count": "--count 에는 1 이상의 정수가 필요합니다 ('{value}' 는 안 됩니다).",
+  "usage.bad-whole-number":
+    "{option} 에는 {min} 이상의 정수가 필요합니다 ('{value}' 는 안 됩니다).",
   "net.reach": "친구들은 이 주소로 접속할 수 있습니다: {addresses}",
   "net.reach-none": "루프백 외의 네트워크 주소가 없습니다. 이 컴퓨터에서만 접속할 수 있습니다.",
   "net.stopping": "종료하는 중… (바로 끝내려면 Ctrl+C 를 한 번 더 누르세요)",
@@ -258,10 +269,12 @@ const ko: Record<MessageKey, string> = {
   "opt.idle-timeout": "보내는 사람이 이만큼(초) 조용하면 연결을 끊습니다 (기본값: 30)",
   "opt.classic-name": "수업 예제(classic) 방식으로 받은 파일의 기본 이름",
   "opt.chunk-size": "한 번에 읽고 쓰는 바이트 수, 예: 1k, 4m (기본값: 1m)",
+  "opt.retries": "연결이 끊어지면 이 횟수만큼 다시 연결해 이어서 보냅니다 (기본값: 3)",
   "opt.classic": "수업 예제의 프로토콜(크기, ready, 바이트)로 보냅니다: 이름과 검증이 없습니다",
   "recv.listening": "{address} 에서 파일을 받아 {dir} 에 저장합니다. 끝내려면 Ctrl+C 를 누르세요.",
   "recv.hint": "친구들은 이렇게 보내면 됩니다: {command}",
   "recv.file-start": "{peer} 에게서 {path} ({size}) 받는 중",
+  "recv.file-resume": "{peer} 에게서 {path} ({size}) 를 이미 받은 {offset} 다음부터 이어 받는 중",
   "recv.file-done":
     "{peer} 에게서 받은 파일을 {stored} 로 저장: {size}, {duration} ({rate}), SHA-256 {sha256}",
   "recv.file-done-classic":
@@ -279,6 +292,9 @@ const ko: Record<MessageKey, string> = {
     "classic 방식은 내용을 검증할 수 없습니다: 수업 예제의 받는 프로그램은 해시를 알려 주지 않으니 직접 확인하세요.",
   "send.file-rejected": "받는 쪽이 {path} 를 거절했습니다: {reason}",
   "send.folder": "폴더 {path} 를 만들었습니다",
+  "send.resume": "받는 쪽에 이미 있는 {offset} 다음부터 {path} 를 이어서 보냅니다",
+  "send.retry":
+    "연결이 끊어졌습니다 ({reason}). {seconds}초 뒤에 다시 연결합니다 ({retries}번 중 {attempt}번째)…",
   "send.summary": "완료: 파일 {files}개, {bytes}, {duration} ({rate}).",
   "send.summary-rejected": "받는 쪽이 {rejected}개를 거절했습니다.",
   "reject.bad-header": "요청 형식이 잘못되었습니다",
@@ -292,6 +308,11 @@ const ko: Record<MessageKey, string> = {
   "reject.hash-mismatch": "내용이 손상되어 도착했습니다 (SHA-256 불일치). 다시 보내세요",
   "reject.timeout": "전송이 너무 느려 시간이 초과되었습니다",
   "reject.internal": "받는 쪽에서 내부 오류가 났습니다",
+  "why.closed-early":
+    "보내는 쪽이 끝나기 전에 연결을 끊었습니다 (이어 받기를 위해 받은 부분은 보관)",
+  "why.connection-reset": "연결이 리셋되었습니다 (이어 받기를 위해 받은 부분은 보관)",
+  "why.timeout": "보내는 쪽이 너무 오래 조용했습니다",
+  "why.protocol": "보내는 쪽이 프로토콜을 어겼습니다: {reason}",
   "error.connection-refused":
     "{host}:{port} 에서 기다리는 프로그램이 없습니다. 서버(또는 받는 쪽)를 먼저 실행하고 주소와 포트를 확인하세요.",
   "error.address-in-use":

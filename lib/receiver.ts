@@ -26,8 +26,10 @@ import {
 } from "./protocol.ts";
 import type { FileFrame, RejectCode } from "./protocol.ts";
 import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
+import { PartialStore } from "./partials.ts";
+import type { PartialFile } from "./partials.ts";
 import { commitFile, discardTemp, openTemp, prepareFolder } from "./storage.ts";
-import { DEFAULT_CHUNK_SIZE, fileSink, progress, sha256Stream } from "./streams.ts";
+import { DEFAULT_CHUNK_SIZE, fileSink, hashPrefix, progress, sha256Stream } from "./streams.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
@@ -57,6 +59,10 @@ export interface ReceiverOptions {
   trace?: boolean;
   /** Receives every event; the receiver never prints. */
   onEvent?: (event: ReceiverEvent) => void;
+  /** How long interrupted transfers are kept for a resume. Default 24 hours. */
+  partialTtlMs?: number;
+  /** How long a sender may take to send a complete header (preface, size, frame). Default 10 s. */
+  headerTimeoutMs?: number;
   /** Stops the receiver when aborted. */
   signal?: AbortSignal;
 }
@@ -131,6 +137,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   try {
     await Deno.mkdir(dir, { recursive: true });
     if (!(await Deno.stat(dir)).isDirectory) throw new Deno.errors.AlreadyExists(dir);
+    const probe = await openTemp(dir);
+    probe.file.close();
+    await discardTemp(probe.path);
   } catch (err) {
     throw toSockitError(err, "file", { path: dir });
   }
@@ -151,7 +160,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     port: addr.port,
   });
 
-  const session = new Session({ ...options, dir }, emit, () => nextId++, summary);
+  const partials = new PartialStore(dir, { ttlMs: options.partialTtlMs });
+  await partials.sweep();
+  const session = new Session({ ...options, dir }, emit, () => nextId++, summary, partials);
 
   async function serve(conn: Deno.Conn): Promise<void> {
     const peer = formatAddr(conn.remoteAddr);
@@ -265,20 +276,23 @@ class Session {
     readonly emit: Emit,
     readonly nextId: () => number,
     readonly summary: ReceiverSummary,
+    readonly partials: PartialStore,
   ) {}
 
   async serve(wire: Wire, peer: string): Promise<void> {
+    // The opening (preface, or a classic size) must be complete within the header timeout.
+    const opening = wire.deadline(this.#headerTimeoutMs);
     const first = await wire.waitForMore(this.options.idleTimeoutMs ?? 30_000);
-    if (first === "end") return;
+    if (first === "end") return opening.cancel();
     if (first === "quiet") {
       throw new SockitError("timeout", { seconds: (this.options.idleTimeoutMs ?? 30_000) / 1000 });
     }
-    const byte = wire.peek()[0];
-    if (isClassicStart(byte)) {
+    if (isClassicStart(wire.peek()[0])) {
       this.emit({ type: "session", peer, protocol: "classic" });
-      return await this.#classic(wire, peer);
+      return await this.#classic(wire, peer, opening);
     }
     const version = decodePreface(await wire.readExact(PREFACE_SIZE));
+    opening.cancel();
     if (version !== PROTOCOL_VERSION) {
       await writeFrame(wire, {
         type: "X",
@@ -298,11 +312,14 @@ class Session {
     let bytes = 0;
     while (true) {
       let frame;
+      const header = wire.deadline(this.#headerTimeoutMs);
       try {
         frame = await readFrame(wire, "sender");
       } catch (err) {
         if (err instanceof ProtocolError) await this.#fail(wire, err.reject, reasonOf(err));
         throw err;
+      } finally {
+        header.cancel();
       }
       if (frame.type === "Q") break;
       if (frame.type === "D") {
@@ -320,6 +337,10 @@ class Session {
       }
     }
     this.emit({ type: "session-end", peer, files, bytes });
+  }
+
+  get #headerTimeoutMs(): number {
+    return this.options.headerTimeoutMs ?? 10_000;
   }
 
   /** Tells the sender why the session ends; it may already be gone. */
@@ -361,32 +382,45 @@ class Session {
     if (maxSize !== undefined && frame.size > maxSize) {
       return await reject("too-large", `${frame.size} bytes is more than the limit of ${maxSize}`);
     }
-    let temp: { path: string; file: Deno.FsFile };
+    const source = { path: segments.join("/"), size: frame.size, mtime: frame.mtime };
+    let partial: PartialFile;
     try {
-      temp = await openTemp(this.options.dir);
+      partial = await this.partials.open(source);
     } catch (err) {
       const error = toSockitError(err, "file", { path: this.options.dir });
       return await reject(rejectCodeOf(error), describe(error));
     }
     const info: ReceiverFileInfo = { id: this.nextId(), peer, path: frame.path, size: frame.size };
-    let kept = false;
+    // The bytes are kept for a resume only when the connection was lost, never when the peer lied.
+    let keep = false;
     try {
-      await writeFrame(wire, { type: "A", offset: 0 });
+      const hash = sha256Stream();
+      if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, hash);
+      await writeFrame(wire, {
+        type: "A",
+        offset: partial.offset,
+        ...(partial.offset > 0 ? { prefixSha256: hash.peek() } : {}),
+      });
       const start = await readFrame(wire, "sender");
-      if (start.type !== "S" || start.offset !== 0) {
-        throw new ProtocolError(`expected a start frame at offset 0, got ${start.type}`);
+      if (start.type !== "S" || (start.offset !== 0 && start.offset !== partial.offset)) {
+        throw new ProtocolError(`expected a start frame at offset 0 or ${partial.offset}`);
+      }
+      const offset = start.offset;
+      if (offset !== partial.offset) {
+        await partial.truncate(offset);
+        hash.reset();
       }
       const started = performance.now();
-      this.emit({ type: "file-start", offset: 0, ...info });
-      const hash = sha256Stream();
-      await wire.readable(frame.size, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)
+      this.emit({ type: "file-start", offset, ...info });
+      keep = partial.resumable;
+      await wire.readable(frame.size - offset, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)
         .pipeThrough(hash.transform)
-        .pipeThrough(
-          progress((bytes) => this.emit({ type: "file-progress", bytes, ...info }), {
-            total: frame.size,
-          }),
-        )
-        .pipeTo(fileSink(temp.file, frame.path));
+        .pipeThrough(progress((bytes) => this.emit({ type: "file-progress", bytes, ...info }), {
+          total: frame.size,
+          start: offset,
+        }))
+        .pipeTo(fileSink(partial.file, frame.path));
+      keep = false;
       const end = await readFrame(wire, "sender");
       if (end.type !== "E") throw new ProtocolError(`expected an end frame, got ${end.type}`);
       const sha256 = hash.digest();
@@ -406,15 +440,15 @@ class Session {
         });
         return false;
       }
-      temp.file.close();
-      await setMtime(temp.path, frame.mtime);
+      partial.file.close();
+      await setMtime(partial.path, frame.mtime);
       const stored = await commitFile({
         dir: this.options.dir,
-        tempPath: temp.path,
+        tempPath: partial.path,
         segments,
         overwrite: this.options.overwrite,
       });
-      kept = true;
+      await this.partials.committed(source);
       await writeFrame(wire, { type: "V", ok: true, stored: stored.relative, sha256 });
       const ms = performance.now() - started;
       this.summary.files++;
@@ -430,6 +464,7 @@ class Session {
       return true;
     } catch (err) {
       const error = toSockitError(err, "file", { path: frame.path });
+      keep &&= ["closed-early", "connection-reset", "timeout"].includes(error.code);
       this.emit({ type: "file-failed", code: error.code, reason: describe(error), ...info });
       if (
         !(error instanceof ProtocolError) &&
@@ -439,18 +474,14 @@ class Session {
       }
       throw error;
     } finally {
-      try {
-        temp.file.close();
-      } catch {
-        // Closed before the commit.
-      }
-      if (!kept) await discardTemp(temp.path);
+      await partial.release(keep);
     }
   }
 
   /** The lesson's protocol: ASCII size, `ready`, exactly that many bytes, close. */
-  async #classic(wire: Wire, peer: string): Promise<void> {
+  async #classic(wire: Wire, peer: string, opening: { cancel(): void }): Promise<void> {
     const size = await this.#classicSize(wire);
+    opening.cancel();
     const path = "(classic)";
     const { maxSize } = this.options;
     if (maxSize !== undefined && size > maxSize) {
@@ -568,6 +599,7 @@ async function setMtime(path: string, mtime: number): Promise<void> {
 
 /** A one-line description of an error for logs and answers. */
 function describe(error: SockitError): string {
-  if (error instanceof NameError) return `${error.problem}`;
+  if (error instanceof NameError) return error.problem;
+  if (error.code === "name-conflict") return String(error.details.problem);
   return reasonOf(error);
 }

@@ -7,8 +7,11 @@
  */
 
 import { formatBytes, formatDuration, formatRate } from "./format.ts";
+import { CATALOGS } from "./messages.ts";
 import type { MessageKey } from "./messages.ts";
 import { NAME_PROBLEMS } from "./names.ts";
+import type { NameProblem } from "./names.ts";
+import { CONFLICT_PROBLEMS } from "./storage.ts";
 import { REJECT_CODES } from "./protocol.ts";
 import type { ReceiverEvent } from "./receiver.ts";
 import { message, paint, reachLine, renderTrace } from "./render.ts";
@@ -49,17 +52,23 @@ export interface ViewUpdate {
   live?: string[];
 }
 
-/** Translates a reject reason: a name problem or reject code the receiver sent, else as is. */
+/**
+ * Translates why a file or connection failed: a name problem or reject code the receiver sent,
+ * or an error code of our own side; anything else is shown as it came.
+ */
 function reason(style: RenderStyle, code: string, text: string): string {
-  if ((NAME_PROBLEMS as readonly string[]).includes(text)) {
+  if ([...NAME_PROBLEMS, ...CONFLICT_PROBLEMS].includes(text as NameProblem)) {
     return `${message(style, `reject.${code}` as MessageKey)} (${
       message(style, `name.${text}` as MessageKey)
     })`;
   }
-  const key = `reject.${code}` as MessageKey;
-  return (REJECT_CODES as readonly string[]).includes(code)
-    ? message(style, key) + (text ? ` (${text})` : "")
-    : text;
+  if ((REJECT_CODES as readonly string[]).includes(code)) {
+    return message(style, `reject.${code}` as MessageKey) + (text ? ` (${text})` : "");
+  }
+  if (`why.${code}` in CATALOGS.en) {
+    return message(style, `why.${code}` as MessageKey, { reason: text });
+  }
+  return text;
 }
 
 /**
@@ -97,7 +106,26 @@ export class SendView {
         return info(message(s, "send.connected", { peer: event.peer }));
       case "file-start":
         this.#fileStarted = this.#now();
-        return { log: [] };
+        return event.offset > 0
+          ? info(message(s, "send.resume", { path: event.path, offset: formatBytes(event.offset) }))
+          : { log: [] };
+      case "retry":
+        return {
+          log: [{
+            text: paint(
+              s,
+              "yellow",
+              message(s, "send.retry", {
+                reason: event.reason,
+                seconds: (event.delayMs / 1000).toFixed(1),
+                attempt: event.attempt,
+                retries: event.retries,
+              }),
+            ),
+            level: "error",
+          }],
+          live: [],
+        };
       case "file-progress": {
         const now = this.#now();
         return {
@@ -231,7 +259,11 @@ export class ReceiveView {
       case "file-start":
         this.#active.set(event.id, { line: `${event.peer}  ${event.path}`, started: this.#now() });
         return {
-          ...info(message(s, "recv.file-start", { ...event, size: formatBytes(event.size) })),
+          ...info(message(s, event.offset > 0 ? "recv.file-resume" : "recv.file-start", {
+            ...event,
+            size: formatBytes(event.size),
+            offset: formatBytes(event.offset),
+          })),
           live: this.#live(),
         };
       case "file-progress": {

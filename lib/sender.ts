@@ -18,8 +18,9 @@ import {
   readFrame,
   writeFrame,
 } from "./protocol.ts";
-import type { ReceiverFrame, RejectCode } from "./protocol.ts";
-import { DEFAULT_CHUNK_SIZE, fileSource, progress, sha256Stream } from "./streams.ts";
+import type { AcceptFrame, ReceiverFrame, RejectCode } from "./protocol.ts";
+import { DEFAULT_CHUNK_SIZE, fileSource, hashPrefix, progress, sha256Stream } from "./streams.ts";
+import type { StreamHash } from "./streams.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
@@ -51,6 +52,10 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Speak the lesson's classic protocol (one file per connection, no names, no verification). */
   classic?: boolean;
+  /** Reconnect and resume this many times in a row after a dropped connection. Default 3. */
+  retries?: number;
+  /** Pause before the first retry; each further retry doubles it. Default 1 000 ms. */
+  retryDelayMs?: number;
   /** Emit a `trace` event for every chunk in both directions. */
   trace?: boolean;
   /** Receives every event; the sender never prints. */
@@ -82,6 +87,14 @@ export type SendEvent =
   }
   | { type: "file-rejected"; path: string; code: RejectCode; reason: string }
   | { type: "folder"; path: string }
+  | {
+    type: "retry";
+    attempt: number;
+    retries: number;
+    delayMs: number;
+    code: string;
+    reason: string;
+  }
   | { type: "classic-unverified"; path: string }
   | ({ type: "done" } & SendResult)
   | TraceEvent;
@@ -213,7 +226,7 @@ export async function sendFiles(options: SendOptions): Promise<SendResult> {
       result.bytes += item.size;
     }
   } else {
-    await sendSession(options, items, emit, progressState, result);
+    await sendWithRetries(options, items, emit, progressState, result);
   }
   result.ms = performance.now() - started;
   emit({ type: "done", ...result });
@@ -264,12 +277,80 @@ async function explain(wire: Wire, error: unknown): Promise<never> {
   throw error;
 }
 
+/** Errors after which a new connection may succeed (and resume). */
+const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unreachable"]);
+
+/**
+ * Sends `items`, reconnecting after a dropped connection up to `retries` times in a row (with
+ * doubling pauses) and resuming the interrupted file where the receiver stopped.
+ */
+async function sendWithRetries(
+  options: SendOptions,
+  items: SendItem[],
+  emit: Emit,
+  totals: Totals,
+  result: SendResult,
+): Promise<void> {
+  const retries = options.retries ?? 3;
+  const baseDelay = options.retryDelayMs ?? 1000;
+  let next = 0;
+  let failures = 0;
+  let connected = false;
+  while (true) {
+    try {
+      await sendSession(options, items.slice(next), emit, totals, result, {
+        connected: () => connected = true,
+        finished: () => {
+          next++;
+          failures = 0;
+        },
+      });
+      return;
+    } catch (err) {
+      const error = toSockitError(err, "io");
+      const busy = error.code === "rejected" && error.details.code === "busy";
+      // A refusal is worth retrying only once a receiver was there (it is restarting).
+      const transient = RETRYABLE.has(error.code) || busy ||
+        (connected && error.code === "connection-refused");
+      if (!transient || failures >= retries || options.signal?.aborted) throw error;
+      failures++;
+      const delayMs = Math.min(baseDelay * 2 ** (failures - 1), 30_000);
+      emit({
+        type: "retry",
+        attempt: failures,
+        retries,
+        delayMs,
+        code: error.code,
+        reason: reasonText(error),
+      });
+      await sleep(delayMs, options.signal);
+    }
+  }
+}
+
+function reasonText(error: SockitError): string {
+  return String(error.details.reason ?? error.code);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
 async function sendSession(
   options: SendOptions,
   items: SendItem[],
   emit: Emit,
   totals: Totals,
   result: SendResult,
+  progressOf: { connected(): void; finished(): void },
 ): Promise<void> {
   const { wire, peer } = await open(options, emit);
   try {
@@ -277,6 +358,7 @@ async function sendSession(
     const hello = await answer(wire);
     if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
     emit({ type: "connected", peer, protocol: "sockit" });
+    progressOf.connected();
     for (const item of items) {
       if (options.signal?.aborted) break;
       if (item.kind === "folder") {
@@ -286,9 +368,10 @@ async function sendSession(
           result.rejected++;
           emit({ type: "file-rejected", path: item.path, code: reply.code, reason: reply.message });
         } else emit({ type: "folder", path: item.path });
-        continue;
+      } else {
+        await sendOne(options, wire, item, emit, totals, result);
       }
-      await sendOne(options, wire, item, emit, totals, result);
+      progressOf.finished();
     }
     if (!options.signal?.aborted) await writeFrame(wire, { type: "Q" });
   } finally {
@@ -314,9 +397,9 @@ async function sendOne(
   }
   if (reply.type !== "A") throw new ProtocolError(`expected accept or reject, got ${reply.type}`);
   const started = performance.now();
-  const offset = 0;
-  emit({ type: "file-start", path: item.path, size: item.size, offset });
   const hash = sha256Stream();
+  const offset = await resumeOffset(item, reply, hash);
+  emit({ type: "file-start", path: item.path, size: item.size, offset });
   const file = await openSource(item);
   const before = totals.totalBytes;
   try {
@@ -362,6 +445,22 @@ async function sendOne(
     sha256,
     ms: performance.now() - started,
   });
+}
+
+/**
+ * Decides where to start: at the receiver's offer when the bytes it holds hash the same as the
+ * start of our file (then `hash` already covers them), else from 0.
+ */
+async function resumeOffset(item: SendItem, offer: AcceptFrame, hash: StreamHash): Promise<number> {
+  if (offer.offset === 0 || offer.offset > item.size || !offer.prefixSha256) return 0;
+  try {
+    await hashPrefix(item.source, offer.offset, hash);
+    if (hash.peek() === offer.prefixSha256) return offer.offset;
+  } catch {
+    // The file changed or cannot be read twice: start over.
+  }
+  hash.reset();
+  return 0;
 }
 
 async function openSource(item: SendItem): Promise<Deno.FsFile> {

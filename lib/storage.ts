@@ -83,6 +83,22 @@ async function ensureFolder(path: string, name: string, mode?: number): Promise<
 }
 
 /**
+ * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed,
+ * refusing a symbolic link there, and returns its absolute path.
+ *
+ * @example
+ * ```ts
+ * import { internalFolder } from "./storage.ts";
+ * const path = await internalFolder(await Deno.makeTempDir()); // ".../.sockit"
+ * ```
+ */
+export async function internalFolder(dir: string): Promise<string> {
+  const internal = join(await resolveDir(dir), INTERNAL_DIR);
+  await ensureFolder(internal, INTERNAL_DIR, 0o700);
+  return internal;
+}
+
+/**
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
  * {@linkcode commitFile} or {@linkcode discardTemp}.
@@ -98,9 +114,7 @@ async function ensureFolder(path: string, name: string, mode?: number): Promise<
  * ```
  */
 export async function openTemp(dir: string): Promise<{ path: string; file: Deno.FsFile }> {
-  const root = await resolveDir(dir);
-  const internal = join(root, INTERNAL_DIR);
-  await ensureFolder(internal, INTERNAL_DIR, 0o700);
+  const internal = await internalFolder(dir);
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
   try {
     const file = await Deno.open(path, { read: true, write: true, createNew: true });

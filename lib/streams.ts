@@ -98,6 +98,10 @@ export interface StreamHash {
   readonly transform: TransformStream<Uint8Array, Uint8Array>;
   /** Adds bytes that did not pass through the transform (a resumed prefix). */
   update(bytes: Uint8Array): void;
+  /** The lower-case hex digest of everything so far, without ending the hash. */
+  peek(): string;
+  /** Forgets everything hashed so far (a resume that starts over). */
+  reset(): void;
   /** The lower-case hex digest; call once, after the stream ended. */
   digest(): string;
 }
@@ -115,7 +119,7 @@ export interface StreamHash {
  * ```
  */
 export function sha256Stream(): StreamHash {
-  const hash: Hash = createHash("sha256");
+  let hash: Hash = createHash("sha256");
   return {
     transform: new TransformStream({
       transform(chunk, controller) {
@@ -124,6 +128,8 @@ export function sha256Stream(): StreamHash {
       },
     }),
     update: (bytes) => void hash.update(bytes),
+    peek: () => hash.copy().digest("hex"),
+    reset: () => void (hash = createHash("sha256")),
     digest: () => hash.digest("hex"),
   };
 }

@@ -52,6 +52,7 @@ export class Wire {
   #start = 0;
   #end = 0;
   #timedOut = false;
+  #timeoutMs = 0;
   #closed = false;
   #pending?: Promise<Uint8Array | null>;
 
@@ -217,6 +218,26 @@ export class Wire {
     }
   }
 
+  /**
+   * Closes the connection, so that pending and later reads fail with `timeout`, unless the
+   * returned `cancel` is called within `ms`. Bounds how long a whole exchange (a header that
+   * trickles in a byte at a time) may take, where the idle timeout bounds each read.
+   */
+  deadline(ms: number): { cancel(): void } {
+    const timer = setTimeout(() => this.#expire(ms), ms);
+    return { cancel: () => clearTimeout(timer) };
+  }
+
+  #expire(ms: number): void {
+    this.#timedOut = true;
+    this.#timeoutMs = ms;
+    this.close();
+  }
+
+  #timeout(): SockitError {
+    return new SockitError("timeout", { ...this.#context, seconds: this.#timeoutMs / 1000 });
+  }
+
   /** Closes the connection; safe to call more than once. */
   close(): void {
     if (this.#closed) return;
@@ -229,28 +250,24 @@ export class Wire {
   }
 
   async #read(target: Uint8Array): Promise<number | null> {
-    if (this.#closed) return null;
+    if (this.#closed) {
+      if (this.#timedOut) throw this.#timeout();
+      return null;
+    }
     const timer = this.#idleMs > 0
-      ? setTimeout(() => {
-        this.#timedOut = true;
-        this.close();
-      }, this.#idleMs)
+      ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
       : undefined;
     let n: number | null;
     try {
       n = await this.conn.read(target);
     } catch (err) {
-      if (this.#timedOut) {
-        throw new SockitError("timeout", { ...this.#context, seconds: this.#idleMs / 1000 });
-      }
+      if (this.#timedOut) throw this.#timeout();
       if (this.#closed) return null;
       throw toSockitError(err, "io", this.#context);
     } finally {
       clearTimeout(timer);
     }
-    if (this.#timedOut) {
-      throw new SockitError("timeout", { ...this.#context, seconds: this.#idleMs / 1000 });
-    }
+    if (this.#timedOut) throw this.#timeout();
     if (n !== null) this.#trace?.("received", target.subarray(0, n));
     return n;
   }

@@ -405,6 +405,56 @@ Deno.test("compile: without a runtime, deno task compile explains itself and bui
   });
 });
 
+/**
+ * What in a (minified, comment-free) bundle would make the program load code or read the
+ * project's own files at run time; one entry per hit, with the code around it.
+ */
+function bundleProblems(code: string): string[] {
+  const near = (m: RegExpMatchArray) => code.slice(Math.max(0, m.index! - 60), m.index! + 80);
+  const forbidden: [string, RegExp][] = [
+    ["dynamic import", /\bimport\s*\(/g],
+    ["import.meta.resolve/dirname/filename", /import\.meta\.(resolve|dirname|filename)\b/g],
+    ["a path relative to the module", /new URL\([^)]*import\.meta\.url/g],
+    [
+      "reading a fixed path",
+      /(Deno\.(readTextFile|readFile|open|stat|lstat|readDir)(Sync)?|readFileSync)\s*\(\s*(["'`]|new URL)/g,
+    ],
+    ["the project's folder", new RegExp(ROOT.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g")],
+  ];
+  const problems = forbidden.flatMap(([what, pattern]) =>
+    [...code.matchAll(pattern)].map((m) => `${what}: ${near(m)}`)
+  );
+  // The only use of import.meta.url allowed is the bundler's own createRequire for npm code.
+  for (const m of code.matchAll(/import\.meta\.url/g)) {
+    if (!/createRequire\(import\.meta\.url\)/.test(near(m))) {
+      problems.push(`import.meta.url: ${near(m)}`);
+    }
+  }
+  return problems;
+}
+
+Deno.test("bundle scan: flags dynamic imports and reads of the project's files", () => {
+  const ok = "var r=__deno_internal_createRequire(import.meta.url);" +
+    "async function s(p){const f=await Deno.open(p);return Deno.readFile(p)}" +
+    "async function j(t){return JSON.parse(await Deno.readTextFile(t))}" +
+    "import.meta.main&&Deno.exit(0);";
+  assert.deepEqual(bundleProblems(ok), []);
+  for (
+    const bad of [
+      'const m=await import("./lib/messages.ts");',
+      "const m=await import(name);",
+      'const t=await Deno.readTextFile(new URL("../deno.json",import.meta.url));',
+      'const b=await Deno.readFile("./lib/catalog.json");',
+      'const c=JSON.parse(Deno.readTextFileSync("deno.json"));',
+      'const b=Deno.readFileSync(new URL("x",import.meta.url));',
+      'const d=import.meta.dirname+"/catalog.json";',
+      `const p=${JSON.stringify(ROOT + "lib/messages.ts")};`,
+    ]
+  ) {
+    assert.notDeepEqual(bundleProblems(bad), [], bad);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // The bundled single-file program
 
@@ -452,26 +502,7 @@ Deno.test("bundled single-file program", async (t) => {
       minified,
     ]);
     assert.equal(result.code, 0, result.stderr);
-    const code = await Deno.readTextFile(minified);
-    const near = (m: RegExpMatchArray) => code.slice(Math.max(0, m.index! - 60), m.index! + 80);
-    const forbidden: [string, RegExp][] = [
-      ["dynamic import", /\bimport\s*\(/g],
-      ["import.meta.resolve/dirname/filename", /import\.meta\.(resolve|dirname|filename)\b/g],
-      ["a path relative to the module", /new URL\([^)]*import\.meta\.url/g],
-      ["reading a text file", /Deno\.readTextFile(Sync)?\s*\(/g],
-      [
-        "reading a fixed path",
-        /(Deno\.(readFile|open|stat|lstat|readDir)(Sync)?|readFileSync)\s*\(\s*(["'`]|new URL)/g,
-      ],
-      ["the project's folder", new RegExp(ROOT.replaceAll("/", "\\/"), "g")],
-    ];
-    for (const [what, pattern] of forbidden) {
-      const hits = [...code.matchAll(pattern)].map(near);
-      assert.deepEqual(hits, [], `bundle contains ${what}`);
-    }
-    // The only use of import.meta.url is the bundler's own createRequire for npm code.
-    const urls = [...code.matchAll(/import\.meta\.url/g)].map(near);
-    assert.ok(urls.every((u) => /createRequire\(import\.meta\.url\)/.test(u)), urls.join("\n"));
+    assert.deepEqual(bundleProblems(await Deno.readTextFile(minified)), []);
   });
 
   await t.step("--version runs from another folder with the project unreadable", async () => {
@@ -482,20 +513,36 @@ Deno.test("bundled single-file program", async (t) => {
     assert.match(result.stdout.trim(), versionLinePattern(Deno.build.target));
   });
 
-  await t.step("echo round trip between two bundled programs", async () => {
-    const server = new Deno.Command(Deno.execPath(), {
-      args: bundleArgs(bundle, ["echo-server", "--host", "127.0.0.1", "--port", "0"]),
+  /** Starts the bundle in the background from the temp folder; stop it with `stop()`. */
+  const background = (args: string[]) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: bundleArgs(bundle, args),
       cwd: dir.path,
-      env: { NO_COLOR: "1", LANG: "C.UTF-8" },
+      env: { NO_COLOR: "1", LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       signal: AbortSignal.timeout(60_000),
     }).spawn();
-    const stdout = new LineReader(server.stdout);
-    const stderr = new LineReader(server.stderr);
+    const stdout = new LineReader(child.stdout);
+    const stderr = new LineReader(child.stderr);
+    const stop = async () => {
+      try {
+        child.kill("SIGINT");
+      } catch {
+        // Already exited.
+      }
+      const status = await child.status;
+      await Promise.all([stdout.done, stderr.done]);
+      return status;
+    };
+    return { stdout, stderr, stop };
+  };
+
+  await t.step("echo round trip between two bundled programs", async () => {
+    const server = background(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
     try {
-      const [, port] = await stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+      const [, port] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
       const client = await run(
         Deno.execPath(),
         bundleArgs(bundle, ["echo", "--to", `127.0.0.1:${port}`, "안녕 sockit"]),
@@ -504,9 +551,27 @@ Deno.test("bundled single-file program", async (t) => {
       assert.equal(client.code, 0, client.stdout + client.stderr);
       assert.match(client.stdout, /안녕 sockit/);
     } finally {
-      server.kill("SIGINT");
-      await server.status;
-      await Promise.all([stdout.done, stderr.done]);
+      await server.stop();
+    }
+  });
+
+  await t.step("send and receive a file between two bundled programs", async () => {
+    const received = join(dir.path, "received");
+    const receiver = background(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
+    try {
+      const [, port] = await receiver.stdout.waitFor(/127\.0\.0\.1:(\d+)/);
+      const data = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);
+      await Deno.writeFile(join(dir.path, "과제 1.bin"), data);
+      const sender = await run(
+        Deno.execPath(),
+        bundleArgs(bundle, ["send", "과제 1.bin", "--to", `127.0.0.1:${port}`]),
+        { cwd: dir.path, env: { LANG: "C.UTF-8" } },
+      );
+      assert.equal(sender.code, 0, sender.stdout + sender.stderr);
+      await receiver.stdout.waitFor(/과제 1\.bin/);
+      assert.deepEqual(await Deno.readFile(join(received, "과제 1.bin")), data);
+    } finally {
+      await receiver.stop();
     }
   });
 

@@ -130,7 +130,7 @@ async function rawEcho(port: number, data: Uint8Array, timeoutMs = 10_000): Prom
 
 /** Rejects after `ms` so that a test with many sockets cannot hang. */
 function deadline(ms: number, what: string): { promise: Promise<never>; cancel(): void } {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
   });
@@ -303,56 +303,55 @@ Deno.test("echo: 200 concurrent clients each get their own bytes back", async ()
   assert.equal(summary.bytes, bytes);
 });
 
-Deno.test("echo: a client that resets is reported as reset and the server keeps serving", async () => {
-  await using rec = new RecordingServer({ trace: true });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: rec.port });
-  const peer = peerOf(conn);
-  conn.setNoDelay(true);
-  await writeAll(conn, encoder.encode("never read back"));
-  // Once the server has written the echo, it sits unread in this socket's receive buffer;
-  // closing a socket with unread data makes the kernel send RST instead of FIN.
-  await rec.waitFor("trace", (e) => e.peer === peer && e.direction === "sent");
-  await sleep(20);
-  conn.close();
-  const gone = await rec.waitFor("disconnected", (e) => e.peer === peer);
-  assert.equal(gone.reason, "reset");
-  assert.equal(gone.bytes, 15);
-  assert.deepEqual(rec.of("client-error"), []);
-
-  const client = await EchoClient.connect({ port: rec.port, timeoutMs: 5000 });
-  try {
-    assert.ok((await client.echo("still serving")).matched);
-  } finally {
-    client.close();
-  }
-  const summary = await rec.server.close();
-  assert.deepEqual(summary, { connections: 2, bytes: 15 + 13 });
-});
-
-Deno.test("echo: a Python client closing with SO_LINGER 0 (RST) is reported as reset", async () => {
-  await using rec = new RecordingServer();
+/**
+ * Runs a Python client that sends `bye` and then resets the connection: `unread` closes while
+ * the echo sits unread in its receive buffer (the kernel then sends RST instead of FIN), and
+ * `linger` closes with SO_LINGER (1, 0). A Deno client cannot do either: `Deno.Conn.close()`
+ * shuts down the write side (FIN) before closing. Returns the client's `HOST:PORT`.
+ */
+async function pythonReset(port: number, mode: "unread" | "linger"): Promise<string> {
   const script = [
-    "import socket, struct, sys",
+    "import select, socket, struct, sys",
     "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
     "s.sendall(b'bye')",
-    "assert s.recv(1024) == b'bye'",
-    "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+    "if sys.argv[2] == 'linger':",
+    "    assert s.recv(1024) == b'bye'",
+    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+    "else:",
+    "    assert select.select([s], [], [], 5)[0], 'no echo within 5 s'",
     "print(s.getsockname()[1])",
     "s.close()",
   ].join("\n");
   const out = await new Deno.Command("python3", {
-    args: ["-c", script, String(rec.port)],
+    args: ["-c", script, String(port), mode],
     stdout: "piped",
     stderr: "piped",
   }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const peer = `127.0.0.1:${new TextDecoder().decode(out.stdout).trim()}`;
-  const gone = await rec.waitFor("disconnected", (e) => e.peer === peer);
-  assert.equal(gone.reason, "reset");
-  assert.equal(gone.bytes, 3);
-  // Still serving.
-  assert.deepEqual(await rawEcho(rec.port, encoder.encode("next")), encoder.encode("next"));
-});
+  return `127.0.0.1:${new TextDecoder().decode(out.stdout).trim()}`;
+}
+
+for (const mode of ["unread", "linger"] as const) {
+  Deno.test(`echo: a client reset (${mode}) is reported as reset; the server keeps serving`, async () => {
+    await using rec = new RecordingServer();
+    const peer = await pythonReset(rec.port, mode);
+    const gone = await rec.waitFor("disconnected", (e) => e.peer === peer);
+    assert.equal(gone.reason, "reset");
+    assert.equal(gone.bytes, 3);
+    assert.deepEqual(rec.of("client-error"), []);
+
+    const client = await EchoClient.connect({ port: rec.port, timeoutMs: 5000 });
+    try {
+      assert.ok((await client.echo("still serving")).matched);
+    } finally {
+      client.close();
+    }
+    await rec.waitFor("disconnected", (e) => e.peer !== peer);
+    const summary = await rec.server.close();
+    assert.deepEqual(summary, { connections: 2, bytes: 3 + 13 });
+    assert.deepEqual(rec.of("disconnected").map((e) => e.reason), ["reset", "closed"]);
+  });
+}
 
 Deno.test("echo: close() ends active connections and returns the totals", async () => {
   const rec = new RecordingServer();
@@ -422,13 +421,14 @@ Deno.test("runEcho: count 3 gives three replies in order and ping statistics", a
     timeoutMs: 5000,
     onEvent: (e) => events.push(e),
   });
-  assert.deepEqual(events.map((e) => e.type), ["connected", "reply", "reply", "reply", "stats"]);
+  const shown = events.filter((e) => e.type !== "trace");
+  assert.deepEqual(shown.map((e) => e.type), ["connected", "reply", "reply", "reply", "stats"]);
   const replies = events.filter((e) => e.type === "reply");
   assert.deepEqual(replies.map((e) => e.seq), [1, 2, 3]);
   assert.ok(replies.every((e) => e.text === "ping" && e.matched && e.bytes === 4));
   assert.equal(replies[0].peer, `127.0.0.1:${rec.port}`);
   const stats = events.at(-1);
-  assert.ok(stats?.type === "stats");
+  assert.ok(stats?.type === "stats", "statistics come last");
   assert.equal(stats.sent, 3);
   assert.equal(stats.matched, 3);
   assert.ok(stats.min <= stats.avg && stats.avg <= stats.max, JSON.stringify(stats));

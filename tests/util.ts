@@ -32,7 +32,10 @@ export interface CliResult {
 export interface CliOptions {
   /** Text written to the program's standard input, which is then closed. */
   stdin?: string | Uint8Array;
-  /** Extra environment variables (`LANG` defaults to `C.UTF-8`, `NO_COLOR` to `1`). */
+  /**
+   * Extra environment variables (`LANG` defaults to `C.UTF-8`, `NO_COLOR` to `1`; `LC_ALL` and
+   * `LC_MESSAGES` are emptied so the caller's locale cannot change the language).
+   */
   env?: Record<string, string>;
   /** Working directory. */
   cwd?: string;
@@ -47,7 +50,7 @@ function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.C
   return new Deno.Command(runtime[0], {
     args: [...runtime[1]],
     cwd: options.cwd,
-    env: { LANG: "C.UTF-8", NO_COLOR: "1", ...options.env },
+    env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1", ...options.env },
     stdin: piped ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
@@ -206,6 +209,39 @@ export function spawnPython(name: string, args: string[]): BackgroundProcess {
     stderr: "piped",
   });
   return background(command, 120_000);
+}
+
+/**
+ * Runs a Python peer from `tests/peers/` to completion and collects its output; it is killed
+ * after `timeoutMs` (default 30 000).
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runPython("lesson_echo_client.py", ["--port", "9999"]);
+ * ```
+ */
+export async function runPython(
+  name: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<CliResult> {
+  const child = new Deno.Command("python3", {
+    args: ["-u", peerPath(name), ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, timeoutMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** A temporary folder removed when disposed. */

@@ -1,0 +1,189 @@
+/**
+ * Resumable partial files. While a sockit transfer is in progress its bytes go to
+ * `DIR/.sockit/partial-<key>.part`, described by `partial-<key>.json` (relative path, size,
+ * modification time). If the connection drops, both stay, hidden, and the same file sent again
+ * (same path, size and mtime) resumes where it stopped; the sender checks the SHA-256 of the
+ * bytes already there before it continues, and the final hash covers the whole file. Partials
+ * untouched for longer than their time to live are removed; they never count as received.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { toSockitError } from "./errors.ts";
+import { INTERNAL_DIR } from "./names.ts";
+import { internalFolder, openTemp } from "./storage.ts";
+
+/** How long an untouched partial is kept by default: 24 hours. */
+export const DEFAULT_PARTIAL_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What identifies a partial's source file. */
+export interface PartialSource {
+  /** The relative path as the sender sent it (after sanitising, `/`-joined). */
+  path: string;
+  /** Declared size in bytes. */
+  size: number;
+  /** Declared modification time in milliseconds. */
+  mtime: number;
+}
+
+/** An open partial file for one transfer. */
+export interface PartialFile {
+  /** Path of the `.part` file. */
+  readonly path: string;
+  /** The `.part` file, open for reading and writing. */
+  readonly file: Deno.FsFile;
+  /** Bytes already held from an earlier attempt (0 for a fresh transfer or an unresumable one). */
+  readonly offset: number;
+  /** True when this partial may be kept for a later resume. */
+  readonly resumable: boolean;
+  /** Drops the bytes from `offset` on and positions the file there (use 0 to start over). */
+  truncate(offset: number): Promise<void>;
+  /** Closes the file and, unless `keep`, deletes the partial and its description. */
+  release(keep: boolean): Promise<void>;
+}
+
+/**
+ * Keeps the partial files of one receiving folder and knows which are in use, so two senders of
+ * the same file at the same time never share one.
+ *
+ * @example
+ * ```ts
+ * import { PartialStore } from "./partials.ts";
+ * const store = new PartialStore(await Deno.makeTempDir());
+ * const partial = await store.open({ path: "a.txt", size: 3, mtime: 0 });
+ * console.log(partial.offset); // 0
+ * await partial.release(false);
+ * ```
+ */
+export class PartialStore {
+  readonly #dir: string;
+  readonly #ttlMs: number;
+  readonly #active = new Set<string>();
+
+  /** A store for `dir`; partials older than `ttlMs` are swept. */
+  constructor(dir: string, options: { ttlMs?: number } = {}) {
+    this.#dir = dir;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_PARTIAL_TTL_MS;
+  }
+
+  /** The key naming the partial of `source`. */
+  static key(source: PartialSource): string {
+    return createHash("sha256").update(JSON.stringify([source.path, source.size, source.mtime]))
+      .digest("hex")
+      .slice(0, 32);
+  }
+
+  /**
+   * Opens the partial for `source`: the existing one (with its length as `offset`) when there
+   * is one and no other transfer uses it, else a fresh one. When the same file is already
+   * being received, returns an unresumable temporary file instead.
+   */
+  async open(source: PartialSource): Promise<PartialFile> {
+    const key = PartialStore.key(source);
+    if (this.#active.has(key)) {
+      const temp = await openTemp(this.#dir);
+      return this.#partial(temp.path, temp.file, 0, false, key, undefined);
+    }
+    this.#active.add(key);
+    try {
+      const internal = await internalFolder(this.#dir);
+      const path = join(internal, `partial-${key}.part`);
+      const metaPath = join(internal, `partial-${key}.json`);
+      const offset = await this.#existing(path, metaPath, source);
+      const file = await Deno.open(path, { read: true, write: true, create: true });
+      if (offset === 0) {
+        await file.truncate(0);
+        await Deno.writeTextFile(metaPath, JSON.stringify({ ...source, created: Date.now() }));
+      }
+      await file.seek(offset, Deno.SeekMode.Start);
+      return this.#partial(path, file, offset, true, key, metaPath);
+    } catch (err) {
+      this.#active.delete(key);
+      throw toSockitError(err, "file", { path: source.path });
+    }
+  }
+
+  /** The usable length of an existing partial for `source`, or 0. */
+  async #existing(path: string, metaPath: string, source: PartialSource): Promise<number> {
+    try {
+      const meta = JSON.parse(await Deno.readTextFile(metaPath));
+      const info = await Deno.lstat(path);
+      const same = meta.path === source.path && meta.size === source.size &&
+        meta.mtime === source.mtime;
+      if (same && info.isFile && info.size <= source.size) return info.size;
+    } catch {
+      // No partial, or an unreadable one: start over.
+    }
+    return 0;
+  }
+
+  #partial(
+    path: string,
+    file: Deno.FsFile,
+    offset: number,
+    resumable: boolean,
+    key: string,
+    metaPath: string | undefined,
+  ): PartialFile {
+    let released = false;
+    return {
+      path,
+      file,
+      offset,
+      resumable,
+      truncate: async (at) => {
+        await file.truncate(at);
+        await file.seek(at, Deno.SeekMode.Start);
+      },
+      release: async (keep) => {
+        if (released) return;
+        released = true;
+        try {
+          file.close();
+        } catch {
+          // Closed before a commit moved it.
+        }
+        if (resumable) this.#active.delete(key);
+        if (keep && resumable && metaPath) {
+          // Keep the description as fresh as the bytes, so a sweep removes both or neither.
+          const now = new Date();
+          await Deno.utime(metaPath, now, now).catch(() => {});
+          return;
+        }
+        await Deno.remove(path).catch(() => {});
+        if (metaPath) await Deno.remove(metaPath).catch(() => {});
+      },
+    };
+  }
+
+  /** Forgets a partial whose file was moved to its final name (removes the description). */
+  async committed(source: PartialSource): Promise<void> {
+    const key = PartialStore.key(source);
+    await Deno.remove(join(this.#dir, INTERNAL_DIR, `partial-${key}.json`)).catch(() => {});
+  }
+
+  /**
+   * Removes partials and leftover temporary files not modified for longer than the time to
+   * live (and not in use). Resolves with how many files were removed.
+   */
+  async sweep(now: number = Date.now()): Promise<number> {
+    const internal = join(this.#dir, INTERNAL_DIR);
+    let removed = 0;
+    try {
+      for await (const entry of Deno.readDir(internal)) {
+        if (!entry.isFile) continue;
+        const key = /^partial-([0-9a-f]{32})\./.exec(entry.name)?.[1];
+        if (key && this.#active.has(key)) continue;
+        const path = join(internal, entry.name);
+        const info = await Deno.stat(path).catch(() => null);
+        if (!info || now - (info.mtime?.getTime() ?? now) <= this.#ttlMs) continue;
+        await Deno.remove(path).then(() => removed++, () => {});
+      }
+    } catch {
+      // No working folder yet: nothing to sweep.
+    }
+    return removed;
+  }
+}
