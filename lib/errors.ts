@@ -30,6 +30,7 @@ export type ErrorCode =
   | "bad-option"
   | "unverified"
   | "bad-name"
+  | "not-sockit"
   | "name-conflict"
   | "runtime-missing"
   | "internal";

@@ -182,6 +182,8 @@ const en = {
   "error.unverified": "{path} arrived, but its content could not be verified: {reason}",
   "error.runtime-missing": "{reason}",
   "error.bad-name": "'{name}' is not a safe file name: {problem}.",
+  "error.not-sockit":
+    "The program at {host}:{port} is not a sockit receiver. Check the port; for the lesson's Python receiver add --classic.",
   "error.name-conflict": "'{name}' cannot be stored: {problem}.",
   "error.internal": "Unexpected error: {reason}",
 } as const;
@@ -350,6 +352,8 @@ const ko: Record<MessageKey, string> = {
   "error.unverified": "{path} 는 도착했지만 내용을 검증할 수 없습니다: {reason}",
   "error.runtime-missing": "{reason}",
   "error.bad-name": "'{name}' 는 안전한 파일 이름이 아닙니다: {problem}.",
+  "error.not-sockit":
+    "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",
   "error.name-conflict": "'{name}' 를 저장할 수 없습니다: {problem}.",
   "error.internal": "예상하지 못한 오류: {reason}",
 };

@@ -467,7 +467,7 @@ class Session {
       keep &&= ["closed-early", "connection-reset", "timeout"].includes(error.code);
       this.emit({ type: "file-failed", code: error.code, reason: describe(error), ...info });
       if (
-        !(error instanceof ProtocolError) &&
+        error instanceof ProtocolError ||
         ["disk-full", "write-failed", "name-conflict"].includes(error.code)
       ) {
         await this.#fail(wire, rejectCodeOf(error), describe(error));

@@ -355,7 +355,18 @@ async function sendSession(
   const { wire, peer } = await open(options, emit);
   try {
     await wire.write(encodePreface(PROTOCOL_VERSION));
-    const hello = await answer(wire);
+    const hello = await answer(wire).catch((err) => {
+      // A receiver that answers the preface with something else, or hangs up, is not sockit's:
+      // most likely the lesson's receiver (which wants --classic) or another program.
+      const error = toSockitError(err, "io");
+      if (error instanceof ProtocolError || error.code === "closed-early") {
+        throw new SockitError("not-sockit", {
+          host: options.host ?? "127.0.0.1",
+          port: options.port ?? 6000,
+        });
+      }
+      throw error;
+    });
     if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
     emit({ type: "connected", peer, protocol: "sockit" });
     progressOf.connected();

@@ -25,7 +25,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import config from "../deno.json" with { type: "json" };
 
@@ -375,7 +375,7 @@ export function missingRuntimeMessage(
 export function summarizeDenoError(stderr: string): string {
   // deno-lint-ignore no-control-regex
   const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim());
-  const end = lines.findIndex((l) => l.startsWith("Stack backtrace"));
+  const end = lines.findIndex((l) => /^stack backtrace/i.test(l));
   const relevant = end === -1 ? lines : lines.slice(0, end);
   const causes = relevant.filter((l) => /^\d+: /.test(l));
   const error = relevant.find((l) => l.startsWith("error:"));
@@ -448,6 +448,7 @@ async function compileTarget(
   delete env.DENORT_BIN;
   if (source.kind === "env") env.DENORT_BIN = source.path;
   env.NO_COLOR = "1";
+  const timeout = AbortSignal.timeout(COMPILE_TIMEOUT_MS);
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "compile",
@@ -465,13 +466,18 @@ async function compileTarget(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(COMPILE_TIMEOUT_MS),
+    signal: timeout,
   });
   const out = await command.output();
   if (out.success) return { ok: true };
+  await removeLeftovers(output);
   const stderr = new TextDecoder().decode(out.stderr);
-  const reason = out.signal
+  const reason = timeout.aborted
     ? `deno compile did not finish within ${COMPILE_TIMEOUT_MS / 60_000} minutes`
+    : out.signal
+    ? `deno compile crashed (${out.signal}: ${summarizeDenoError(stderr)})${
+      source.kind === "download" ? "" : `; is ${source.path} really denort ${context.denoVersion}?`
+    }`
     : summarizeDenoError(stderr);
   if (source.kind === "download" && /Setting up base binary|Download/.test(stderr)) {
     return { ok: false, line: missingRuntimeMessage(target, context, reason) };
@@ -499,6 +505,21 @@ async function smokeTest(path: string): Promise<string | undefined> {
 
 async function removeIfPresent(path: string): Promise<void> {
   await Deno.remove(path).catch(() => {});
+}
+
+/** Removes `<output>.tmp-…` files that a crashed `deno compile` leaves next to its output. */
+async function removeLeftovers(output: string): Promise<void> {
+  const dir = dirname(output);
+  const prefix = `${basename(output)}.tmp-`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) {
+        await removeIfPresent(join(dir, entry.name));
+      }
+    }
+  } catch {
+    // The folder is gone: nothing to clean.
+  }
 }
 
 /**
@@ -575,6 +596,11 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof CompileError) {
       console.error(`sockit compile: ${err.message}`);
       return err.exitCode;
+    }
+    // File-system failures (an output folder that cannot be created or written, …) are expected.
+    if (err instanceof Error && Object.values(Deno.errors).some((e) => err instanceof e)) {
+      console.error(`sockit compile: ${err.message}`);
+      return 1;
     }
     throw err;
   }

@@ -308,6 +308,12 @@ Deno.test("compile: explanations are single lines that say how to provide a runt
     summarizeDenoError('error: Module not found "file:///x.ts".\n'),
     'Module not found "file:///x.ts".',
   );
+  assert.equal(
+    summarizeDenoError(
+      "Compile main.ts to o\nmemory allocation of 99 bytes failed\nstack backtrace:\nnote: details\n",
+    ),
+    "memory allocation of 99 bytes failed",
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

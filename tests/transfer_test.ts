@@ -316,13 +316,22 @@ Deno.test("transfer: Korean, emoji and decomposed (NFD) names arrive, stored as 
     folder,
   ]);
   assert.equal(result.files, 4);
-  assert.deepEqual(await names(receiver.dir), ["과제.py", "보고서 (최종).hwp", "숙제 폴더", "🎉 party 🐍.txt"].sort());
+  assert.deepEqual(
+    await names(receiver.dir),
+    ["과제.py", "보고서 (최종).hwp", "숙제 폴더", "🎉 party 🐍.txt"].sort(),
+  );
   for (const name of await names(receiver.dir)) assert.equal(name, name.normalize("NFC"));
   assert.equal(await Deno.readTextFile(join(receiver.dir, "과제.py")), "print('안녕')\n");
   assert.equal(await Deno.readTextFile(join(receiver.dir, "🎉 party 🐍.txt")), "emoji\n");
-  assert.equal(await Deno.readTextFile(join(receiver.dir, "숙제 폴더", "하위", "메모.txt")), "nested\n");
+  assert.equal(
+    await Deno.readTextFile(join(receiver.dir, "숙제 폴더", "하위", "메모.txt")),
+    "nested\n",
+  );
   const stored = events.flatMap((e) => e.type === "file-done" ? [e.stored] : []).sort();
-  assert.deepEqual(stored, ["과제.py", "보고서 (최종).hwp", "숙제 폴더/하위/메모.txt", "🎉 party 🐍.txt"].sort());
+  assert.deepEqual(
+    stored,
+    ["과제.py", "보고서 (최종).hwp", "숙제 폴더/하위/메모.txt", "🎉 party 🐍.txt"].sort(),
+  );
 });
 
 Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, arrives identical", async () => {
@@ -337,9 +346,11 @@ Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, 
   for (const folder of new Set(paths.map((p) => p.split("/").slice(0, -1).join("/")))) {
     await Deno.mkdir(join(root, folder), { recursive: true });
   }
-  await Promise.all(paths.map((p, i) =>
-    Deno.writeTextFile(join(root, p), i === 5 ? "" : `file ${i} ${crypto.randomUUID()}\n`)
-  ));
+  await Promise.all(
+    paths.map((p, i) =>
+      Deno.writeTextFile(join(root, p), i === 5 ? "" : `file ${i} ${crypto.randomUUID()}\n`)
+    ),
+  );
   await Deno.mkdir(join(root, "empty"));
   await Deno.mkdir(join(root, "d3", "also-empty", "deeper-empty"), { recursive: true });
 

@@ -1,0 +1,90 @@
+/**
+ * A hand-driven protocol peer for tests: a raw TCP connection to a receiver that can send a
+ * preface, frames or arbitrary bytes, and read the receiver's frames, each wait bounded.
+ *
+ * @module
+ */
+
+import { encodeFrame, encodePreface, readFrame } from "../lib/protocol.ts";
+import type { Frame, ReceiverFrame } from "../lib/protocol.ts";
+import { Wire } from "../lib/wire.ts";
+
+/** A raw connection speaking (or abusing) the sockit protocol. */
+export class RawPeer implements AsyncDisposable {
+  /** The connection, buffered. */
+  readonly wire: Wire;
+
+  private constructor(wire: Wire) {
+    this.wire = wire;
+  }
+
+  /** Connects to `port` on `host` (default 127.0.0.1); idle reads fail after `timeoutMs`. */
+  static async connect(port: number, host = "127.0.0.1", timeoutMs = 10_000): Promise<RawPeer> {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.setNoDelay(true);
+    return new RawPeer(new Wire(conn, { idleTimeoutMs: timeoutMs }));
+  }
+
+  /** Connects and completes the opening: preface out, hello frame back. */
+  static async open(port: number, host = "127.0.0.1"): Promise<RawPeer> {
+    const peer = await RawPeer.connect(port, host);
+    await peer.send(encodePreface());
+    const hello = await peer.frame();
+    if (hello.type !== "H") throw new Error(`expected a hello frame, got ${JSON.stringify(hello)}`);
+    return peer;
+  }
+
+  /** Sends raw bytes (or text, as UTF-8). */
+  send(bytes: Uint8Array | string): Promise<void> {
+    return this.wire.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
+  }
+
+  /** Sends a frame. */
+  sendFrame(frame: Frame): Promise<void> {
+    return this.send(encodeFrame(frame));
+  }
+
+  /** Reads the receiver's next frame. */
+  frame(): Promise<ReceiverFrame> {
+    return readFrame(this.wire, "receiver");
+  }
+
+  /** Resolves true when the receiver closes the connection within `ms` (after any frames). */
+  async closedWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    try {
+      while (Date.now() < deadline) {
+        const outcome = await this.wire.waitForMore(deadline - Date.now());
+        if (outcome === "end") return true;
+        if (outcome === "data") await this.wire.readSome();
+      }
+    } catch {
+      return true; // A reset is a close too.
+    }
+    return false;
+  }
+
+  /** Sends a whole file the proper way; resolves with the receiver's verdict or refusal. */
+  async sendFile(path: string, content: Uint8Array, mtime = 0): Promise<ReceiverFrame> {
+    await this.sendFrame({ type: "F", path, size: content.length, mtime });
+    const reply = await this.frame();
+    if (reply.type !== "A") return reply;
+    await this.sendFrame({ type: "S", offset: 0 });
+    await this.send(content);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", content));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    await this.sendFrame({ type: "E", sha256 });
+    return await this.frame();
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.wire.close();
+  }
+
+  /** Closes the connection. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
