@@ -6,6 +6,7 @@
  */
 
 import { formatHostPort } from "./address.ts";
+import { delay } from "./delay.ts";
 import { connect } from "./net.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
@@ -164,7 +165,7 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   try {
     for await (const message of options.messages) {
       for (let i = 0; i < count && !options.signal?.aborted; i++) {
-        if (sent > 0 && options.intervalMs) await sleep(options.intervalMs, options.signal);
+        if (sent > 0 && options.intervalMs) await delay(options.intervalMs, options.signal);
         if (options.signal?.aborted) break;
         const reply = await client.echo(message);
         sent++;
@@ -180,18 +181,6 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   const stats = rttStats(times);
   if (count > 1) emit({ type: "stats", sent, matched, ...stats });
   return { sent, matched, ...stats };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 /** Round-trip statistics in milliseconds, like `ping`'s summary. */

@@ -9,6 +9,7 @@ import { formatAddr, reachableAddresses } from "./address.ts";
 import { toSockitError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
 import { listen } from "./net.ts";
+import { serveConnections } from "./server.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
@@ -72,10 +73,7 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
   const emit = options.onEvent ?? (() => {});
   const listener = listen(options.host ?? "0.0.0.0", options.port ?? 9999);
   const addr = listener.addr as Deno.NetAddr;
-  const wires = new Set<Wire>();
-  const handlers = new Set<Promise<void>>();
   const summary: EchoServerSummary = { connections: 0, bytes: 0 };
-  let closing = false;
 
   emit({
     type: "listening",
@@ -90,7 +88,7 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
         ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
         : undefined,
     });
-    wires.add(wire);
+    const untrack = server.track(wire);
     summary.connections++;
     emit({ type: "connected", peer });
     const decoder = new TextDecoder();
@@ -120,7 +118,7 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
       emit({ type: "disconnected", peer, reason: "closed", bytes });
     } catch (err) {
       const error = toSockitError(err, "io");
-      if (closing) {
+      if (server.stopping) {
         emit({ type: "disconnected", peer, reason: "closed", bytes });
       } else if (error.code === "connection-reset" || error.code === "closed-early") {
         emit({ type: "disconnected", peer, reason: "reset", bytes });
@@ -128,55 +126,25 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
         emit({ type: "client-error", peer, code: error.code, reason: error.message });
       }
     } finally {
-      wires.delete(wire);
+      untrack();
       wire.close();
     }
   }
 
-  async function acceptLoop(): Promise<void> {
-    while (true) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closing) return;
-        if (err instanceof Deno.errors.BadResource) return;
-        // A failed accept (e.g. too many open files) affects one client; keep serving.
-        emit({
-          type: "client-error",
-          peer: "?",
-          code: toSockitError(err).code,
-          reason: String(err),
-        });
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      const handler = serve(conn);
-      handlers.add(handler);
-      handler.finally(() => handlers.delete(handler));
-    }
-  }
-
+  const server = serveConnections(listener, {
+    handle: serve,
+    onAcceptError: (err) =>
+      emit({ type: "client-error", peer: "?", code: toSockitError(err).code, reason: String(err) }),
+    signal: options.signal,
+  });
   let closed: Promise<EchoServerSummary> | undefined;
   const close = (): Promise<EchoServerSummary> => {
-    closed ??= (async () => {
-      closing = true;
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
-      for (const wire of wires) wire.close();
-      await loop;
-      await Promise.allSettled([...handlers]);
+    closed ??= server.stop().then(() => {
       emit({ type: "stopped", ...summary });
       return { ...summary };
-    })();
+    });
     return closed;
   };
-
-  const loop = acceptLoop();
-  options.signal?.addEventListener("abort", () => close(), { once: true });
-  const finished = loop.then(() => close());
+  const finished = server.stopped.then(() => close());
   return { addr, finished, close };
 }

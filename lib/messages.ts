@@ -180,7 +180,6 @@ const en = {
     "'{value}' is not a valid size. Use a number with an optional k, m or g (e.g. 1k, 4m).",
   "error.bad-option": "{reason}",
   "error.unverified": "{path} arrived, but its content could not be verified: {reason}",
-  "error.runtime-missing": "{reason}",
   "error.bad-name": "'{name}' is not a safe file name: {problem}.",
   "error.not-sockit":
     "The program at {host}:{port} is not a sockit receiver. Check the port; for the lesson's Python receiver add --classic.",
@@ -350,7 +349,6 @@ const ko: Record<MessageKey, string> = {
     "'{value}' 는 올바른 크기가 아닙니다. 숫자 뒤에 k, m, g 를 붙일 수 있습니다 (예: 1k, 4m).",
   "error.bad-option": "{reason}",
   "error.unverified": "{path} 는 도착했지만 내용을 검증할 수 없습니다: {reason}",
-  "error.runtime-missing": "{reason}",
   "error.bad-name": "'{name}' 는 안전한 파일 이름이 아닙니다: {problem}.",
   "error.not-sockit":
     "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",

@@ -14,18 +14,21 @@
  */
 
 export * from "./address.ts";
+export * from "./delay.ts";
 export * from "./echo_client.ts";
 export * from "./echo_server.ts";
 export * from "./errors.ts";
 export * from "./format.ts";
 export * from "./messages.ts";
 export * from "./names.ts";
+export * from "./partials.ts";
 export * from "./net.ts";
 export * from "./protocol.ts";
 export * from "./receiver.ts";
 export * from "./render.ts";
 export * from "./render_transfer.ts";
 export * from "./sender.ts";
+export * from "./server.ts";
 export * from "./sniff.ts";
 export * from "./storage.ts";
 export * from "./streams.ts";

@@ -12,11 +12,13 @@ import { SockitError, toSockitError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
 import { listen } from "./net.ts";
+import { serveConnections } from "./server.ts";
 import {
   CLASSIC_MAX_DIGITS,
   CLASSIC_READY,
   decodePreface,
   isClassicStart,
+  MAGIC,
   parseClassicSize,
   PREFACE_SIZE,
   PROTOCOL_VERSION,
@@ -146,11 +148,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const listener = listen(options.host ?? "0.0.0.0", options.port ?? 6000);
   const addr = listener.addr as Deno.NetAddr;
   const maxConnections = options.maxConnections ?? 64;
-  const wires = new Set<Wire>();
-  const handlers = new Set<Promise<void>>();
   const summary: ReceiverSummary = { sessions: 0, files: 0, bytes: 0 };
   let nextId = 1;
-  let closing = false;
 
   emit({
     type: "listening",
@@ -172,9 +171,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
         : undefined,
     });
-    wires.add(wire);
+    const untrack = server.track(wire);
     try {
-      if (wires.size > maxConnections) {
+      if (server.connections > maxConnections) {
         await writeFrame(wire, {
           type: "X",
           code: "busy",
@@ -191,59 +190,36 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       summary.sessions++;
       await session.serve(wire, peer);
     } catch (err) {
-      if (!closing) {
+      if (!server.stopping) {
         const error = err instanceof ProtocolError ? err : toSockitError(err, "io", { peer });
         emit({ type: "session-error", peer, code: error.code, reason: reasonOf(error) });
       }
     } finally {
-      wires.delete(wire);
+      untrack();
       wire.close();
     }
   }
 
-  async function acceptLoop(): Promise<void> {
-    while (true) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closing || err instanceof Deno.errors.BadResource) return;
-        emit({
-          type: "session-error",
-          peer: "?",
-          code: toSockitError(err).code,
-          reason: String(err),
-        });
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      const handler = serve(conn);
-      handlers.add(handler);
-      handler.finally(() => handlers.delete(handler));
-    }
-  }
-
+  const server = serveConnections(listener, {
+    handle: serve,
+    onAcceptError: (err) =>
+      emit({
+        type: "session-error",
+        peer: "?",
+        code: toSockitError(err).code,
+        reason: String(err),
+      }),
+    signal: options.signal,
+  });
   let closed: Promise<ReceiverSummary> | undefined;
   const close = (): Promise<ReceiverSummary> => {
-    closed ??= (async () => {
-      closing = true;
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
-      for (const wire of wires) wire.close();
-      await loop;
-      await Promise.allSettled([...handlers]);
+    closed ??= server.stop().then(() => {
       emit({ type: "stopped", ...summary });
       return { ...summary };
-    })();
+    });
     return closed;
   };
-
-  const loop = acceptLoop();
-  options.signal?.addEventListener("abort", () => close(), { once: true });
-  const finished = loop.then(() => close());
+  const finished = server.stopped.then(() => close());
   return { addr, dir, finished, close };
 }
 
@@ -290,6 +266,11 @@ class Session {
     if (isClassicStart(wire.peek()[0])) {
       this.emit({ type: "session", peer, protocol: "classic" });
       return await this.#classic(wire, peer, opening);
+    }
+    if (wire.peek()[0] !== MAGIC[0]) {
+      const error = new ProtocolError("the connection starts with neither SKIT nor a classic size");
+      await this.#fail(wire, error.reject, reasonOf(error));
+      throw error;
     }
     const version = decodePreface(await wire.readExact(PREFACE_SIZE));
     opening.cancel();

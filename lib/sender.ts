@@ -8,6 +8,7 @@
 
 import { basename, join, resolve } from "node:path";
 import { formatHostPort } from "./address.ts";
+import { delay } from "./delay.ts";
 import { SockitError, toSockitError } from "./errors.ts";
 import { connect } from "./net.ts";
 import {
@@ -323,25 +324,13 @@ async function sendWithRetries(
         code: error.code,
         reason: reasonText(error),
       });
-      await sleep(delayMs, options.signal);
+      await delay(delayMs, options.signal);
     }
   }
 }
 
 function reasonText(error: SockitError): string {
   return String(error.details.reason ?? error.code);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 async function sendSession(

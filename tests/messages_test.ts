@@ -80,7 +80,7 @@ Deno.test("catalog: every error code has a message", () => {
     "unverified": true,
     "bad-name": true,
     "name-conflict": true,
-    "runtime-missing": true,
+    "not-sockit": true,
     "internal": true,
   };
   for (const code of Object.keys(codes)) {

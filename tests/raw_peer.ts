@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { encodeFrame, encodePreface, readFrame } from "../lib/protocol.ts";
 import type { Frame, ReceiverFrame } from "../lib/protocol.ts";
 import { Wire } from "../lib/wire.ts";
@@ -71,8 +72,7 @@ export class RawPeer implements AsyncDisposable {
     if (reply.type !== "A") return reply;
     await this.sendFrame({ type: "S", offset: 0 });
     await this.send(content);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", content));
-    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    const sha256 = createHash("sha256").update(content).digest("hex");
     await this.sendFrame({ type: "E", sha256 });
     return await this.frame();
   }

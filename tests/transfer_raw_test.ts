@@ -21,6 +21,8 @@ import {
   MAX_FRAME_PAYLOAD,
 } from "../lib/protocol.ts";
 import type { ReceiverFrame, SenderFrame, VerdictFrame } from "../lib/protocol.ts";
+import { PartialStore } from "../lib/partials.ts";
+import type { PartialSource } from "../lib/partials.ts";
 import { startReceiver } from "../lib/receiver.ts";
 import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
 import { sendFiles } from "../lib/sender.ts";
@@ -286,11 +288,27 @@ class Arena implements AsyncDisposable {
     );
   }
 
-  /** Nothing outside DIR changed, and DIR holds exactly `expected` and no temporary file. */
-  async check(expected: string[]): Promise<void> {
+  /**
+   * Nothing outside DIR changed, DIR holds exactly `expected`, and its working folder holds no
+   * temporary file: only the resumable partials of transfers cut off by a lost connection.
+   */
+  async check(expected: string[], partials: PartialSource[] = []): Promise<void> {
     assert.deepEqual(await snapshot(this.root, this.dir), this.before, "outside DIR changed");
     assert.deepEqual(await inside(this.dir), [...expected].sort());
-    assert.deepEqual(await temps(this.dir), [], "temporary files left");
+    const kept = partials.flatMap((source) => {
+      const key = PartialStore.key(source);
+      return [`partial-${key}.json`, `partial-${key}.part`];
+    });
+    assert.deepEqual((await temps(this.dir)).sort(), kept.sort(), "temporary files left");
+  }
+
+  /** Checks the kept partial of `source` holds at most `most` bytes and describes `source`. */
+  async checkPartial(source: PartialSource, most: number): Promise<void> {
+    const base = join(this.dir, ".sockit", `partial-${PartialStore.key(source)}`);
+    const size = (await Deno.stat(`${base}.part`)).size;
+    assert.ok(size <= most, `partial of ${size} bytes, at most ${most} arrived`);
+    const meta = JSON.parse(await Deno.readTextFile(`${base}.json`));
+    assert.deepEqual([meta.path, meta.size, meta.mtime], [source.path, source.size, source.mtime]);
   }
 
   /** An honest sender through the library: sends one file and checks it was stored. */
@@ -340,23 +358,29 @@ async function honestInProgress(arena: Arena, name: string) {
   };
 }
 
-/** Runs `abuse` with an honest transfer in progress around it and another one after it. */
+/** What an abuse leaves behind legitimately: stored files, and partials kept for a resume. */
+type Leftovers = { stored?: string[]; partials?: PartialSource[] };
+
+/**
+ * Runs `abuse` with an honest transfer in progress around it and another one after it, then
+ * checks that nothing but `Leftovers` remains.
+ */
 async function withAbuse(
-  abuse: (arena: Arena) => Promise<string[] | void>,
+  abuse: (arena: Arena) => Promise<Leftovers | void>,
   options: ReceiverOptions = {},
 ): Promise<void> {
   await using arena = await Arena.start(options);
   await arena.freeze();
   const during = await honestInProgress(arena, "during.bin");
-  let kept: string[] | void;
+  let left: Leftovers | void;
   try {
-    kept = await abuse(arena);
+    left = await abuse(arena);
   } catch (err) {
     during.close();
     throw err;
   }
   const stored = [await during.finish(), await arena.honestSend("after.bin")];
-  await arena.check([...stored, ...(kept ?? [])]);
+  await arena.check([...stored, ...(left?.stored ?? [])], left?.partials);
 }
 
 const HOSTILE_NAMES: string[] = [
@@ -475,7 +499,7 @@ Deno.test("raw: every hostile name is refused with bad-name, the session goes on
     assert.equal(refused.length, HOSTILE_NAMES.length + 6);
     assert.ok(refused.every((e) => e.type === "file-rejected" && e.code === "bad-name"));
     assert.equal(await Deno.readTextFile(join(arena.dir, "good.txt")), "good\n");
-    return ["good.txt"];
+    return { stored: ["good.txt"] };
   });
 });
 
@@ -539,7 +563,10 @@ Deno.test("raw: with overwrite, a symbolic link at the final name is replaced, n
 
 Deno.test("raw: a header that promises more bytes than come, then E and close, stores nothing", async () => {
   await withAbuse(async (arena) => {
-    // E frame arrives while data is still expected; then the sender leaves.
+    // The E frame arrives while data is still expected; then the sender leaves. With 1000
+    // declared the receiver is still waiting for data when the connection drops (a partial
+    // is kept for a resume, as after any lost connection); with 100 it takes the start of
+    // the E frame as data and the rest as a broken frame (nothing is kept).
     for (const declared of [1000, 100]) {
       const peer = await RawPeer.open(arena.port);
       const data = randomBytes(50);
@@ -557,6 +584,9 @@ Deno.test("raw: a header that promises more bytes than come, then E and close, s
         ),
       );
     }
+    const dropped = { path: "fewer-1000.bin", size: 1000, mtime: 0 };
+    await arena.checkPartial(dropped, 50 + 83);
+    return { partials: [dropped] };
   });
 });
 
@@ -603,11 +633,11 @@ Deno.test("raw: a wrong hash in E gets hash-mismatch, nothing stored, the sessio
     assert.ok(
       arena.events.some((e) => e.type === "file-failed" && e.code === "hash-mismatch"),
     );
-    return ["damaged.bin"];
+    return { stored: ["damaged.bin"] };
   });
 });
 
-Deno.test("raw: a transfer cut off in the middle leaves no file and no temporary file", async () => {
+Deno.test("raw: a transfer cut off in the middle leaves no final file, only a hidden partial for a resume", async () => {
   await withAbuse(async (arena) => {
     const peer = await RawPeer.open(arena.port);
     await peer.send({ type: "F", path: "cut.bin", size: 1024 * 1024, mtime: 0 });
@@ -620,6 +650,11 @@ Deno.test("raw: a transfer cut off in the middle leaves no file and no temporary
     const failed = arena.events.find((e) => e.type === "file-failed" && e.path === "cut.bin");
     assert.ok(failed?.type === "file-failed");
     assert.equal(failed.code, "closed-early");
+    assert.ok(!arena.events.some((e) => e.type === "file-done" && e.path === "cut.bin"));
+    // Only the hidden partial stays, for a resume of the same file.
+    const cut = { path: "cut.bin", size: 1024 * 1024, mtime: 0 };
+    await arena.checkPartial(cut, 100 * 1024);
+    return { partials: [cut] };
   });
 });
 
@@ -664,7 +699,9 @@ Deno.test("raw: a frame longer than 16 KiB gets bad-header at once and the conne
 
 Deno.test("raw: garbage instead of a preface ends only that connection", async () => {
   await withAbuse(async (arena) => {
-    for (const garbage of ["GET / HTTP/1.1\r\n\r\n", "SKIP\u0001", "\u0000\u0000\u0000"]) {
+    for (
+      const garbage of ["GET / HTTP/1.1\r\n\r\n", "SKIP\u0001", "\u0000\u0000\u0000\u0000\u0000"]
+    ) {
       const peer = await RawPeer.open(arena.port, null);
       try {
         await peer.write(encoder.encode(garbage));
@@ -695,6 +732,33 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
   const end = await arena.sessionOver(peer);
   assert.ok(end.type === "session-error");
   assert.equal(end.code, "timeout");
+  await arena.honestSend("after.bin");
+  const stalled = { path: "stalled.bin", size: 1000, mtime: 0 };
+  await arena.checkPartial(stalled, 10);
+  await arena.check(["after.bin"], [stalled]);
+});
+
+Deno.test("raw: an opening or a frame header that never completes is dropped after the header timeout", async () => {
+  await using arena = await Arena.start({ headerTimeoutMs: 300 });
+  await arena.freeze();
+  const opening = await RawPeer.open(arena.port, null);
+  const header = await RawPeer.open(arena.port);
+  try {
+    await opening.write(encodePreface().subarray(0, 3));
+    await header.write(encodeFrame({ type: "Q" }).subarray(0, 3));
+    const started = performance.now();
+    await opening.closedByReceiver(5000);
+    await header.closedByReceiver(5000);
+    assert.ok(performance.now() - started < 4000, "dropped soon after the header timeout");
+  } finally {
+    opening.close();
+    header.close();
+  }
+  for (const peer of [opening, header]) {
+    const end = await arena.sessionOver(peer);
+    assert.ok(end.type === "session-error");
+    assert.equal(end.code, "timeout");
+  }
   await arena.honestSend("after.bin");
   await arena.check(["after.bin"]);
 });

@@ -1,0 +1,107 @@
+/**
+ * The accept loop both servers share: one async task per connection (the Deno counterpart of
+ * the lesson's thread per client), a failed accept never stopping the server, and a stop that
+ * closes the listener and every open connection, then waits for their tasks.
+ *
+ * @module
+ */
+
+import type { Wire } from "./wire.ts";
+
+/** Options for {@linkcode serveConnections}. */
+export interface ServeOptions {
+  /** Serves one connection; it should not throw (errors are the handler's to report). */
+  handle(conn: Deno.Conn): Promise<void>;
+  /** Told about an accept that failed (e.g. too many open files); the loop goes on. */
+  onAcceptError(error: unknown): void;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A running accept loop. */
+export interface ConnectionServer {
+  /** True once {@linkcode ConnectionServer.stop} was called. */
+  readonly stopping: boolean;
+  /** How many connections are tracked (open) now. */
+  readonly connections: number;
+  /** Resolves when the server has stopped (by `stop`, the signal, or the listener closing). */
+  readonly stopped: Promise<void>;
+  /** Registers a connection so that stopping closes it; returns the function that forgets it. */
+  track(wire: Wire): () => void;
+  /** Closes the listener and every tracked connection, and waits for every handler. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Accepts connections on `listener` until stopped, running `handle` for each concurrently.
+ *
+ * @example
+ * ```ts
+ * import { serveConnections } from "./server.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const server = serveConnections(listener, {
+ *   handle: async (conn) => conn.close(),
+ *   onAcceptError: (err) => console.error(err),
+ * });
+ * await server.stop();
+ * ```
+ */
+export function serveConnections(
+  listener: Deno.TcpListener,
+  options: ServeOptions,
+): ConnectionServer {
+  const wires = new Set<Wire>();
+  const handlers = new Set<Promise<void>>();
+  let stopping = false;
+
+  async function acceptLoop(): Promise<void> {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (stopping || err instanceof Deno.errors.BadResource) return;
+        options.onAcceptError(err);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      const handler = options.handle(conn).catch(() => {});
+      handlers.add(handler);
+      handler.finally(() => handlers.delete(handler));
+    }
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      for (const wire of wires) wire.close();
+      await loop;
+      await Promise.allSettled([...handlers]);
+    })();
+    return stopped;
+  };
+
+  const loop = acceptLoop();
+  options.signal?.addEventListener("abort", () => stop(), { once: true });
+  const done = loop.then(() => stop());
+  return {
+    get stopping() {
+      return stopping;
+    },
+    get connections() {
+      return wires.size;
+    },
+    stopped: done,
+    track(wire) {
+      wires.add(wire);
+      return () => wires.delete(wire);
+    },
+    stop,
+  };
+}

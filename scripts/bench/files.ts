@@ -1,0 +1,126 @@
+/**
+ * Test files for the benchmark: random contents, their SHA-256, and room on the file system.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { capture } from "./proc.ts";
+
+/** Sizes as the command line takes them: `1g`, `25m`, `256k`, `1024` (binary units). */
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (!match) throw new Error(`not a size: '${text}' (use e.g. 1g, 25m, 256k)`);
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[
+    match[2].toLowerCase() as "" | "k" | "m" | "g" | "t"
+  ];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** `1073741824` → `1 GiB`, `26214400` → `25 MiB`. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (bytes >= size) {
+      const value = bytes / size;
+      return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+    }
+  }
+  return `${bytes} B`;
+}
+
+/**
+ * Writes `size` random bytes to `path` (unless a file of that size made by an earlier run is
+ * already there with its SHA-256 recorded beside it) and returns the SHA-256.
+ */
+export async function randomFile(path: string, size: number): Promise<string> {
+  const stamp = `${path}.sha256`;
+  try {
+    const info = await Deno.stat(path);
+    const known = (await Deno.readTextFile(stamp)).trim();
+    if (info.size === size && /^[0-9a-f]{64}$/.test(known)) return known;
+  } catch {
+    // Make it.
+  }
+  const hash = createHash("sha256");
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    const block = new Uint8Array(1024 * 1024);
+    let left = size;
+    while (left > 0) {
+      const n = Math.min(block.length, left);
+      for (let i = 0; i < n; i += 65536) {
+        crypto.getRandomValues(block.subarray(i, Math.min(i + 65536, n)));
+      }
+      const part = block.subarray(0, n);
+      hash.update(part);
+      let offset = 0;
+      while (offset < n) offset += await file.write(part.subarray(offset));
+      left -= n;
+    }
+  } finally {
+    file.close();
+  }
+  const digest = hash.digest("hex");
+  await Deno.writeTextFile(stamp, digest + "\n");
+  return digest;
+}
+
+/** The SHA-256 of a file and its size; null when it does not exist. */
+export async function fileDigest(path: string): Promise<{ sha256: string; size: number } | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch {
+    return null;
+  }
+  const hash = createHash("sha256");
+  const buffer = new Uint8Array(1024 * 1024);
+  let size = 0;
+  try {
+    while (true) {
+      const n = await file.read(buffer);
+      if (n === null) break;
+      hash.update(buffer.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    file.close();
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/** True when `path` holds exactly the bytes whose SHA-256 is `sha256` and length `size`. */
+export async function verifyFile(path: string, sha256: string, size: number): Promise<boolean> {
+  const digest = await fileDigest(path);
+  return digest !== null && digest.size === size && digest.sha256 === sha256;
+}
+
+/** Bytes available to unprivileged writers on the file system holding `path`. */
+export async function freeBytes(path: string): Promise<number | null> {
+  const out = await capture(["df", "-P", "-B1", path]);
+  const fields = out.stdout.trim().split("\n").pop()?.split(/\s+/);
+  const available = Number(fields?.[3]);
+  return out.code === 0 && Number.isFinite(available) ? available : null;
+}
+
+/** `MemAvailable` from /proc/meminfo, in bytes. */
+export async function availableMemory(): Promise<number | null> {
+  try {
+    const text = await Deno.readTextFile("/proc/meminfo");
+    const match = /MemAvailable:\s+(\d+) kB/.exec(text);
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `path` is on a tmpfs (memory-backed) file system. */
+export async function isTmpfs(path: string): Promise<boolean> {
+  const out = await capture(["df", "-P", "--output=fstype", path]);
+  return out.code === 0 && /tmpfs/.test(out.stdout);
+}
+
+/** Removes `path` and everything in it, ignoring errors. */
+export async function removeAll(path: string): Promise<void> {
+  await Deno.remove(path, { recursive: true }).catch(() => {});
+}

@@ -1,0 +1,325 @@
+/**
+ * The lesson's classic file protocol (size digits, `ready`, the bytes, close) both ways against
+ * the Python peers in `tests/peers/`, with the CLI as a user runs it on 127.0.0.1 (port 0):
+ * the lesson's sender into `sockit receive`, `sockit send --classic` into the lesson's
+ * receiver, sizes arriving in pieces, a classic sender that gives up half way, and what the
+ * sockit protocol says when it meets a classic-only receiver.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCli, runPython, spawnCli, spawnPython, tempDir } from "./util.ts";
+import type { BackgroundProcess, LineReader } from "./util.ts";
+import { randomBytes } from "./util.ts";
+
+const encoder = new TextEncoder();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MiB = 1024 * 1024;
+
+/** The generated name of a classic file from 127.0.0.1: time, then the sender's address. */
+const CLASSIC_NAME = /^classic-\d{8}-\d{6}-127-0-0-1(?: \(\d+\))?/;
+
+/** Waits (bounded) until `reader` has at least `n` lines matching `pattern`; returns them. */
+async function matching(
+  reader: LineReader,
+  pattern: RegExp,
+  n = 1,
+  timeoutMs = 15_000,
+): Promise<RegExpMatchArray[]> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const found = reader.lines.flatMap((line) => {
+      const match = line.match(pattern);
+      return match ? [match] : [];
+    });
+    if (found.length >= n) return found;
+    if (performance.now() > deadline) {
+      throw new Error(`timed out waiting for ${n} lines like ${pattern}; got:\n${reader.text}`);
+    }
+    await sleep(20);
+  }
+}
+
+/** `sockit receive` on 127.0.0.1:0 into a new folder; the port comes from its first line. */
+async function cliReceiver(
+  extra: string[] = [],
+): Promise<{ proc: BackgroundProcess; port: number; dir: string } & AsyncDisposable> {
+  const temp = await tempDir("sockit-interop-");
+  const dir = join(temp.path, "received");
+  const proc = spawnCli(["receive", "--dir", dir, "--host", "127.0.0.1", "--port", "0", ...extra]);
+  try {
+    const [, port] = await proc.stdout.waitFor(
+      /^Receiving files into .* on 127\.0\.0\.1:(\d+)\. /,
+      20_000,
+    );
+    return {
+      proc,
+      port: Number(port),
+      dir,
+      [Symbol.asyncDispose]: async () => {
+        await proc.stop("SIGKILL");
+        await temp[Symbol.asyncDispose]();
+      },
+    };
+  } catch (err) {
+    await proc.stop("SIGKILL");
+    await temp[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
+/** The lines on which the receiver reports a stored classic file: the stored names. */
+async function storedClassic(proc: BackgroundProcess, n: number): Promise<string[]> {
+  const lines = await matching(
+    proc.stdout,
+    /^Stored (.+) from 127\.0\.0\.1:\d+ \(classic sender, unverified\)/,
+    n,
+  );
+  return lines.map((m) => m[1]);
+}
+
+/** The names in `dir` except sockit's working folder, sorted. */
+function names(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== ".sockit").sort();
+}
+
+/** What is in `DIR/.sockit` (temporary files). */
+function temps(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(join(dir, ".sockit"))].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Runs the lesson's sender on `file` against `port`; asserts it reports every byte sent. */
+async function lessonSend(file: string, port: number): Promise<void> {
+  const size = (await Deno.stat(file)).size;
+  const out = await runPython("lesson_file_sender.py", [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--file",
+    file,
+    "--timeout",
+    "10",
+  ], 20_000);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, new RegExp(`^sent ${size} bytes$`, "m"));
+}
+
+/** A raw classic connection, every read bounded. */
+async function classicConnect(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  return conn;
+}
+
+async function readExactly(conn: Deno.Conn, n: number, timeoutMs = 5000): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  const deadline = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    for (let filled = 0; filled < n;) {
+      const got = await conn.read(out.subarray(filled));
+      if (got === null) throw new Error(`closed after ${filled} of ${n} bytes`);
+      filled += got;
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  return out;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+Deno.test("interop: the lesson's sender into sockit receive, byte-identical (0 B, text, 1 MiB)", async () => {
+  await using receiver = await cliReceiver();
+  await using src = await tempDir();
+  const files: [string, Uint8Array][] = [
+    ["empty.bin", new Uint8Array(0)],
+    ["homework.py", encoder.encode("print('안녕하세요')\n")],
+    ["random.bin", randomBytes(MiB)],
+  ];
+  const stored: string[] = [];
+  for (const [name, bytes] of files) {
+    await Deno.writeFile(join(src.path, name), bytes);
+    await lessonSend(join(src.path, name), receiver.port);
+    const all = await storedClassic(receiver.proc, stored.length + 1);
+    stored.push(all[stored.length]);
+  }
+  assert.equal(new Set(stored).size, 3, "three distinct names");
+  for (const [i, [, bytes]] of files.entries()) {
+    assert.match(stored[i], CLASSIC_NAME);
+    assert.ok(!stored[i].includes("."), `no extension for unrecognised content: ${stored[i]}`);
+    const got = await Deno.readFile(join(receiver.dir, stored[i]));
+    assert.equal(got.length, bytes.length);
+    assert.ok(got.every((b, j) => b === bytes[j]), `${stored[i]} differs`);
+  }
+  assert.deepEqual(names(receiver.dir), [...stored].sort());
+  assert.deepEqual(temps(receiver.dir), []);
+});
+
+Deno.test("interop: classic files named by their content: PNG and JPEG get .png and .jpg", async () => {
+  await using receiver = await cliReceiver();
+  await using src = await tempDir();
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...randomBytes(500)]);
+  const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, ...randomBytes(3000)]);
+  await Deno.writeFile(join(src.path, "photo"), png);
+  await lessonSend(join(src.path, "photo"), receiver.port);
+  const [first] = await storedClassic(receiver.proc, 1);
+  await Deno.writeFile(join(src.path, "photo"), jpeg);
+  await lessonSend(join(src.path, "photo"), receiver.port);
+  const [, second] = await storedClassic(receiver.proc, 2);
+  assert.match(first, CLASSIC_NAME);
+  assert.match(first, /\.png$/);
+  assert.match(second, CLASSIC_NAME);
+  assert.match(second, /\.jpg$/);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, first)), png);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, second)), jpeg);
+});
+
+Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
+  await using receiver = await cliReceiver(["--classic-name", "hw"]);
+  await using src = await tempDir();
+  await Deno.writeTextFile(join(src.path, "a.py"), "print(1)\n");
+  await Deno.writeTextFile(join(src.path, "b.py"), "print(2)\n");
+  await lessonSend(join(src.path, "a.py"), receiver.port);
+  await storedClassic(receiver.proc, 1);
+  await lessonSend(join(src.path, "b.py"), receiver.port);
+  assert.deepEqual(await storedClassic(receiver.proc, 2), ["hw", "hw (1)"]);
+  assert.deepEqual(names(receiver.dir), ["hw", "hw (1)"]);
+  assert.equal(await Deno.readTextFile(join(receiver.dir, "hw")), "print(1)\n");
+  assert.equal(await Deno.readTextFile(join(receiver.dir, "hw (1)")), "print(2)\n");
+});
+
+Deno.test("interop: a classic size that arrives in pieces is read whole before 'ready'", async () => {
+  await using receiver = await cliReceiver();
+  const conn = await classicConnect(receiver.port);
+  try {
+    await writeAll(conn, encoder.encode("12"));
+    await sleep(50);
+    await writeAll(conn, encoder.encode("34"));
+    const ready = await readExactly(conn, 5);
+    assert.equal(new TextDecoder().decode(ready), "ready");
+    const data = randomBytes(1234);
+    await writeAll(conn, data);
+    // The receiver closes once it has exactly 1234 bytes.
+    const rest = await readExactly(conn, 1).catch((err) => err);
+    assert.ok(rest instanceof Error, "nothing follows 'ready'");
+    const [stored] = await storedClassic(receiver.proc, 1);
+    assert.deepEqual(await Deno.readFile(join(receiver.dir, stored)), data);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("interop: a classic sender that closes early leaves no file", async () => {
+  await using receiver = await cliReceiver();
+  const conn = await classicConnect(receiver.port);
+  try {
+    await writeAll(conn, encoder.encode("100000"));
+    assert.equal(new TextDecoder().decode(await readExactly(conn, 5)), "ready");
+    await writeAll(conn, randomBytes(40_000));
+  } finally {
+    conn.close();
+  }
+  await matching(receiver.proc.stderr, /^Transfer of \(classic\) from 127\.0\.0\.1:\d+ failed/);
+  assert.deepEqual(names(receiver.dir), []);
+  assert.deepEqual(temps(receiver.dir), []);
+  assert.ok(!receiver.proc.stdout.text.includes("Stored "), receiver.proc.stdout.text);
+
+  // A sender that closes before any size digit ended arrives is no file either.
+  const digits = await classicConnect(receiver.port);
+  await writeAll(digits, encoder.encode("55"));
+  digits.close();
+  // And the receiver still serves the next classic sender.
+  await using src = await tempDir();
+  await Deno.writeTextFile(join(src.path, "ok.txt"), "still here\n");
+  await lessonSend(join(src.path, "ok.txt"), receiver.port);
+  const [stored] = await storedClassic(receiver.proc, 1);
+  assert.deepEqual(names(receiver.dir), [stored]);
+  assert.equal(await Deno.readTextFile(join(receiver.dir, stored)), "still here\n");
+});
+
+Deno.test("interop: sockit send --classic into the lesson's receiver, byte-identical (0 B, 1 MiB)", async () => {
+  await using out = await tempDir();
+  await using src = await tempDir();
+  await using python = spawnPython("lesson_file_receiver.py", [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--out",
+    out.path,
+    "--max-seconds",
+    "60",
+  ]);
+  const [, port] = await python.stdout.waitFor(/^listening on (\d+)/);
+  const empty = new Uint8Array(0);
+  const random = randomBytes(MiB);
+  await Deno.writeFile(join(src.path, "empty.bin"), empty);
+  await Deno.writeFile(join(src.path, "random.bin"), random);
+  const result = await runCli([
+    "send",
+    "--classic",
+    join(src.path, "empty.bin"),
+    join(src.path, "random.bin"),
+    "--to",
+    `127.0.0.1:${port}`,
+  ], { timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  await python.stdout.waitFor(/^received 2 /);
+  assert.match(python.stdout.text, /^received 1 0$/m);
+  assert.match(python.stdout.text, new RegExp(`^received 2 ${MiB}$`, "m"));
+  assert.deepEqual(await Deno.readFile(join(out.path, "received-1")), empty);
+  assert.deepEqual(await Deno.readFile(join(out.path, "received-2")), random);
+  // The CLI says plainly that classic mode could not check the content.
+  assert.match(result.stdout, /Sent empty\.bin \(0 B, /);
+  assert.match(result.stdout, /Sent random\.bin \(1\.00 MiB, /);
+  assert.match(result.stdout, /Classic mode cannot verify the content/);
+  assert.ok(!result.stdout.includes("SHA-256 verified"), result.stdout);
+  assert.equal(result.stderr, "");
+});
+
+Deno.test("interop: sockit protocol to a classic-only receiver fails at once with one clear line", async () => {
+  await using out = await tempDir();
+  await using src = await tempDir();
+  await using python = spawnPython("lesson_file_receiver.py", [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--out",
+    out.path,
+    "--max-seconds",
+    "60",
+  ]);
+  const [, port] = await python.stdout.waitFor(/^listening on (\d+)/);
+  await Deno.writeTextFile(join(src.path, "homework.py"), "print(1)\n");
+  const started = performance.now();
+  const result = await runCli(
+    ["send", join(src.path, "homework.py"), "--to", `127.0.0.1:${port}`],
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const ms = performance.now() - started;
+  assert.equal(result.code, 1);
+  assert.ok(ms < 8000, `gave up after ${ms} ms (no long retries against the wrong program)`);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0], /^sockit: /);
+  assert.match(lines[0], new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.match(lines[0], /not a sockit receiver/);
+  assert.match(lines[0], /--classic/);
+  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+  assert.doesNotMatch(result.stdout, /Sent |stored as/);
+  // The lesson's receiver saw no size and stored nothing.
+  await python.stdout.waitFor(/^failed 1 /);
+  assert.deepEqual([...Deno.readDirSync(out.path)], []);
+});
