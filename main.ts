@@ -274,16 +274,16 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       const release = onInterrupt(out, () => controller.abort());
       const messages = words.length > 0
         ? [words.join(" ")]
-        : Deno.stdin.readable.pipeThrough(textLines());
+        : Deno.stdin.readable.pipeThrough(textLines({ skipEmpty: true }));
       const result = await runEcho({
         ...target,
         messages,
+        trace: globals.trace,
         count: rounds,
         intervalMs: rounds > 1 ? seconds(lang, options.interval, 1) * 1000 : 0,
         timeoutMs: seconds(lang, options.timeout, 10) * 1000,
         signal: controller.signal,
         onEvent: (event) => {
-          if (event.type === "trace" && !globals.trace) return;
           const line = event.type === "reply" && rounds > 1
             ? renderPing(style, event)
             : renderEchoClientEvent(style, event);

@@ -126,6 +126,8 @@ export interface RunEchoOptions extends EchoClientOptions {
   count?: number;
   /** Pause between round trips, in milliseconds. Default 0 (1000 with `count` > 1 is typical). */
   intervalMs?: number;
+  /** Emit a `trace` event for every chunk in both directions. */
+  trace?: boolean;
   /** Receives every event. */
   onEvent?: (event: EchoClientEvent) => void;
   /** Stops after the current round trip when aborted. */
@@ -156,7 +158,10 @@ export interface EchoSessionResult extends RttStats {
  */
 export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResult> {
   const emit = options.onEvent ?? (() => {});
-  const client = await EchoClient.connect({ ...options, onTrace: emit });
+  const client = await EchoClient.connect({
+    ...options,
+    onTrace: options.trace ? emit : undefined,
+  });
   emit({ type: "connected", peer: client.peer });
   const count = options.count ?? 1;
   const times: number[] = [];
@@ -210,7 +215,8 @@ export function rttStats(times: readonly number[]): RttStats {
 
 /**
  * Splits a byte stream into lines of text (without their `\n` or `\r\n`), decoding UTF-8
- * across chunk boundaries. A last line without a newline is kept; empty lines are kept too.
+ * across chunk boundaries. A last line without a newline is kept; empty lines are kept unless
+ * `skipEmpty` is set.
  *
  * @example
  * ```ts
@@ -219,7 +225,9 @@ export function rttStats(times: readonly number[]): RttStats {
  * console.log(await Array.fromAsync(input.pipeThrough(textLines()))); // ["a", "b"]
  * ```
  */
-export function textLines(): TransformStream<Uint8Array, string> {
+export function textLines(
+  options: { skipEmpty?: boolean } = {},
+): TransformStream<Uint8Array, string> {
   const decoder = new TextDecoder();
   let pending = "";
   return new TransformStream({
@@ -227,7 +235,9 @@ export function textLines(): TransformStream<Uint8Array, string> {
       pending += decoder.decode(chunk, { stream: true });
       const lines = pending.split("\n");
       pending = lines.pop()!;
-      for (const line of lines) controller.enqueue(line.replace(/\r$/, ""));
+      for (const line of lines.map((l) => l.replace(/\r$/, ""))) {
+        if (line !== "" || !options.skipEmpty) controller.enqueue(line);
+      }
     },
     flush(controller) {
       pending += decoder.decode();

@@ -372,8 +372,9 @@ class Session {
       return await reject(rejectCodeOf(error), describe(error));
     }
     const info: ReceiverFileInfo = { id: this.nextId(), peer, path: frame.path, size: frame.size };
-    // The bytes are kept for a resume only when the connection was lost, never when the peer lied.
-    let keep = false;
+    // The bytes are kept for a resume only when the connection was lost (before the end frame
+    // arrived, even once every byte is in), never when the peer lied.
+    let keep = partial.resumable && partial.offset > 0;
     try {
       const hash = sha256Stream();
       if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, hash);
@@ -401,9 +402,9 @@ class Session {
           start: offset,
         }))
         .pipeTo(fileSink(partial.file, frame.path));
-      keep = false;
       const end = await readFrame(wire, "sender");
       if (end.type !== "E") throw new ProtocolError(`expected an end frame, got ${end.type}`);
+      keep = false;
       const sha256 = hash.digest();
       if (sha256 !== end.sha256) {
         await writeFrame(wire, {

@@ -171,12 +171,25 @@ export class Wire {
     return out;
   }
 
-  /** Writes all of `bytes`. */
+  /**
+   * Writes all of `bytes`. A write that cannot progress for the idle timeout (the peer stopped
+   * reading) fails with `timeout` and closes the connection.
+   */
   async write(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     try {
-      while (offset < bytes.length) offset += await this.conn.write(bytes.subarray(offset));
+      while (offset < bytes.length) {
+        const timer = this.#idleMs > 0
+          ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
+          : undefined;
+        try {
+          offset += await this.conn.write(bytes.subarray(offset));
+        } finally {
+          clearTimeout(timer);
+        }
+      }
     } catch (err) {
+      if (this.#timedOut) throw this.#timeout();
       throw toSockitError(err, "io", this.#context);
     }
     this.#trace?.("sent", bytes);

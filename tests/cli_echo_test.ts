@@ -12,7 +12,8 @@ import type { BackgroundProcess, CliResult } from "./util.ts";
 
 const LISTENING = /^Echo server listening on 127\.0\.0\.1:(\d+)\. /;
 const LISTENING_KO = /^에코 서버가 127\.0\.0\.1:(\d+) 에서 기다리는 중입니다/;
-const OPTIONS = { timeoutMs: 20_000 };
+/** For runs to completion: generous, as a busy machine can stall `deno run` for a while. */
+const OPTIONS = { timeoutMs: 60_000 };
 
 /** Starts `sockit echo-server` on 127.0.0.1 with a free port and returns it with its port. */
 async function startServer(
@@ -22,7 +23,7 @@ async function startServer(
 ): Promise<{ server: BackgroundProcess; port: number; to: string }> {
   const server = spawnCli(
     [...extra, "echo-server", "--host", "127.0.0.1", "--port", "0"],
-    { ...OPTIONS, env },
+    { env }, // killed after spawnCli's default 120 s at the latest
   );
   try {
     const [, port] = await server.stdout.waitFor(pattern, 15_000);

@@ -438,6 +438,14 @@ Deno.test("runEcho: count 3 gives three replies in order and ping statistics", a
   assert.equal(rec.of("connected").length, 1, "one connection for all three round trips");
 });
 
+Deno.test("runEcho: trace events only when asked for", async () => {
+  await using rec = new RecordingServer();
+  const events: EchoClientEvent[] = [];
+  await runEcho({ port: rec.port, messages: ["hi"], onEvent: (e) => events.push(e) });
+  assert.ok(events.some((e) => e.type === "reply"));
+  assert.ok(!events.some((e) => e.type === "trace"));
+});
+
 Deno.test("runEcho: streamed messages, interval, trace and abort", async () => {
   await using rec = new RecordingServer();
   async function* lines() {
@@ -448,6 +456,7 @@ Deno.test("runEcho: streamed messages, interval, trace and abort", async () => {
   const result = await runEcho({
     port: rec.port,
     messages: lines(),
+    trace: true,
     onEvent: (e) => events.push(e),
   });
   assert.deepEqual(result.sent, 2);

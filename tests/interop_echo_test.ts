@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { randomBytes, runCli, runPython, spawnCli, spawnPython, tempDir } from "./util.ts";
 import type { BackgroundProcess } from "./util.ts";
 
-const OPTIONS = { timeoutMs: 20_000 };
+/** For runs to completion: generous, as a busy machine can stall `deno run` for a while. */
+const OPTIONS = { timeoutMs: 60_000 };
 const PEER_LISTENING = /^listening on (\d+)$/;
 
 /** Starts a lesson server peer on 127.0.0.1:0 and returns it with its port. */
@@ -41,7 +42,7 @@ async function exitWithin(process: BackgroundProcess, ms: number): Promise<Deno.
 }
 
 Deno.test("interop: the lesson's Python client against sockit echo-server", async () => {
-  const server = spawnCli(["echo-server", "--host", "127.0.0.1", "--port", "0"], OPTIONS);
+  const server = spawnCli(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
   await using _server = server;
   const [, port] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)\./, 15_000);
 
@@ -71,7 +72,7 @@ Deno.test("interop: the lesson's Python client against sockit echo-server", asyn
 });
 
 Deno.test("interop: sockit echo against the lesson's single-client echo server", async () => {
-  const { peer, port } = await startPeer("lesson_echo_server.py", ["--max-seconds", "20"]);
+  const { peer, port } = await startPeer("lesson_echo_server.py", ["--max-seconds", "60"]);
   await using _peer = peer;
   // One connection, several messages: lines from standard input.
   const result = await runCli(["echo", "--to", `127.0.0.1:${port}`], {
@@ -94,7 +95,7 @@ Deno.test("interop: sockit echo against the lesson's single-client echo server",
 Deno.test("interop: sockit echo against the lesson's threaded echo server", async () => {
   const { peer, port } = await startPeer("lesson_threaded_echo_server.py", [
     "--max-seconds",
-    "30",
+    "60",
   ]);
   await using _peer = peer;
   const to = `127.0.0.1:${port}`;
@@ -154,7 +155,7 @@ Deno.test("interop: the lesson-style file peers agree with each other", async ()
     `${dir.path}/in`,
     "--once",
     "--max-seconds",
-    "20",
+    "60",
   ]);
   await using _peer = peer;
   const sent = await runPython("lesson_file_sender.py", ["--port", String(port), "--file", file]);

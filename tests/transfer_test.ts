@@ -45,7 +45,7 @@ class TestReceiver implements AsyncDisposable {
   static async start(options: ReceiverOptions = {}): Promise<TestReceiver> {
     const temp = await tempDir("sockit-transfer-");
     const dir = join(temp.path, "received");
-    let self: TestReceiver | undefined;
+    const box: { self?: TestReceiver } = {};
     const pending: ReceiverEvent[] = [];
     const receiver = await startReceiver({
       host: "127.0.0.1",
@@ -54,11 +54,12 @@ class TestReceiver implements AsyncDisposable {
       ...options,
       onEvent: (event) => {
         if (event.type === "trace") return;
-        if (self) self.#record(event);
+        if (box.self) box.self.#record(event);
         else pending.push(event);
       },
     });
-    self = new TestReceiver(receiver, temp);
+    const self = new TestReceiver(receiver, temp);
+    box.self = self;
     for (const event of pending) self.#record(event);
     return self;
   }

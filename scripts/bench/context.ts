@@ -12,6 +12,9 @@ import type { Usage } from "./proc.ts";
 /** The project's root folder (with a trailing slash). */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 
+/** This folder: the benchmark's helpers. */
+export const BENCH_DIR: string = `${ROOT}scripts/bench/`;
+
 /** The permissions `deno task send` / `receive` / `echo-server` run sockit with. */
 export const SOCKIT_PERMISSIONS = [
   "--allow-net",
@@ -60,7 +63,7 @@ export function helperCommand(script: string, args: string[]): string[] {
     "--quiet",
     "--config",
     `${ROOT}deno.json`,
-    `${ROOT}scripts/bench/${script}`,
+    `${BENCH_DIR}${script}`,
     ...args,
   ];
 }

@@ -279,6 +279,8 @@ export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed
     return { code: status.signal ? 128 : status.code, usage };
   })();
 
+  live.add(signalProgram);
+  void finished.then(() => live.delete(signalProgram));
   return {
     stdout,
     stderr,
@@ -293,6 +295,14 @@ export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed
       return result;
     },
   };
+}
+
+/** Signal senders of every program still running. */
+const live = new Set<(signal: Deno.Signal) => Promise<void>>();
+
+/** Kills (SIGKILL) every program started by {@linkcode spawnTimed} that is still running. */
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((send) => send("SIGKILL")));
 }
 
 /** Runs `command` to completion under GNU time. */

@@ -1,0 +1,424 @@
+/**
+ * The file-moving sections of the benchmark: the transfer comparison, the class of concurrent
+ * senders (scale) and peak memory for a small and a large file.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { cpuSeconds, helperCommand, mbps, sockitCommand } from "./context.ts";
+import type { Context } from "./context.ts";
+import {
+  availableMemory,
+  formatSize,
+  freeBytes,
+  isTmpfs,
+  randomFile,
+  removeAll,
+  verifyFile,
+} from "./files.ts";
+import { median, spawnTimed } from "./proc.ts";
+import { clearOut, startSockitReceiver, TRANSFER_TOOLS } from "./transfer.ts";
+import type { TransferRun } from "./transfer.ts";
+
+const MiB = 1024 * 1024;
+
+/** Medians over a tool's runs. */
+export interface Medians {
+  mbps: number | null;
+  seconds: number | null;
+  cpuS: number | null;
+  senderRssMiB: number | null;
+  receiverRssMiB: number | null;
+}
+
+/** One row of the transfer table. */
+export interface ToolResult {
+  id: string;
+  label: string;
+  ceiling: boolean;
+  check: string;
+  /** Why the tool did not run. */
+  skipped?: string;
+  runs: TransferRun[];
+  /** True when every run's output matched (null: nothing to check, as for iperf3). */
+  verifiedAll: boolean | null;
+  median: Medians;
+  /** Median MB/s divided by nc's median MB/s. */
+  ratioToNc: number | null;
+}
+
+/** The transfer section's results. */
+export interface TransferResult {
+  bytes: number;
+  runs: number;
+  dir: string;
+  tmpfs: boolean;
+  tools: ToolResult[];
+}
+
+function medians(runs: TransferRun[]): Medians {
+  const ok = runs.filter((r) => r.verified !== false && !r.error);
+  const rss = (usage: TransferRun["sender"]) => usage ? usage.maxRssKiB / 1024 : null;
+  return {
+    mbps: median(ok.map((r) => r.mbps)),
+    seconds: median(ok.map((r) => r.seconds)),
+    cpuS: median(ok.map((r) => r.cpuS)),
+    senderRssMiB: median(ok.map((r) => rss(r.sender))),
+    receiverRssMiB: median(ok.map((r) => rss(r.receiver))),
+  };
+}
+
+/**
+ * Finds room for `bytes` of files (plus a margin) in `preferred`, else on disk; scales `bytes`
+ * down when neither has room. Returns the folder and the size to use.
+ */
+async function room(
+  context: Context,
+  preferred: string,
+  bytes: number,
+  copies: number,
+  what: string,
+): Promise<{ dir: string; bytes: number }> {
+  const margin = 256 * MiB;
+  const fits = async (dir: string) => {
+    const free = await freeBytes(dir);
+    let limit = free ?? 0;
+    if (await isTmpfs(dir)) {
+      // tmpfs pages are memory: keep room for the programs themselves.
+      const memory = await availableMemory();
+      if (memory !== null) limit = Math.min(limit, memory - 2048 * MiB);
+    }
+    return limit;
+  };
+  const here = await fits(preferred);
+  if (here >= bytes * copies + margin) return { dir: preferred, bytes };
+  const disk = join(Deno.env.get("TMPDIR") ?? "/var/tmp", "sockit-bench");
+  await Deno.mkdir(disk, { recursive: true });
+  const there = await fits(disk);
+  if (there >= bytes * copies + margin) {
+    context.notes.push(
+      `${what}: ${formatSize(bytes)} files did not fit in ${preferred} ` +
+        `(${formatSize(Math.max(0, here))} usable), so they were on disk in ${disk}.`,
+    );
+    return { dir: disk, bytes };
+  }
+  const best = here >= there ? preferred : disk;
+  const scaled = Math.max(MiB, Math.floor((Math.max(here, there) - margin) / copies / MiB) * MiB);
+  context.notes.push(
+    `${what}: not enough room for ${copies} × ${formatSize(bytes)}; scaled down to ` +
+      `${formatSize(scaled)} in ${best}.`,
+  );
+  return { dir: best, bytes: scaled };
+}
+
+/** The file-transfer comparison: every tool, `runs` alternating rounds, medians. */
+export async function transferSection(
+  context: Context,
+  bytes: number,
+  only?: string[],
+): Promise<TransferResult> {
+  const place = await room(context, context.work, bytes, 2, "transfer");
+  const src = join(place.dir, `transfer-${place.bytes}.bin`);
+  context.log(`transfer: making a random ${formatSize(place.bytes)} file`);
+  const sha256 = await randomFile(src, place.bytes);
+  const outDir = join(place.dir, "transfer-out");
+  const tools = TRANSFER_TOOLS.filter((t) => !only || only.includes(t.id));
+  const results = new Map<string, TransferRun[]>();
+  const skipped = new Map<string, string>();
+  for (const tool of tools) {
+    const missing = tool.needs.filter((n) => !context.peers.get(n)?.path);
+    if (missing.length > 0) {
+      skipped.set(tool.id, `${missing.join(", ")} not available`);
+      context.log(`transfer: ${tool.id} skipped (${missing.join(", ")} not available)`);
+    } else results.set(tool.id, []);
+  }
+  const active = tools.filter((t) => results.has(t.id));
+  for (let round = 0; round < context.runs; round++) {
+    // Alternate: each round starts with a different tool.
+    const order = active.map((_, i) => active[(i + round) % active.length]);
+    for (const tool of order) {
+      await clearOut(outDir);
+      const run = await tool.run(context, { src, sha256, size: place.bytes, outDir });
+      results.get(tool.id)!.push(run);
+      context.log(
+        `transfer ${round + 1}/${context.runs} ${tool.id}: ${run.mbps.toFixed(0)} MB/s, ` +
+          `${run.seconds.toFixed(2)} s, verified ${run.verified}` +
+          (run.error ? ` (${run.error})` : ""),
+      );
+    }
+  }
+  await removeAll(outDir);
+  const rows: ToolResult[] = tools.map((tool) => {
+    const runs = results.get(tool.id) ?? [];
+    const checks = runs.map((r) => r.verified);
+    return {
+      id: tool.id,
+      label: tool.label,
+      ceiling: !!tool.ceiling,
+      check: tool.check,
+      ...(skipped.has(tool.id) ? { skipped: skipped.get(tool.id) } : {}),
+      runs,
+      verifiedAll: runs.length === 0 || checks.every((c) => c === null)
+        ? null
+        : checks.every((c) => c === true),
+      median: medians(runs),
+      ratioToNc: null,
+    };
+  });
+  const nc = rows.find((r) => r.id === "nc")?.median.mbps;
+  for (const row of rows) {
+    row.ratioToNc = nc && row.median.mbps !== null ? row.median.mbps / nc : null;
+  }
+  return {
+    bytes: place.bytes,
+    runs: context.runs,
+    dir: place.dir,
+    tmpfs: await isTmpfs(place.dir),
+    tools: rows,
+  };
+}
+
+/** One scale measurement: `files` senders at once into one receiver. */
+export interface ScaleRun {
+  senders: number;
+  bytes: number;
+  seconds: number;
+  mbps: number;
+  /** Every file stored and identical to its source. */
+  verified: boolean;
+  /** The receiver's peak RSS in MiB. */
+  receiverRssMiB: number | null;
+  /** CPU seconds of the receiver and every sender. */
+  cpuS: number | null;
+  error?: string;
+}
+
+/** The scale section's results. */
+export interface ScaleResult {
+  senders: number;
+  eachBytes: number;
+  singleBytes: number;
+  runs: number;
+  /**
+   * `library`: one load process opens every connection with sockit's sender; time from the
+   * first connection to the last verdict. `cli`: one `sockit send` process per sender, all
+   * started at once; time from starting them to the last exit (includes Deno's start-up).
+   */
+  modes: {
+    mode: "library" | "cli";
+    single: ScaleRun[];
+    many: ScaleRun[];
+    singleMbps: number | null;
+    manyMbps: number | null;
+    ratio: number | null;
+    verifiedAll: boolean;
+  }[];
+}
+
+async function scaleRun(
+  mode: "library" | "cli",
+  sources: { path: string; sha256: string; size: number }[],
+  outDir: string,
+): Promise<ScaleRun> {
+  await clearOut(outDir);
+  const bytes = sources.reduce((s, f) => s + f.size, 0);
+  const base = { senders: sources.length, bytes };
+  let receiver;
+  try {
+    receiver = await startSockitReceiver(outDir, ["--max-connections", "1000"]);
+  } catch (err) {
+    return {
+      ...base,
+      seconds: 0,
+      mbps: 0,
+      verified: false,
+      receiverRssMiB: null,
+      cpuS: null,
+      error: String(err),
+    };
+  }
+  const started = performance.now();
+  let seconds = 0;
+  let error: string | undefined;
+  let senderCpu: number | null = 0;
+  if (mode === "library") {
+    const load = spawnTimed(
+      helperCommand("multi_send.ts", [
+        "--port",
+        String(receiver.port),
+        ...sources.map((s) => s.path),
+      ]),
+      { stdout: "piped" },
+    );
+    const done = await load.finished;
+    senderCpu = cpuSeconds(done.usage);
+    try {
+      const report = JSON.parse(load.stdout!.lines.find((l) => l.startsWith("{")) ?? "");
+      seconds = report.seconds;
+      if (report.failures.length > 0) error = report.failures.slice(0, 3).join("; ");
+    } catch {
+      error = `the load process failed: ${load.stderr?.tail(3)}`;
+    }
+  } else {
+    const senders = sources.map((s) =>
+      spawnTimed(
+        sockitCommand(["send", "--quiet", "--to", `127.0.0.1:${receiver.port}`, s.path]),
+      )
+    );
+    const results = await Promise.all(senders.map((s) => s.finished));
+    seconds = (performance.now() - started) / 1000;
+    for (const result of results) {
+      const cpu = cpuSeconds(result.usage);
+      senderCpu = senderCpu === null || cpu === null ? null : senderCpu + cpu;
+    }
+    const bad = results.filter((r) => r.code !== 0).length;
+    if (bad > 0) error = `${bad} senders failed`;
+  }
+  try {
+    await receiver.waitFiles(sources.length, 30_000);
+  } catch (err) {
+    error ??= String(err);
+  }
+  const stopped = await receiver.process.stop();
+  let verified = !error;
+  for (const source of sources) {
+    if (!verified) break;
+    verified = await verifyFile(join(outDir, basename(source.path)), source.sha256, source.size);
+  }
+  if (!verified) error ??= "a received file differs from its source";
+  const receiverCpu = cpuSeconds(stopped.usage);
+  return {
+    ...base,
+    seconds,
+    mbps: verified ? mbps(bytes, seconds) : 0,
+    verified,
+    receiverRssMiB: stopped.usage ? stopped.usage.maxRssKiB / 1024 : null,
+    cpuS: senderCpu === null || receiverCpu === null ? null : senderCpu + receiverCpu,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** A class of `senders` sending `eachBytes` each at once, against one sender of `singleBytes`. */
+export async function scaleSection(
+  context: Context,
+  options: {
+    senders: number;
+    eachBytes: number;
+    singleBytes: number;
+    modes: ("library" | "cli")[];
+  },
+): Promise<ScaleResult> {
+  const total = options.senders * options.eachBytes;
+  const needed = Math.max(total, options.singleBytes);
+  const place = await room(context, context.work, needed, 2, "scale");
+  const factor = place.bytes / needed;
+  const eachBytes = Math.max(64 * 1024, Math.floor(options.eachBytes * factor));
+  const singleBytes = Math.max(64 * 1024, Math.floor(options.singleBytes * factor));
+  const folder = join(place.dir, "scale-src");
+  await Deno.mkdir(folder, { recursive: true });
+  context.log(`scale: making ${options.senders} random files of ${formatSize(eachBytes)}`);
+  const many = [];
+  for (let i = 1; i <= options.senders; i++) {
+    const path = join(folder, `student-${String(i).padStart(2, "0")}.bin`);
+    many.push({ path, sha256: await randomFile(path, eachBytes), size: eachBytes });
+  }
+  const singlePath = join(place.dir, `transfer-${singleBytes}.bin`);
+  const single = [{
+    path: singlePath,
+    sha256: await randomFile(singlePath, singleBytes),
+    size: singleBytes,
+  }];
+  const outDir = join(place.dir, "scale-out");
+  const modes: ScaleResult["modes"] = [];
+  for (const mode of options.modes) {
+    const singles: ScaleRun[] = [];
+    const manys: ScaleRun[] = [];
+    for (let round = 0; round < context.runs; round++) {
+      const order = round % 2 === 0 ? ["single", "many"] : ["many", "single"];
+      for (const which of order) {
+        const run = await scaleRun(mode, which === "single" ? single : many, outDir);
+        (which === "single" ? singles : manys).push(run);
+        context.log(
+          `scale ${mode} ${round + 1}/${context.runs} ${run.senders} sender(s): ` +
+            `${run.mbps.toFixed(0)} MB/s, verified ${run.verified}` +
+            (run.error ? ` (${run.error})` : ""),
+        );
+      }
+    }
+    const singleMbps = median(singles.filter((r) => r.verified).map((r) => r.mbps));
+    const manyMbps = median(manys.filter((r) => r.verified).map((r) => r.mbps));
+    modes.push({
+      mode,
+      single: singles,
+      many: manys,
+      singleMbps,
+      manyMbps,
+      ratio: singleMbps && manyMbps !== null ? manyMbps / singleMbps : null,
+      verifiedAll: [...singles, ...manys].every((r) => r.verified),
+    });
+  }
+  await removeAll(outDir);
+  await removeAll(folder);
+  return {
+    senders: options.senders,
+    eachBytes,
+    singleBytes,
+    runs: context.runs,
+    modes,
+  };
+}
+
+/** One file size of the memory section. */
+export interface MemoryRow {
+  bytes: number;
+  dir: string;
+  tmpfs: boolean;
+  runs: TransferRun[];
+  senderRssMiB: number | null;
+  receiverRssMiB: number | null;
+  mbps: number | null;
+  verifiedAll: boolean;
+}
+
+/** sockit's peak RSS on both sides for each size in `sizes`. */
+export async function memorySection(context: Context, sizes: number[]): Promise<MemoryRow[]> {
+  const tool = TRANSFER_TOOLS.find((t) => t.id === "sockit")!;
+  const rows: MemoryRow[] = [];
+  for (const size of sizes) {
+    const place = await room(context, context.work, size, 2, `memory ${formatSize(size)}`);
+    const src = join(place.dir, `memory-${place.bytes}.bin`);
+    context.log(`memory: making a random ${formatSize(place.bytes)} file in ${place.dir}`);
+    const sha256 = await randomFile(src, place.bytes);
+    const outDir = join(place.dir, "memory-out");
+    const runs: TransferRun[] = [];
+    for (let round = 0; round < context.runs; round++) {
+      await clearOut(outDir);
+      const run = await tool.run(context, { src, sha256, size: place.bytes, outDir });
+      runs.push(run);
+      context.log(
+        `memory ${formatSize(place.bytes)} ${round + 1}/${context.runs}: sender ` +
+          `${((run.sender?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, receiver ` +
+          `${((run.receiver?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, verified ${run.verified}` +
+          (run.error ? ` (${run.error})` : ""),
+      );
+    }
+    await removeAll(outDir);
+    if (place.bytes > 512 * MiB) {
+      await removeAll(src);
+      await removeAll(`${src}.sha256`);
+    }
+    const m = medians(runs);
+    rows.push({
+      bytes: place.bytes,
+      dir: place.dir,
+      tmpfs: await isTmpfs(place.dir),
+      runs,
+      senderRssMiB: m.senderRssMiB,
+      receiverRssMiB: m.receiverRssMiB,
+      mbps: m.mbps,
+      verifiedAll: runs.every((r) => r.verified === true),
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,371 @@
+/**
+ * Helpers for the fault, resume, hostile and fuzz suites: a seeded random source, random files,
+ * a TCP proxy that throttles and cuts connections, an in-process receiver that records its
+ * events, and bounded waits. Every wait here has a time limit.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { startReceiver } from "../lib/receiver.ts";
+import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
+
+/** A small, fast, seeded random source (mulberry32): numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The seed of a suite: `SOCKIT_FAULT_SEED` when set (to replay a failure), else a fresh one.
+ * It is printed, so a failing run can be repeated exactly.
+ */
+export function suiteSeed(suite: string): number {
+  const fixed = Deno.env.get("SOCKIT_FAULT_SEED");
+  const seed = fixed !== undefined ? Number(fixed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+  console.log(`${suite}: seed ${seed} (replay with SOCKIT_FAULT_SEED=${seed})`);
+  return seed;
+}
+
+/** `length` bytes from a seeded random source. */
+export function seededBytes(length: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const out = new Uint8Array(length);
+  const words = new Uint32Array(out.buffer, 0, Math.floor(length / 4));
+  for (let i = 0; i < words.length; i++) words[i] = (random() * 2 ** 32) >>> 0;
+  for (let i = words.length * 4; i < length; i++) out[i] = (random() * 256) >>> 0;
+  return out;
+}
+
+/** Lower-case hex SHA-256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Resolves like `promise`, or rejects after `ms` saying what was awaited. */
+export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` every `everyMs` until it holds; fails after `ms`. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  everyMs = 5,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await condition())) {
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
+    await delay(everyMs);
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Every path under `dir` (relative, `/`-separated, sorted), folders included. */
+export async function tree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(folder: string, prefix: string): Promise<void> {
+    for await (const entry of Deno.readDir(folder)) {
+      const rel = prefix + entry.name;
+      out.push(rel);
+      if (entry.isDirectory) await walk(join(folder, entry.name), rel + "/");
+    }
+  }
+  await walk(dir, "");
+  return out.sort();
+}
+
+/** Files and folders stored under final names in `dir` (everything but `.sockit`). */
+export async function finalEntries(dir: string): Promise<string[]> {
+  return (await tree(dir)).filter((p) => p !== ".sockit" && !p.startsWith(".sockit/"));
+}
+
+/** What sockit keeps in `DIR/.sockit`: temporary files and partials. */
+export async function internalEntries(dir: string): Promise<string[]> {
+  try {
+    return (await tree(join(dir, ".sockit"))).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The sizes of the `.part` files kept for a resume in `dir`. */
+export async function partSizes(dir: string): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const name of await internalEntries(dir)) {
+    if (!/^partial-[0-9a-f]{32}\.part$/.test(name)) continue;
+    const info = await Deno.stat(join(dir, ".sockit", name)).catch(() => null);
+    if (info) sizes.push(info.size);
+  }
+  return sizes;
+}
+
+/** Temporary (non-resumable) files left in `DIR/.sockit`. */
+export async function tempFiles(dir: string): Promise<string[]> {
+  return (await internalEntries(dir)).filter((n) => n.startsWith("tmp-"));
+}
+
+/** A receiver running in this process that records every event. */
+export class RecordingReceiver implements AsyncDisposable {
+  /** Every event so far. */
+  readonly events: ReceiverEvent[] = [];
+  /** The receiver. */
+  receiver!: Receiver;
+  #waiters: { test: () => boolean; resolve: () => void }[] = [];
+
+  /** Starts a receiver on 127.0.0.1, port 0 unless given, with `options`. */
+  static async start(options: ReceiverOptions & { dir: string }): Promise<RecordingReceiver> {
+    const self = new RecordingReceiver();
+    self.receiver = await startReceiver({
+      host: "127.0.0.1",
+      port: 0,
+      ...options,
+      onEvent: (event) => self.#record(event),
+    });
+    return self;
+  }
+
+  #record(event: ReceiverEvent): void {
+    this.events.push(event);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.test()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.receiver.addr.port;
+  }
+
+  /** The folder it stores into. */
+  get dir(): string {
+    return this.receiver.dir;
+  }
+
+  /** Events of one type. */
+  of<T extends ReceiverEvent["type"]>(type: T): Extract<ReceiverEvent, { type: T }>[] {
+    return this.events.filter((e) => e.type === type) as Extract<ReceiverEvent, { type: T }>[];
+  }
+
+  /** Waits (bounded) for an event matching `test`, including one already recorded. */
+  async waitFor(
+    test: (event: ReceiverEvent) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<ReceiverEvent> {
+    const found = () => this.events.find(test);
+    if (!found()) {
+      await within(
+        timeoutMs,
+        new Promise<void>((resolve) => this.#waiters.push({ test: () => !!found(), resolve })),
+        `waiting for ${what}; events: ${JSON.stringify(this.events.slice(-8))}`,
+      );
+    }
+    return found()!;
+  }
+
+  /** Stops the receiver (bounded). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await within(10_000, this.receiver.close(), "closing the receiver");
+  }
+}
+
+/** One connection through a {@linkcode CutProxy}. */
+export interface ProxiedConnection {
+  /** 0 for the first connection the proxy accepted, then 1, 2, … */
+  index: number;
+  /** Bytes forwarded from the client (sender) to the target (receiver). */
+  up: number;
+  /** Bytes forwarded from the target to the client. */
+  down: number;
+  /** True when the proxy cut this connection on purpose. */
+  cut: boolean;
+  /** Resolves once both sides are closed. */
+  done: Promise<void>;
+}
+
+/** Options for {@linkcode CutProxy}. */
+export interface CutProxyOptions {
+  /** The port forwarded to, on 127.0.0.1. May be changed later with `targetPort`. */
+  targetPort: number;
+  /** For the connection numbered `index`: cut both sides after this many client bytes. */
+  cutAfter?: (index: number) => number | undefined;
+  /** For the connection numbered `index`: forward client bytes at most this fast (bytes/s). */
+  rate?: (index: number) => number | undefined;
+  /** Bytes read from the client at once when throttled. Default 16 KiB. */
+  step?: number;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 that forwards every connection to the target, optionally slowly,
+ * and cuts both sides after a chosen number of client bytes (a Wi-Fi drop in the middle of a
+ * transfer). When either side closes, so does the other.
+ */
+export class CutProxy implements AsyncDisposable {
+  /** Connections so far. */
+  readonly connections: ProxiedConnection[] = [];
+  /** Where connections are forwarded. */
+  targetPort: number;
+  readonly #listener: Deno.TcpListener;
+  readonly #options: CutProxyOptions;
+  readonly #conns = new Set<Deno.Conn>();
+  readonly #loop: Promise<void>;
+
+  /** Starts the proxy on a free port. */
+  constructor(options: CutProxyOptions) {
+    this.#options = options;
+    this.targetPort = options.targetPort;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#loop = this.#accept();
+  }
+
+  /** The port the proxy listens on. */
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** Total client bytes forwarded over every connection. */
+  get totalUp(): number {
+    return this.connections.reduce((sum, c) => sum + c.up, 0);
+  }
+
+  async #accept(): Promise<void> {
+    for (let index = 0;; index++) {
+      let client: Deno.Conn;
+      try {
+        client = await this.#listener.accept();
+      } catch {
+        return;
+      }
+      const record: ProxiedConnection = {
+        index,
+        up: 0,
+        down: 0,
+        cut: false,
+        done: Promise.resolve(),
+      };
+      this.connections.push(record);
+      record.done = this.#serve(client, record);
+    }
+  }
+
+  async #serve(client: Deno.Conn, record: ProxiedConnection): Promise<void> {
+    this.#conns.add(client);
+    let server: Deno.Conn;
+    try {
+      server = await Deno.connect({ hostname: "127.0.0.1", port: this.targetPort });
+    } catch {
+      this.#close(client);
+      return;
+    }
+    this.#conns.add(server);
+    const closeBoth = () => {
+      this.#close(client);
+      this.#close(server);
+    };
+    const cutAt = this.#options.cutAfter?.(record.index);
+    const rate = this.#options.rate?.(record.index);
+    const up = (async () => {
+      const buffer = new Uint8Array(rate ? this.#options.step ?? 16 * 1024 : 64 * 1024);
+      const started = performance.now();
+      while (true) {
+        const n = await client.read(buffer);
+        if (n === null) return server.closeWrite();
+        let chunk = buffer.subarray(0, n);
+        const cutNow = cutAt !== undefined && record.up + n >= cutAt;
+        if (cutNow) chunk = chunk.subarray(0, cutAt - record.up);
+        await writeAll(server, chunk);
+        record.up += chunk.length;
+        if (cutNow) {
+          record.cut = true;
+          return closeBoth();
+        }
+        if (rate) {
+          const due = (record.up / rate) * 1000 - (performance.now() - started);
+          if (due > 0) await delay(due);
+        }
+      }
+    })().catch(closeBoth);
+    const down = (async () => {
+      const buffer = new Uint8Array(64 * 1024);
+      while (true) {
+        const n = await server.read(buffer);
+        if (n === null) return client.closeWrite();
+        await writeAll(client, buffer.subarray(0, n));
+        record.down += n;
+      }
+    })().catch(closeBoth);
+    await Promise.allSettled([up, down]);
+    closeBoth();
+  }
+
+  #close(conn: Deno.Conn): void {
+    this.#conns.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Cuts every open connection at once. */
+  cutAll(): void {
+    for (const conn of [...this.#conns]) this.#close(conn);
+  }
+
+  /** Stops listening and cuts every connection. */
+  async close(): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    this.cutAll();
+    await this.#loop;
+    await Promise.allSettled(this.connections.map((c) => c.done));
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Parses the `--json` lines a CLI printed. */
+export function jsonEvents(lines: readonly string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of lines) {
+    if (!line.startsWith("{")) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // Not an event line.
+    }
+  }
+  return out;
+}
