@@ -30,7 +30,7 @@ import type { FileFrame, RejectCode } from "./protocol.ts";
 import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
 import { PartialStore } from "./partials.ts";
 import type { PartialFile } from "./partials.ts";
-import { commitFile, discardTemp, openTemp, prepareFolder } from "./storage.ts";
+import { checkFolder, commitFile, discardTemp, openTemp, prepareFolder } from "./storage.ts";
 import { DEFAULT_CHUNK_SIZE, fileSink, hashPrefix, progress, sha256Stream } from "./streams.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
@@ -363,6 +363,12 @@ class Session {
     if (maxSize !== undefined && frame.size > maxSize) {
       return await reject("too-large", `${frame.size} bytes is more than the limit of ${maxSize}`);
     }
+    try {
+      await checkFolder(this.options.dir, segments.slice(0, -1));
+    } catch (err) {
+      const error = toSockitError(err, "file", { path: frame.path });
+      return await reject(rejectCodeOf(error), describe(error));
+    }
     const source = { path: segments.join("/"), size: frame.size, mtime: frame.mtime };
     let partial: PartialFile;
     try {
@@ -377,7 +383,8 @@ class Session {
     let keep = partial.resumable && partial.offset > 0;
     try {
       const hash = sha256Stream();
-      if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, hash);
+      // A stop closes the connection, which ends the hashing of a large prefix at once.
+      if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, hash, wire.signal);
       await writeFrame(wire, {
         type: "A",
         offset: partial.offset,

@@ -59,27 +59,32 @@ async function resolveDir(dir: string): Promise<string> {
   return root;
 }
 
-/** Creates `path` as one folder (no parents) unless something is there, then checks it. */
-async function ensureFolder(path: string, name: string, mode?: number): Promise<void> {
+/** True when `path` is a folder, false when nothing is there; a conflict otherwise. */
+async function existingFolder(path: string, name: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(path);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw toSockitError(err, "file", { path });
-    try {
-      await Deno.mkdir(path, mode === undefined ? {} : { mode });
-    } catch (err) {
-      // Another sender created it at the same moment: check what is there now.
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw toSockitError(err, "file", { path });
-    }
-    try {
-      info = await Deno.lstat(path);
-    } catch (err) {
-      throw toSockitError(err, "file", { path });
-    }
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw toSockitError(err, "file", { path });
   }
   if (info.isSymlink) throw conflict(name, "symlink");
   if (!info.isDirectory) throw conflict(name, "not-a-folder");
+  return true;
+}
+
+/** Creates `path` as one folder (no parents) unless something is there, then checks it. */
+async function ensureFolder(path: string, name: string, mode?: number): Promise<void> {
+  if (await existingFolder(path, name)) return;
+  try {
+    await Deno.mkdir(path, mode === undefined ? {} : { mode });
+  } catch (err) {
+    // Another sender created it at the same moment: check what is there now.
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw toSockitError(err, "file", { path });
+  }
+  if (!(await existingFolder(path, name))) {
+    throw toSockitError(new Deno.errors.NotFound(path), "file", { path });
+  }
 }
 
 /**
@@ -139,12 +144,34 @@ export async function openTemp(dir: string): Promise<{ path: string; file: Deno.
  * ```
  */
 export async function prepareFolder(dir: string, segments: string[]): Promise<string> {
+  return await walkFolders(dir, segments, true);
+}
+
+/**
+ * Checks, without creating anything, that the folders `segments` could be created or used
+ * inside `dir`: every component that already exists must be a real folder (not a symbolic
+ * link, not a file). Lets a receiver refuse a file before its bytes travel.
+ *
+ * @example
+ * ```ts
+ * import { checkFolder } from "./storage.ts";
+ * await checkFolder(await Deno.makeTempDir(), ["hw", "week1"]); // nothing there yet: fine
+ * ```
+ * @throws {SockitError} `name-conflict` (`symlink` or `not-a-folder`).
+ */
+export async function checkFolder(dir: string, segments: string[]): Promise<void> {
+  await walkFolders(dir, segments, false);
+}
+
+async function walkFolders(dir: string, segments: string[], create: boolean): Promise<string> {
   const root = await resolveDir(dir);
   const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
   let current = root;
   for (let i = 0; i < safe.length; i++) {
     current = join(current, safe[i]);
-    await ensureFolder(current, safe.slice(0, i + 1).join("/"));
+    const name = safe.slice(0, i + 1).join("/");
+    if (create) await ensureFolder(current, name);
+    else if (!(await existingFolder(current, name))) return current;
   }
   let real: string;
   try {

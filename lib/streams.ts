@@ -165,7 +165,8 @@ export function progress(
 }
 
 /**
- * Hashes the first `length` bytes of the file at `path` (a resumed prefix) into `hash`.
+ * Hashes the first `length` bytes of the file at `path` (a resumed prefix) into `hash`. When
+ * `signal` is aborted, stops reading and throws its reason.
  *
  * @example
  * ```ts
@@ -174,11 +175,17 @@ export function progress(
  * await hashPrefix("deno.json", 10, hash);
  * ```
  */
-export async function hashPrefix(path: string, length: number, hash: StreamHash): Promise<void> {
+export async function hashPrefix(
+  path: string,
+  length: number,
+  hash: StreamHash,
+  signal?: AbortSignal,
+): Promise<void> {
   if (length === 0) return;
   const file = await Deno.open(path);
   let left = length;
   for await (const chunk of fileSource(file, { path })) {
+    signal?.throwIfAborted();
     hash.update(chunk.length <= left ? chunk : chunk.subarray(0, left));
     left -= chunk.length;
     if (left <= 0) break;

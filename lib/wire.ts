@@ -54,6 +54,7 @@ export class Wire {
   #timedOut = false;
   #timeoutMs = 0;
   #closed = false;
+  #closing = new AbortController();
   #pending?: Promise<Uint8Array | null>;
 
   /** Wraps `conn`. */
@@ -251,10 +252,22 @@ export class Wire {
     return new SockitError("timeout", { ...this.#context, seconds: this.#timeoutMs / 1000 });
   }
 
+  /**
+   * Aborted once this side closed the connection (a timeout, a stop), with the `timeout` or
+   * `closed-early` error as its reason: long work for this connection (hashing a resumed
+   * prefix) can stop early.
+   */
+  get signal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
   /** Closes the connection; safe to call more than once. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(
+      this.#timedOut ? this.#timeout() : new SockitError("closed-early", { ...this.#context }),
+    );
     try {
       this.conn.close();
     } catch {

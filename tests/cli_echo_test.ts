@@ -101,8 +101,8 @@ Deno.test("cli: echo-server and echo, as a user runs them", async (t) => {
     assert.equal(result.stdout, "Received: hello big world\n");
   });
 
-  await t.step("without a message, every line of standard input is echoed", async () => {
-    const result = await echo(["echo", "--to", to], { stdin: "one\r\n둘\nthree and four\n" });
+  await t.step("without a message, every non-empty line of standard input is echoed", async () => {
+    const result = await echo(["echo", "--to", to], { stdin: "one\r\n\n둘\nthree and four\n" });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(lines(result.stdout), [
       "Received: one",

@@ -83,7 +83,9 @@ export function judgeTargets(results: BenchResults): Target[] {
       goal: "sockit --chunk-size 1k ≥ 1.0 × the lesson-style Python",
       measured: ratio === null
         ? "not measured"
-        : `${fixed(oneK?.median.mbps)} vs ${fixed(python?.median.mbps)} MB/s = ${fixed(ratio, 2)} ×`,
+        : `${fixed(oneK?.median.mbps)} vs ${fixed(python?.median.mbps)} MB/s = ${
+          fixed(ratio, 2)
+        } ×`,
       met: ratio === null ? null : ratio >= 1.0 && oneK?.verifiedAll === true,
     });
   }
@@ -91,7 +93,9 @@ export function judgeTargets(results: BenchResults): Target[] {
     targets.push({
       id: `scale-${mode.mode}`,
       goal: `${results.scale!.senders} concurrent senders: aggregate ≥ 0.8 × one sender, ` +
-        `every file verified (${mode.mode === "cli" ? "one sockit process each" : "one load process"})`,
+        `every file verified (${
+          mode.mode === "cli" ? "one sockit process each" : "one load process"
+        })`,
       measured: mode.ratio === null
         ? "not measured"
         : `${fixed(mode.manyMbps)} vs ${fixed(mode.singleMbps)} MB/s = ${fixed(mode.ratio, 2)} ×` +
@@ -141,9 +145,11 @@ export function judgeTargets(results: BenchResults): Target[] {
           id: `echo-${clients}-${generator}`,
           goal: `echo, ${clients} client${clients > 1 ? "s" : ""}: ≥ ${goal.toFixed(1)} × the ` +
             `Python server's round trips/s (${generator} load generator)`,
-          measured: ratio === null ? "not measured" : `${fixed(sockit?.perSecond)} vs ${
-            fixed(python?.perSecond)
-          } round trips/s = ${fixed(ratio, 2)} ×`,
+          measured: ratio === null
+            ? "not measured"
+            : `${fixed(sockit?.perSecond)} vs ${fixed(python?.perSecond)} round trips/s = ${
+              fixed(ratio, 2)
+            } ×`,
           met: ratio === null ? null : ratio >= goal && !!sockit?.verifiedAll,
         });
       }
@@ -169,23 +175,30 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-const mark = (met: boolean | null) => met === null ? "not measured" : met ? "**met**" : "**missed**";
+const mark = (met: boolean | null) =>
+  met === null ? "not measured" : met ? "**met**" : "**missed**";
 
 /** The generated part of docs/performance.md. */
 export function renderTables(results: BenchResults): string {
   const out: string[] = [];
   const m = results.meta;
   out.push(
-    `Measured ${m.date} with \`${m.command}\`${m.smoke ? " (smoke run: tiny sizes, not figures)" : ""}.`,
+    `Measured ${m.date} with \`${m.command}\`${
+      m.smoke ? " (smoke run: tiny sizes, not figures)" : ""
+    }.`,
     "",
     `- Deno ${m.deno} (V8 ${m.v8}), ${m.cpu}, ${m.cores} cores, ` +
       `${m.memoryGiB === null ? "?" : m.memoryGiB.toFixed(0)} GiB RAM, Linux ${m.kernel}`,
-    `- Files in \`${m.workDir}\` (${m.workTmpfs ? "tmpfs" : "not tmpfs"}); everything over 127.0.0.1.`,
+    `- Files in \`${m.workDir}\` (${
+      m.workTmpfs ? "tmpfs" : "not tmpfs"
+    }); everything over 127.0.0.1.`,
     `- Peers: ${
       results.peers.map((p) =>
         p.status === "skipped"
           ? `${p.name} **skipped** (${p.reason})`
-          : `${p.name} ${p.version ?? ""}${p.status === "installed" ? " (installed by the run)" : ""}`
+          : `${p.name} ${p.version ?? ""}${
+            p.status === "installed" ? " (installed by the run)" : ""
+          }`
       ).join("; ")
     }`,
     "",
@@ -200,14 +213,25 @@ export function renderTables(results: BenchResults): string {
   if (transfer) {
     out.push(
       "",
-      `### File transfer: ${formatSize(transfer.bytes)}, ${transfer.runs} alternating runs, medians`,
+      `### File transfer: ${
+        formatSize(transfer.bytes)
+      }, ${transfer.runs} alternating runs, medians`,
       "",
       "MB/s is 10⁶ bytes per second, from starting the sender until the receiver has the whole " +
         "file (sockit: stored and SHA-256 verified). CPU is user + system seconds of both " +
         "processes; RSS is each process's peak (GNU time).",
       "",
       table(
-        ["Tool", "MB/s", "× nc", "Seconds", "CPU s (both)", "RSS send MiB", "RSS recv MiB", "Verified"],
+        [
+          "Tool",
+          "MB/s",
+          "× nc",
+          "Seconds",
+          "CPU s (both)",
+          "RSS send MiB",
+          "RSS recv MiB",
+          "Verified",
+        ],
         transfer.tools.map((t) =>
           t.skipped ? [t.label, "skipped", "", "", "", "", "", t.skipped] : [
             t.label,
@@ -224,9 +248,9 @@ export function renderTables(results: BenchResults): string {
         ),
       ),
       "",
-      "Every run, MB/s: " + transfer.tools.filter((t) => !t.skipped).map((t) =>
-        `${t.id} ${t.runs.map((r) => fixed(r.mbps)).join(", ")}`
-      ).join("; ") + ".",
+      "Every run, MB/s: " + transfer.tools.filter((t) =>
+        !t.skipped
+      ).map((t) => `${t.id} ${t.runs.map((r) => fixed(r.mbps)).join(", ")}`).join("; ") + ".",
     );
   }
   const scale = results.scale;
@@ -237,7 +261,14 @@ export function renderTables(results: BenchResults): string {
         `receiver, against one sender of ${formatSize(scale.singleBytes)}`,
       "",
       table(
-        ["Senders run as", "1 sender MB/s", `${scale.senders} senders MB/s`, "Ratio", "Receiver RSS MiB (1 / many)", "Verified"],
+        [
+          "Senders run as",
+          "1 sender MB/s",
+          `${scale.senders} senders MB/s`,
+          "Ratio",
+          "Receiver RSS MiB (1 / many)",
+          "Verified",
+        ],
         scale.modes.map((mode) => [
           mode.mode === "cli"
             ? "one `sockit send` process each (timed from start, Deno start-up included)"
@@ -284,7 +315,17 @@ export function renderTables(results: BenchResults): string {
         "the limit.",
       "",
       table(
-        ["Server", "Clients", "Generator", "Round trips/s", "p50 ms", "p99 ms", "Server cores", "Generator cores", "Verified"],
+        [
+          "Server",
+          "Clients",
+          "Generator",
+          "Round trips/s",
+          "p50 ms",
+          "p99 ms",
+          "Server cores",
+          "Generator cores",
+          "Verified",
+        ],
         echo.cells.map((c) => [
           c.server,
           String(c.clients),
@@ -306,11 +347,19 @@ export function renderTables(results: BenchResults): string {
       "### Idle connections held (each proven with one echo, then silent)",
       "",
       table(
-        ["Server", "Connections", "Held", "Still echoing (sample)", "RSS while holding MiB", "RSS before MiB"],
+        [
+          "Server",
+          "Connections",
+          "Held",
+          "Still echoing (sample)",
+          "RSS while holding MiB",
+          "RSS before MiB",
+        ],
         results.idle.map((r) => [
           r.server,
           String(r.count),
-          String(r.held) + (r.failed ? ` (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ""})` : ""),
+          String(r.held) +
+          (r.failed ? ` (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ""})` : ""),
           r.sampled === null ? "–" : `${r.stillServed}/${r.sampled}`,
           fixed(r.rssMiB, 1),
           fixed(r.baselineRssMiB, 1),

@@ -7,15 +7,9 @@ Connects, sends the message as UTF-8 (default '안녕'), does ONE recv(1024), pr
 """
 
 import argparse
-import socket
 import sys
 
-
-def connect(host, port, timeout):
-    """Connects to host:port (IPv4 or IPv6) with a timeout for every later operation."""
-    sock = socket.create_connection((host, port), timeout=timeout)
-    sock.settimeout(timeout)
-    return sock
+from peer_common import connect
 
 
 def main():

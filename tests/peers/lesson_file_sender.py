@@ -9,15 +9,9 @@ exactly `ready` sends the file in 1 KiB reads with sendall, then closes and prin
 
 import argparse
 import os
-import socket
 import sys
 
-
-def connect(host, port, timeout):
-    """Connects to host:port (IPv4 or IPv6) with a timeout for every later operation."""
-    sock = socket.create_connection((host, port), timeout=timeout)
-    sock.settimeout(timeout)
-    return sock
+from peer_common import connect
 
 
 def read_chunks(path, chunk):
