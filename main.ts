@@ -412,4 +412,9 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // `deno task` runs in the project folder; paths the user typed are relative to where they were.
+  const typedIn = Deno.env.get("INIT_CWD");
+  if (typedIn) Deno.chdir(typedIn);
+  Deno.exit(await main(Deno.args));
+}
