@@ -413,8 +413,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  // `deno task` runs in the project folder; paths the user typed are relative to where they were.
+  // `deno task` runs us in the project folder, but the paths the user typed are relative to
+  // where they typed them (INIT_CWD). The tasks that run sockit say so with SOCKIT_FROM_TASK.
   const typedIn = Deno.env.get("INIT_CWD");
-  if (typedIn) Deno.chdir(typedIn);
+  if (typedIn && Deno.env.get("SOCKIT_FROM_TASK")) Deno.chdir(typedIn);
   Deno.exit(await main(Deno.args));
 }

@@ -13,6 +13,12 @@ import { serveConnections } from "./server.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
+/**
+ * A client silent for this long gives up its stream pipeline (rebuilt on its next bytes), so
+ * an idle connection costs a small pending read and no streams.
+ */
+const QUIET_MS = 50;
+
 /** What the echo server reports while it runs. */
 export type EchoServerEvent =
   | { type: "listening"; address: string; reachable: string[] }
@@ -93,28 +99,34 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
     emit({ type: "connected", peer });
     const decoder = new TextDecoder();
     let bytes = 0;
-    const tap = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        controller.enqueue(chunk);
-        emit({
-          type: "received",
-          peer,
-          bytes: chunk.length,
-          text: decoder.decode(chunk, { stream: true }),
-        });
-      },
-    });
-    const counter = new WritableStream<Uint8Array>({
-      async write(chunk) {
-        await wire.write(chunk);
-        bytes += chunk.length;
-        summary.bytes += chunk.length;
-      },
-    });
+    const echo = async () => {
+      // What each chunk said, reported once its echo is on its way: printing a line costs
+      // more than the echo itself, so the client should not wait for it.
+      const said: string[] = [];
+      const tap = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          said.push(decoder.decode(chunk, { stream: true }));
+          controller.enqueue(chunk);
+        },
+      });
+      const counter = new WritableStream<Uint8Array>({
+        async write(chunk) {
+          try {
+            await wire.write(chunk);
+            bytes += chunk.length;
+            summary.bytes += chunk.length;
+          } finally {
+            emit({ type: "received", peer, bytes: chunk.length, text: said.shift() ?? "" });
+          }
+        },
+      });
+      await wire.readable(Infinity, options.chunkSize ?? 64 * 1024, { quietMs: QUIET_MS })
+        .pipeThrough(tap).pipeTo(counter);
+    };
     try {
-      await wire.readable(Infinity, options.chunkSize ?? 64 * 1024).pipeThrough(tap).pipeTo(
-        counter,
-      );
+      // An idle client costs one small pending read and no streams: the pipeline is built when
+      // bytes arrive and ends after QUIET_MS without any, to be built again on the next ones.
+      while (await wire.idle()) await echo();
       emit({ type: "disconnected", peer, reason: "closed", bytes });
     } catch (err) {
       const error = toSockitError(err, "io");

@@ -87,13 +87,18 @@ export class PartialStore {
       return this.#partial(temp.path, temp.file, 0, false, key, undefined);
     }
     this.#active.add(key);
+    // What a failed open must undo (a full disk can fail it half-way): the handle, and a fresh
+    // partial's files.
+    let file: Deno.FsFile | undefined;
+    let fresh: string[] = [];
     try {
       const internal = await internalFolder(this.#dir);
       const path = join(internal, `partial-${key}.part`);
       const metaPath = join(internal, `partial-${key}.json`);
       const offset = await this.#existing(path, metaPath, source);
-      const file = await Deno.open(path, { read: true, write: true, create: true });
+      file = await Deno.open(path, { read: true, write: true, create: true });
       if (offset === 0) {
+        fresh = [path, metaPath];
         await file.truncate(0);
         await Deno.writeTextFile(metaPath, JSON.stringify({ ...source, created: Date.now() }));
       }
@@ -101,6 +106,12 @@ export class PartialStore {
       return this.#partial(path, file, offset, true, key, metaPath);
     } catch (err) {
       this.#active.delete(key);
+      try {
+        file?.close();
+      } catch {
+        // Already closed.
+      }
+      for (const path of fresh) await Deno.remove(path).catch(() => {});
       throw toSockitError(err, "file", { path: source.path });
     }
   }

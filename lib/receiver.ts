@@ -272,7 +272,14 @@ class Session {
       await this.#fail(wire, error.reject, reasonOf(error));
       throw error;
     }
-    const version = decodePreface(await wire.readExact(PREFACE_SIZE));
+    let version: number;
+    try {
+      version = decodePreface(await wire.readExact(PREFACE_SIZE));
+    } catch (err) {
+      // "SSH-2.0…" or "SKIP…": starts like a preface but is none; say so before closing.
+      if (err instanceof ProtocolError) await this.#fail(wire, err.reject, reasonOf(err));
+      throw err;
+    }
     opening.cancel();
     if (version !== PROTOCOL_VERSION) {
       await writeFrame(wire, {
@@ -326,7 +333,7 @@ class Session {
 
   /** Tells the sender why the session ends; it may already be gone. */
   async #fail(wire: Wire, code: RejectCode, message: string): Promise<void> {
-    await writeFrame(wire, { type: "X", code, message }).catch(() => {});
+    await writeFrame(wire, { type: "X", code, message: forPeer(code, message) }).catch(() => {});
   }
 
   async #folder(wire: Wire, peer: string, path: string): Promise<void> {
@@ -339,7 +346,7 @@ class Session {
       const code = rejectCodeOf(error);
       this.emit({ type: "file-rejected", peer, path, code, reason: describe(error) });
       // A folder has no answer of its own; a refused one is reported like a refused file.
-      await writeFrame(wire, { type: "R", code, message: describe(error) });
+      await writeFrame(wire, { type: "R", code, message: forPeer(code, describe(error)) });
       return;
     }
     await writeFrame(wire, { type: "A", offset: 0 });
@@ -349,7 +356,7 @@ class Session {
   async #file(wire: Wire, peer: string, frame: FileFrame): Promise<boolean> {
     const reject = async (code: RejectCode, reason: string) => {
       this.emit({ type: "file-rejected", peer, path: frame.path, code, reason });
-      await writeFrame(wire, { type: "R", code, message: reason });
+      await writeFrame(wire, { type: "R", code, message: forPeer(code, reason) });
       return false;
     };
     let segments: string[];
@@ -584,6 +591,14 @@ async function setMtime(path: string, mtime: number): Promise<void> {
   } catch {
     // Keeping the sender's time is a courtesy; the content is what matters.
   }
+}
+
+/**
+ * What the sender is told beside a code: storage failures carry the receiver's own paths and
+ * OS messages, which stay in the receiver's log; the code says enough.
+ */
+function forPeer(code: RejectCode, message: string): string {
+  return code === "disk-full" || code === "write-failed" || code === "internal" ? "" : message;
 }
 
 /** A one-line description of an error for logs and answers. */

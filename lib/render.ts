@@ -9,7 +9,7 @@ import type { EchoClientEvent } from "./echo_client.ts";
 import type { EchoServerEvent } from "./echo_server.ts";
 import { SockitError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
-import { translate } from "./messages.ts";
+import { CATALOGS, translate } from "./messages.ts";
 import type { Lang, MessageKey, MessageParams } from "./messages.ts";
 import { printable, renderBytes, TRACE_PREVIEW_BYTES } from "./trace.ts";
 import type { TraceEvent } from "./trace.ts";
@@ -68,7 +68,14 @@ export function message(style: RenderStyle, key: MessageKey, params: MessagePara
  * ```
  */
 export function renderError(style: RenderStyle, error: SockitError): string {
-  const text = message(style, `error.${error.code}` as MessageKey, error.details);
+  const details = { ...error.details };
+  // A receiver's refusal carries a reject code: say it in the user's language.
+  const rejectKey = `reject.${details.code}`;
+  if (error.code === "rejected" && rejectKey in CATALOGS.en) {
+    const said = String(details.reason ?? "");
+    details.reason = message(style, rejectKey as MessageKey) + (said ? ` (${said})` : "");
+  }
+  const text = message(style, `error.${error.code}` as MessageKey, details);
   return paint(style, "red", `sockit: ${text}`);
 }
 

@@ -47,7 +47,7 @@ export interface SendOptions {
   host?: string;
   /** Receiver port. Default 6000. */
   port?: number;
-  /** Bytes read from disk and written to the socket at once. Default 1 MiB. */
+  /** Most bytes per socket write (files are read in blocks of at least 1 MiB). Default 1 MiB. */
   chunkSize?: number;
   /** Give up connecting or waiting for an answer after this many milliseconds. Default 30 000. */
   timeoutMs?: number;
@@ -262,7 +262,7 @@ async function answer(wire: Wire): Promise<ReceiverFrame> {
 }
 
 function sessionError(code: RejectCode, message: string): SockitError {
-  return new SockitError("rejected", { path: "*", code, reason: message });
+  return new SockitError("rejected", { code, reason: message });
 }
 
 /**
@@ -308,6 +308,9 @@ async function sendWithRetries(
       });
       return;
     } catch (err) {
+      // Stopped by the user (Ctrl+C closes the connection at once): what was confirmed stays
+      // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
+      if (options.signal?.aborted) return;
       const error = toSockitError(err, "io");
       const busy = error.code === "rejected" && error.details.code === "busy";
       // A refusal is worth retrying only once a receiver was there (it is restarting).
@@ -404,8 +407,10 @@ async function sendOne(
   const before = totals.totalBytes;
   try {
     await writeFrame(wire, { type: "S", offset });
+    // Large file reads; socket writes of the chunk size asked for (see wire.writable).
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     await fileSource(file, {
-      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      chunkSize: Math.max(chunkSize, DEFAULT_CHUNK_SIZE),
       offset,
       path: item.source,
     })
@@ -414,7 +419,7 @@ async function sendOne(
         totals.totalBytes = before + bytes;
         emit({ type: "file-progress", path: item.path, size: item.size, bytes, ...totals });
       }, { total: item.size, start: offset }))
-      .pipeTo(wire.writable());
+      .pipeTo(wire.writable(chunkSize));
   } catch (err) {
     await explain(wire, err);
   }
@@ -497,15 +502,16 @@ async function sendClassic(
     emit({ type: "file-start", path: item.path, size: item.size, offset: 0 });
     const before = totals.totalBytes;
     const file = await openSource(item);
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     await fileSource(file, {
-      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      chunkSize: Math.max(chunkSize, DEFAULT_CHUNK_SIZE),
       path: item.source,
     })
       .pipeThrough(progress((bytes) => {
         totals.totalBytes = before + bytes;
         emit({ type: "file-progress", path: item.path, size: item.size, bytes, ...totals });
       }, { total: item.size }))
-      .pipeTo(wire.writable());
+      .pipeTo(wire.writable(chunkSize));
     await wire.closeWrite();
     // The lesson's receiver closes once it has every byte; wait (bounded) for that.
     await Promise.race([drain(wire), new Promise((r) => setTimeout(r, 5000))]);

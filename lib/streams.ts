@@ -13,6 +13,53 @@ import { toSockitError } from "./errors.ts";
 /** Default chunk size of the data path (measured fastest on loopback; see docs/performance.md). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
+/** Most bytes of free buffers kept for reuse, per buffer size. */
+const POOL_BYTES = 16 * 1024 * 1024;
+const pools = new Map<number, Uint8Array[]>();
+/** Buffers that came from {@linkcode takeBuffer}; only these are ever reused. */
+const pooled = new WeakSet<ArrayBufferLike>();
+/** Pooled buffers that are free right now (guards against recycling one twice). */
+const free = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A buffer of `size` bytes for a source to read into: a recycled one when there is one, so
+ * a steady transfer allocates nothing per chunk (a fresh large buffer costs page faults and
+ * garbage collection). Its old contents are not cleared.
+ *
+ * @example
+ * ```ts
+ * import { recycle, takeBuffer } from "./streams.ts";
+ * const buffer = takeBuffer(1024);
+ * recycle(buffer); // the next takeBuffer(1024) may return it
+ * ```
+ */
+export function takeBuffer(size: number): Uint8Array {
+  const buffer = pools.get(size)?.pop();
+  if (buffer) {
+    free.delete(buffer.buffer);
+    return buffer;
+  }
+  const fresh = new Uint8Array(size);
+  pooled.add(fresh.buffer);
+  return fresh;
+}
+
+/**
+ * Gives the buffer under `chunk` back for reuse, when it came from {@linkcode takeBuffer}.
+ * Sinks call this once a chunk is fully written; nothing may use the chunk afterwards (which
+ * is why sockit's sinks do not recycle while a trace hook sees the bytes).
+ */
+export function recycle(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (!pooled.has(buffer) || free.has(buffer)) return;
+  const size = buffer.byteLength;
+  let pool = pools.get(size);
+  if (!pool) pools.set(size, pool = []);
+  if ((pool.length + 1) * size > POOL_BYTES) return;
+  free.add(buffer);
+  pool.push(new Uint8Array(buffer));
+}
+
 /**
  * Streams a file from `offset` to its end in chunks of at most `chunkSize` bytes.
  * The file is closed when the stream ends, errors or is cancelled.
@@ -44,7 +91,7 @@ export function fileSource(
           started = true;
           if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
         }
-        const buffer = new Uint8Array(chunkSize);
+        const buffer = takeBuffer(chunkSize);
         let filled = 0;
         while (filled < chunkSize) {
           const n = await file.read(buffer.subarray(filled));
@@ -53,7 +100,7 @@ export function fileSource(
         }
         if (filled > 0) {
           controller.enqueue(filled === chunkSize ? buffer : buffer.subarray(0, filled));
-        }
+        } else recycle(buffer);
         if (filled < chunkSize) {
           close();
           controller.close();
@@ -68,8 +115,8 @@ export function fileSource(
 }
 
 /**
- * A sink that writes every chunk fully to `file`. It does not close the file: the owner
- * decides whether the bytes are kept.
+ * A sink that writes every chunk fully to `file`, then {@linkcode recycle}s it. It does not
+ * close the file: the owner decides whether the bytes are kept.
  *
  * @example
  * ```ts
@@ -88,6 +135,7 @@ export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Arra
       } catch (err) {
         throw toSockitError(err, "file", { path });
       }
+      recycle(chunk);
     },
   });
 }

@@ -7,6 +7,13 @@
 
 import { SockitError, toSockitError } from "./errors.ts";
 import type { ErrorDetails } from "./errors.ts";
+import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "./streams.ts";
+
+/** First read size of an endless stream (echo); it grows while reads fill it. */
+export const ENDLESS_FIRST_READ = 1024;
+
+/** What an endless stream's pending read is raced against once it has been quiet. */
+const QUIET = Symbol("quiet");
 
 /** Which way bytes went, seen from this side. */
 export type Direction = "sent" | "received";
@@ -48,7 +55,9 @@ export class Wire {
   #trace?: TraceHook;
   #idleMs: number;
   #context: ErrorDetails;
-  #buffer: Uint8Array;
+  /** Protocol read buffer; allocated on first use, so an idle connection holds none. */
+  #buffer: Uint8Array = new Uint8Array(0);
+  #bufferSize: number;
   #start = 0;
   #end = 0;
   #timedOut = false;
@@ -56,13 +65,18 @@ export class Wire {
   #closed = false;
   #closing = new AbortController();
   #pending?: Promise<Uint8Array | null>;
+  /** When the bulk read / write in progress started (-1: none); see {@linkcode Wire.#watch}. */
+  #readingSince = -1;
+  #writingSince = -1;
+  #watchdog?: ReturnType<typeof setTimeout>;
+  #watchers = 0;
 
   /** Wraps `conn`. */
   constructor(conn: Deno.Conn, options: WireOptions = {}) {
     this.conn = conn;
     this.#trace = options.onTrace;
     this.#idleMs = options.idleTimeoutMs ?? 0;
-    this.#buffer = new Uint8Array(options.bufferSize ?? 64 * 1024);
+    this.#bufferSize = options.bufferSize ?? 64 * 1024;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.#context = options.context ?? { host: remote.hostname, port: remote.port };
   }
@@ -84,7 +98,7 @@ export class Wire {
    */
   async waitForMore(ms: number): Promise<"data" | "quiet" | "end"> {
     if (!this.#pending) {
-      const target = new Uint8Array(this.#buffer.length);
+      const target = new Uint8Array(this.#bufferSize);
       this.#pending = this.#read(target).then((n) => n === null ? null : target.subarray(0, n));
     }
     const pending = this.#pending;
@@ -94,6 +108,20 @@ export class Wire {
     clearTimeout(timer);
     if (outcome === "quiet") return "quiet";
     return await this.#takePending() ? "data" : "end";
+  }
+
+  /**
+   * Waits until bytes arrive (true; they stay buffered for the next read) or the peer closes
+   * (false), holding only a read of at most {@linkcode ENDLESS_FIRST_READ} bytes: what an idle
+   * connection costs between two `readable(Infinity, …, { quietMs })` streams.
+   */
+  async idle(): Promise<boolean> {
+    if (this.buffered > 0) return true;
+    if (!this.#pending) {
+      const target = new Uint8Array(ENDLESS_FIRST_READ);
+      this.#pending = this.#read(target).then((n) => n === null ? null : target.subarray(0, n));
+    }
+    return await this.#takePending();
   }
 
   /** Moves the bytes of a pending read into the buffer; false at end of stream. */
@@ -108,8 +136,15 @@ export class Wire {
   }
 
   #append(bytes: Uint8Array): void {
+    if (this.#start === this.#end) {
+      // Nothing buffered: keep the read's own bytes instead of copying them.
+      this.#buffer = bytes;
+      this.#start = 0;
+      this.#end = bytes.length;
+      return;
+    }
     const rest = this.#buffer.subarray(this.#start, this.#end);
-    const merged = new Uint8Array(Math.max(this.#buffer.length, rest.length + bytes.length));
+    const merged = new Uint8Array(Math.max(this.#bufferSize, rest.length + bytes.length));
     merged.set(rest);
     merged.set(bytes, rest.length);
     this.#buffer = merged;
@@ -123,7 +158,11 @@ export class Wire {
   }
 
   /** Reads into `target` from the buffer or the socket; `null` at end of stream. */
-  async readInto(target: Uint8Array): Promise<number | null> {
+  readInto(target: Uint8Array): Promise<number | null> {
+    return this.#readInto(target, true);
+  }
+
+  async #readInto(target: Uint8Array, timed: boolean): Promise<number | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
     if (this.buffered > 0) {
       const n = Math.min(target.length, this.buffered);
@@ -131,19 +170,19 @@ export class Wire {
       this.#start += n;
       return n;
     }
-    const n = await this.#read(target);
-    return n;
+    return await this.#read(target, timed);
   }
 
   /**
    * Returns at most `max` bytes: what is buffered, or else the next read from the socket.
    * Resolves to `null` at end of stream.
    */
-  async readSome(max: number = this.#buffer.length): Promise<Uint8Array | null> {
+  async readSome(max: number = this.#bufferSize): Promise<Uint8Array | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
     if (this.buffered === 0) {
       this.#start = 0;
       this.#end = 0;
+      if (this.#buffer.length < this.#bufferSize) this.#buffer = new Uint8Array(this.#bufferSize);
       const n = await this.#read(this.#buffer);
       if (n === null) return null;
       this.#end = n;
@@ -197,30 +236,243 @@ export class Wire {
   }
 
   /**
-   * A stream of exactly `size` bytes from the connection, in chunks of at most `chunkSize`
-   * (use `Infinity` for "until the peer closes"). It errors with `closed-early` when the
-   * peer closes before `size` bytes arrived.
+   * A stream of exactly `size` bytes from the connection (use `Infinity` for "until the peer
+   * closes"). No socket read asks for more than `chunkSize` bytes.
+   *
+   * A sized stream (file data) reads into blocks of `max(chunkSize, DEFAULT_CHUNK_SIZE)`
+   * bytes, reused once a sink such as `fileSink` has written them, so a transfer allocates
+   * nothing per chunk. It keeps filling a block while reads come back full (the socket has
+   * more waiting), and passes a block on after a short read, so bytes that arrived are never
+   * held back waiting for more (a cut connection keeps everything that arrived). An endless
+   * stream (echo) passes on each read as it arrives, copied out of one reused buffer; with
+   * `quietMs` it ends (closes) once no byte came for that long, leaving its read pending for
+   * {@linkcode Wire.idle} or the next stream, so an idle connection holds no streams.
+   *
+   * It errors with `closed-early` when the peer closes before `size` bytes arrived (after
+   * passing on the bytes that did). The idle timeout applies to each read, with one timer for
+   * the whole stream.
    */
-  readable(size: number, chunkSize: number): ReadableStream<Uint8Array> {
+  readable(
+    size: number,
+    chunkSize: number,
+    options: { quietMs?: number } = {},
+  ): ReadableStream<Uint8Array> {
     let remaining = size;
+    const sized = Number.isFinite(size);
+    const block = sized ? Math.max(chunkSize, DEFAULT_CHUNK_SIZE) : chunkSize;
+    // A trace hook may look at the bytes later than the sink: never reuse them then.
+    const reuse = !this.#trace;
+    let scratch: Uint8Array | undefined;
+    let failure: SockitError | undefined;
+    let unwatch: (() => void) | undefined;
+    // The quiet watchdog of an endless stream: one timer, re-armed, like #watch.
+    const quietMs = sized ? 0 : options.quietMs ?? 0;
+    let quietTimer: ReturnType<typeof setTimeout> | undefined;
+    let quietNow: ((value: typeof QUIET) => void) | undefined;
+    const quiet = quietMs > 0
+      ? new Promise<typeof QUIET>((resolve) => quietNow = resolve)
+      : undefined;
+    const armQuiet = (ms: number) => {
+      quietTimer = setTimeout(() => {
+        const since = this.#readingSince;
+        const waited = since >= 0 ? performance.now() - since : 0;
+        if (since >= 0 && waited >= quietMs) quietNow?.(QUIET);
+        else armQuiet(quietMs - waited);
+      }, ms);
+    };
+    const end = () => {
+      unwatch?.();
+      unwatch = undefined;
+      if (quietTimer !== undefined) clearTimeout(quietTimer);
+      quietTimer = undefined;
+      quietNow = undefined;
+    };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (remaining <= 0) return controller.close();
-        const target = new Uint8Array(Math.min(chunkSize, remaining));
-        const n = await this.readInto(target);
-        if (n === null) {
-          if (size === Infinity) return controller.close();
-          throw new SockitError("closed-early", { ...this.#context, missing: remaining });
+        if (remaining <= 0) {
+          end();
+          return controller.close();
         }
-        remaining -= n;
-        controller.enqueue(n === target.length ? target : target.subarray(0, n));
+        unwatch ??= this.#watch();
+        try {
+          if (failure) throw failure;
+          if (!sized) {
+            if (this.buffered > 0) {
+              // Bytes that Wire.idle (or a protocol read) left buffered.
+              controller.enqueue(this.#buffer.slice(this.#start, this.#end));
+              this.#start = this.#end;
+              return;
+            }
+            if (!this.#pending) {
+              // Small while reads are small (an idle connection pins little), doubling up to
+              // chunkSize while they come back full.
+              const target = scratch ??= new Uint8Array(Math.min(chunkSize, ENDLESS_FIRST_READ));
+              this.#pending = this.#read(target, false).then((n) =>
+                n === null ? null : target.subarray(0, n)
+              );
+            }
+            const pending = this.#pending;
+            if (quiet && quietTimer === undefined) armQuiet(quietMs);
+            let bytes: Uint8Array | null | typeof QUIET;
+            try {
+              bytes = quiet ? await Promise.race([pending, quiet]) : await pending;
+            } catch (err) {
+              this.#pending = undefined;
+              throw err;
+            }
+            if (bytes === QUIET) {
+              end();
+              return controller.close();
+            }
+            this.#pending = undefined;
+            if (bytes === null) {
+              end();
+              return controller.close();
+            }
+            controller.enqueue(bytes.slice());
+            if (bytes.length === bytes.buffer.byteLength && bytes.length < chunkSize) {
+              scratch = new Uint8Array(Math.min(chunkSize, bytes.length * 2));
+            }
+            return;
+          }
+          const want = Math.min(block, remaining);
+          const buffer = reuse ? takeBuffer(block) : new Uint8Array(want);
+          let filled = 0;
+          try {
+            while (filled < want) {
+              const room = buffer.subarray(filled, Math.min(want, filled + chunkSize));
+              const n = await this.#readInto(room, false);
+              if (n === null) {
+                failure = new SockitError("closed-early", {
+                  ...this.#context,
+                  missing: remaining - filled,
+                });
+                if (filled === 0) throw failure;
+                break;
+              }
+              filled += n;
+              if (n < room.length) break;
+            }
+          } catch (err) {
+            if (filled === 0) {
+              recycle(buffer);
+              throw err;
+            }
+            // Pass on what arrived; the next pull reports the error.
+            failure = toSockitError(err, "io", this.#context);
+          }
+          remaining -= filled;
+          controller.enqueue(buffer.subarray(0, filled));
+          if (remaining <= 0) {
+            end();
+            controller.close();
+          }
+        } catch (err) {
+          end();
+          throw err;
+        }
       },
+      cancel: end,
     }, { highWaterMark: 0 });
   }
 
-  /** A sink that writes every chunk to the connection; closing it does not close the socket. */
-  writable(): WritableStream<Uint8Array> {
-    return new WritableStream<Uint8Array>({ write: (chunk) => this.write(chunk) });
+  /**
+   * A sink that writes every chunk to the connection in socket writes of at most `writeSize`
+   * bytes (the chunk size the user asked for), then recycles the chunk (unless a trace hook
+   * sees the bytes). Closing it does not close the socket. The idle timeout applies to each
+   * write, with one timer for the whole stream.
+   *
+   * While it streams, Nagle's algorithm is on, so the kernel may put many small writes in one
+   * segment (with `--chunk-size 1k`, a segment per write costs more than the write); when the
+   * stream ends it is off again (no delay), which also sends the last bytes at once.
+   */
+  writable(writeSize: number = Infinity): WritableStream<Uint8Array> {
+    const reuse = !this.#trace;
+    let unwatch: (() => void) | undefined;
+    const end = () => {
+      if (!unwatch) return;
+      unwatch();
+      unwatch = undefined;
+      this.#noDelay(true);
+    };
+    return new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        if (!unwatch) {
+          unwatch = this.#watch();
+          this.#noDelay(false);
+        }
+        try {
+          await this.#writeInPieces(chunk, writeSize);
+        } catch (err) {
+          end();
+          throw err;
+        }
+        if (reuse) recycle(chunk);
+      },
+      close: end,
+      abort: end,
+    });
+  }
+
+  #noDelay(on: boolean): void {
+    if (this.#closed || !("setNoDelay" in this.conn)) return;
+    try {
+      (this.conn as Deno.TcpConn).setNoDelay(on);
+    } catch {
+      // The socket is already gone; the next write reports it.
+    }
+  }
+
+  async #writeInPieces(bytes: Uint8Array, piece: number): Promise<void> {
+    let offset = 0;
+    try {
+      while (offset < bytes.length) {
+        const start = offset;
+        const stop = Math.min(bytes.length, offset + piece);
+        this.#writingSince = performance.now();
+        while (offset < stop) offset += await this.conn.write(bytes.subarray(offset, stop));
+        this.#trace?.("sent", bytes.subarray(start, stop));
+      }
+    } catch (err) {
+      if (this.#timedOut) throw this.#timeout();
+      throw toSockitError(err, "io", this.#context);
+    } finally {
+      this.#writingSince = -1;
+    }
+  }
+
+  /**
+   * Starts the idle-timeout watchdog of a bulk stream and returns its stop. One timer serves
+   * every read and write of the stream (a timer per call costs more than a small socket
+   * write): when it fires, a read or write that has been waiting for the idle timeout expires
+   * the connection; otherwise it re-arms for the time left.
+   */
+  #watch(): () => void {
+    if (this.#idleMs <= 0 || this.#closed) return () => {};
+    this.#watchers++;
+    if (!this.#watchdog) this.#arm(this.#idleMs);
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (--this.#watchers === 0) this.#disarm();
+    };
+  }
+
+  #arm(ms: number): void {
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      const now = performance.now();
+      const waits = [this.#readingSince, this.#writingSince].filter((t) => t >= 0);
+      const waited = waits.length ? now - Math.min(...waits) : 0;
+      if (waited >= this.#idleMs) return this.#expire(this.#idleMs);
+      this.#arm(this.#idleMs - waited);
+    }, ms);
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
   }
 
   /** Signals end of data to the peer while still reading its answers. */
@@ -265,6 +517,7 @@ export class Wire {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#disarm();
     this.#closing.abort(
       this.#timedOut ? this.#timeout() : new SockitError("closed-early", { ...this.#context }),
     );
@@ -275,14 +528,16 @@ export class Wire {
     }
   }
 
-  async #read(target: Uint8Array): Promise<number | null> {
+  /** One socket read; `timed` reads start their own idle timer, bulk reads use the watchdog. */
+  async #read(target: Uint8Array, timed = true): Promise<number | null> {
     if (this.#closed) {
       if (this.#timedOut) throw this.#timeout();
       return null;
     }
-    const timer = this.#idleMs > 0
+    const timer = timed && this.#idleMs > 0
       ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
       : undefined;
+    if (!timed) this.#readingSince = performance.now();
     let n: number | null;
     try {
       n = await this.conn.read(target);
@@ -291,7 +546,8 @@ export class Wire {
       if (this.#closed) return null;
       throw toSockitError(err, "io", this.#context);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
+      this.#readingSince = -1;
     }
     if (this.#timedOut) throw this.#timeout();
     if (n !== null) this.#trace?.("received", target.subarray(0, n));

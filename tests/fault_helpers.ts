@@ -9,6 +9,8 @@
 import { join } from "node:path";
 import { startReceiver } from "../lib/receiver.ts";
 import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
+import { spawnCli } from "./util.ts";
+import type { BackgroundProcess } from "./util.ts";
 
 /** A small, fast, seeded random source (mulberry32): numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -50,10 +52,16 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** Resolves like `promise`, or rejects after `ms` saying what was awaited. */
-export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+export function within<T>(
+  ms: number,
+  promise: Promise<T>,
+  what: string | (() => string),
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${ms} ms ${typeof what === "string" ? what : what()}`));
+    }, ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
@@ -129,7 +137,7 @@ export class RecordingReceiver implements AsyncDisposable {
   readonly events: ReceiverEvent[] = [];
   /** The receiver. */
   receiver!: Receiver;
-  #waiters: { test: () => boolean; resolve: () => void }[] = [];
+  #waiters: { test: (event: ReceiverEvent) => boolean; resolve: () => void }[] = [];
 
   /** Starts a receiver on 127.0.0.1, port 0 unless given, with `options`. */
   static async start(options: ReceiverOptions & { dir: string }): Promise<RecordingReceiver> {
@@ -145,8 +153,9 @@ export class RecordingReceiver implements AsyncDisposable {
 
   #record(event: ReceiverEvent): void {
     this.events.push(event);
+    if (this.#waiters.length === 0) return;
     this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test()) return true;
+      if (!w.test(event)) return true;
       w.resolve();
       return false;
     });
@@ -173,15 +182,20 @@ export class RecordingReceiver implements AsyncDisposable {
     timeoutMs: number,
     what: string,
   ): Promise<ReceiverEvent> {
-    const found = () => this.events.find(test);
-    if (!found()) {
-      await within(
-        timeoutMs,
-        new Promise<void>((resolve) => this.#waiters.push({ test: () => !!found(), resolve })),
-        `waiting for ${what}; events: ${JSON.stringify(this.events.slice(-8))}`,
-      );
-    }
-    return found()!;
+    const found = this.events.find(test);
+    if (found) return found;
+    let match: ReceiverEvent | undefined;
+    await within(
+      timeoutMs,
+      new Promise<void>((resolve) =>
+        this.#waiters.push({
+          test: (event) => test(event) && (match = event) !== undefined,
+          resolve,
+        })
+      ),
+      () => `waiting for ${what}; events: ${JSON.stringify(this.events.slice(-8))}`,
+    );
+    return match!;
   }
 
   /** Stops the receiver (bounded). */
@@ -214,6 +228,11 @@ export interface CutProxyOptions {
   rate?: (index: number) => number | undefined;
   /** Bytes read from the client at once when throttled. Default 16 KiB. */
   step?: number;
+  /**
+   * Called after every forward of client bytes; the connection waits while the returned
+   * promise is pending (a link that stalls while the test kills a process at a chosen offset).
+   */
+  onForward?: (connection: ProxiedConnection) => void | Promise<void>;
 }
 
 /**
@@ -300,6 +319,7 @@ export class CutProxy implements AsyncDisposable {
           record.cut = true;
           return closeBoth();
         }
+        await this.#options.onForward?.(record);
         if (rate) {
           const due = (record.up / rate) * 1000 - (performance.now() - started);
           if (due > 0) await delay(due);
@@ -368,4 +388,68 @@ export function jsonEvents(lines: readonly string[]): Record<string, unknown>[] 
     }
   }
   return out;
+}
+
+/** A `sockit receive` process and the port it listens on. */
+export interface CliReceiver {
+  /** The process. */
+  proc: BackgroundProcess;
+  /** The port it listens on. */
+  port: number;
+}
+
+/**
+ * Starts `sockit receive --dir DIR --host 127.0.0.1 --port PORT ARGS…` and waits (bounded)
+ * until it listens. With `--json` among `args` the port is read from the `listening` event.
+ */
+export async function cliReceiver(
+  dir: string,
+  port = 0,
+  args: string[] = [],
+): Promise<CliReceiver> {
+  const proc = spawnCli([
+    "receive",
+    "--dir",
+    dir,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    ...args,
+  ]);
+  try {
+    const [, found] = await proc.stdout.waitFor(/"port":(\d+)|on 127\.0\.0\.1:(\d+)/, 15_000)
+      .then((m) => [m[0], m[1] ?? m[2]]);
+    return { proc, port: Number(found) };
+  } catch (err) {
+    await proc.stop("SIGKILL");
+    throw new Error(`the receiver did not start: ${err}\n${proc.stderr.text}`);
+  }
+}
+
+/** Runs a system command; resolves with its exit code and error output. */
+export async function system(cmd: string, args: string[]): Promise<{ code: number; err: string }> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+    return { code: out.code, err: new TextDecoder().decode(out.stderr).trim() };
+  } catch (err) {
+    return { code: -1, err: String(err) };
+  }
+}
+
+/**
+ * Whether this machine lets the tests mount a small tmpfs (it needs root and a kernel that
+ * allows it, e.g. not inside every container). Resolves with null when it does, else why not.
+ */
+export async function tmpfsUnavailable(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return "tmpfs mounts need Linux";
+  const probe = await Deno.makeTempDir({ prefix: "sockit-mount-probe-" });
+  try {
+    const mounted = await system("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]);
+    if (mounted.code !== 0) return `mount -t tmpfs failed: ${mounted.err || mounted.code}`;
+    await system("umount", [probe]);
+    return null;
+  } finally {
+    await Deno.remove(probe, { recursive: true }).catch(() => {});
+  }
 }

@@ -71,8 +71,10 @@ const SPECS: PeerSpec[] = [
     name: "socat",
     pkg: "socat",
     probe: () => which("socat"),
-    version: async (path) =>
-      (await firstLine([path, "-V"]))?.replace(/^.*?(socat version \S+).*$/, "$1") ?? null,
+    version: async (path) => {
+      const out = await capture([path, "-V"], { timeoutMs: 10_000 });
+      return /socat version \S+/.exec(out.stdout + out.stderr)?.[0] ?? debVersion("socat");
+    },
   },
   {
     name: "iperf3",

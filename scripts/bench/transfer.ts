@@ -381,12 +381,13 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     check: "SHA-256 of the copy",
     async run(context, job) {
       const out = join(job.outDir, "cp.out");
+      const started = performance.now();
       const copy = spawnTimed([peerPath(context, "cp")!, job.src, out]);
       const done = await copy.finished;
       return await finish(
         job,
         out,
-        done.usage?.wallS ?? 0,
+        (performance.now() - started) / 1000,
         done.usage,
         null,
         done.code ? `cp exited with ${done.code}` : undefined,

@@ -1,0 +1,437 @@
+/**
+ * Faults around the receiver, as a user meets them: Ctrl+C during transfers (partials kept,
+ * nothing corrupt under a final name, out within 2 s; a second Ctrl+C quits at once), a full
+ * disk and an unwritable folder (a clear message on both sides, nothing half-written), and one
+ * misbehaving sender never holding up the others. Loopback only; every wait is bounded.
+ *
+ * Disk full and the read-only folder need a small tmpfs mount (root on Linux); where that is
+ * not possible those tests are ignored and the reason is printed when this file loads.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeFrame, encodePreface } from "../lib/protocol.ts";
+import { PartialStore } from "../lib/partials.ts";
+import { sendFiles } from "../lib/sender.ts";
+import type { SendEvent } from "../lib/sender.ts";
+import { RawPeer } from "./raw_peer.ts";
+import {
+  cliReceiver,
+  CutProxy,
+  delay,
+  finalEntries,
+  internalEntries,
+  partSizes,
+  RecordingReceiver,
+  seededBytes,
+  suiteSeed,
+  system,
+  tempFiles,
+  tmpfsUnavailable,
+  waitUntil,
+  within,
+} from "./fault_helpers.ts";
+import { runCli, spawnCli, tempDir } from "./util.ts";
+
+const SEED = suiteSeed("faults");
+const NO_TMPFS = await tmpfsUnavailable();
+if (NO_TMPFS) console.log(`faults: disk-full and read-only tests skipped: ${NO_TMPFS}`);
+
+/** Writes `count` seeded files of `size` bytes into `dir`; returns their paths and contents. */
+async function sources(
+  dir: string,
+  count: number,
+  size: number,
+  seed: number,
+): Promise<{ path: string; bytes: Uint8Array }[]> {
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const path = join(dir, `file-${i}.bin`);
+    const bytes = seededBytes(size, seed + i);
+    await Deno.writeFile(path, bytes);
+    out.push({ path, bytes });
+  }
+  return out;
+}
+
+/** The partial key the receiver uses for a source file sent under its base name. */
+async function keyOf(path: string, name: string): Promise<string> {
+  const info = await Deno.stat(path);
+  return PartialStore.key({ path: name, size: info.size, mtime: info.mtime!.getTime() });
+}
+
+/** Resolves with the exit status, or null if the process is still running after `ms`. */
+async function exitWithin(
+  child: Deno.ChildProcess,
+  ms: number,
+): Promise<Deno.CommandStatus | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms));
+  const status = await Promise.race([child.status, late]);
+  clearTimeout(timer);
+  return status;
+}
+
+Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothing, exits within 2 s; a restart resumes them", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const files = await sources(root.path, 3, 4 * 1024 * 1024, SEED);
+  const first = await cliReceiver(dir, 0, ["--json"]);
+  // Slow links, so that all three are in the middle of their bytes when Ctrl+C comes.
+  await using proxy = new CutProxy({
+    targetPort: first.port,
+    rate: (i) => i < 3 ? 2 * 1024 * 1024 : undefined,
+  });
+  const sends = files.map((f) =>
+    sendFiles({ paths: [f.path], port: proxy.port, retries: 0, chunkSize: 16 * 1024 })
+      .then(() => "sent", (err) => String(err))
+  );
+  try {
+    await waitUntil(
+      async () => (await partSizes(dir)).filter((s) => s >= 256 * 1024).length === 3,
+      15_000,
+      "three transfers under way",
+    );
+    const started = performance.now();
+    first.proc.child.kill("SIGINT");
+    const status = await exitWithin(first.proc.child, 2000);
+    const ms = performance.now() - started;
+    assert.ok(status, "the receiver exits within 2 s of Ctrl+C");
+    assert.equal(status.code, 0);
+    console.log(`faults: receiver stopped ${ms.toFixed(0)} ms after Ctrl+C`);
+  } finally {
+    await first.proc.stop("SIGKILL");
+  }
+  for (const outcome of await within(10_000, Promise.all(sends), "the senders failing")) {
+    assert.notEqual(outcome, "sent", "no sender may think its file arrived");
+  }
+  assert.deepEqual(await finalEntries(dir), [], "nothing under a final name");
+  assert.deepEqual(await tempFiles(dir), []);
+  const kept = new Map<string, number>();
+  for (const [i, f] of files.entries()) {
+    const part = join(dir, ".sockit", `partial-${await keyOf(f.path, `file-${i}.bin`)}.part`);
+    const size = (await Deno.stat(part)).size;
+    assert.ok(size > 0 && size < f.bytes.length, `partial of file-${i}.bin: ${size} bytes`);
+    kept.set(`file-${i}.bin`, size);
+  }
+
+  const second = await cliReceiver(dir, 0, ["--json"]);
+  try {
+    const events: SendEvent[] = [];
+    const result = await within(
+      20_000,
+      sendFiles({
+        paths: files.map((f) => f.path),
+        port: second.port,
+        retries: 0,
+        chunkSize: 16 * 1024,
+        onEvent: (e) => events.push(e),
+      }),
+      "the resumed send",
+    );
+    assert.equal(result.files, 3);
+    for (const e of events) {
+      if (e.type !== "file-start") continue;
+      assert.equal(e.offset, kept.get(e.path), `${e.path} resumes where its partial ends`);
+    }
+    for (const [i, f] of files.entries()) {
+      assert.deepEqual(await Deno.readFile(join(dir, `file-${i}.bin`)), f.bytes);
+    }
+    assert.deepEqual(await internalEntries(dir), [], "no partial left after the resume");
+  } finally {
+    await second.proc.stop();
+  }
+});
+
+Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at once with exit 130", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  // A FIFO where the receiver reads a partial's description blocks that read until a writer
+  // comes: the stand-in for a hung disk, so that the first Ctrl+C cannot finish.
+  await Deno.mkdir(join(dir, ".sockit"), { recursive: true, mode: 0o700 });
+  const key = PartialStore.key({ path: "stuck.bin", size: 10, mtime: 0 });
+  const fifo = await system("mkfifo", [join(dir, ".sockit", `partial-${key}.json`)]);
+  assert.equal(fifo.code, 0, `mkfifo: ${fifo.err}`);
+  const receiver = await cliReceiver(dir);
+  try {
+    await using peer = await RawPeer.open(receiver.port);
+    await peer.sendFrame({ type: "F", path: "stuck.bin", size: 10, mtime: 0 });
+    await delay(200);
+    receiver.proc.child.kill("SIGINT");
+    await receiver.proc.stderr.waitFor(/Stopping/, 5000);
+    assert.equal(
+      await exitWithin(receiver.proc.child, 500),
+      null,
+      "the first Ctrl+C waits for the stuck transfer",
+    );
+    const started = performance.now();
+    receiver.proc.child.kill("SIGINT");
+    const status = await exitWithin(receiver.proc.child, 1000);
+    assert.ok(status, "the second Ctrl+C ends the receiver at once");
+    assert.equal(status.code, 130);
+    console.log(`faults: second Ctrl+C took ${(performance.now() - started).toFixed(0)} ms`);
+  } finally {
+    await receiver.proc.stop("SIGKILL");
+  }
+  assert.deepEqual(await finalEntries(dir), []);
+});
+
+Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume still exits within 2 s and keeps it", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const source = { path: "big.iso", size: 2 * 1024 ** 3, mtime: 1_700_000_000_000 };
+  const key = PartialStore.key(source);
+  const internal = join(dir, ".sockit");
+  await Deno.mkdir(internal, { recursive: true, mode: 0o700 });
+  // A sparse file: 1 GiB that takes no disk space but several seconds to hash here.
+  const part = await Deno.open(join(internal, `partial-${key}.part`), {
+    write: true,
+    create: true,
+  });
+  await part.truncate(1024 ** 3);
+  part.close();
+  await Deno.writeTextFile(
+    join(internal, `partial-${key}.json`),
+    JSON.stringify({ ...source, created: Date.now() }),
+  );
+  const receiver = await cliReceiver(dir);
+  try {
+    await using peer = await RawPeer.open(receiver.port);
+    await peer.sendFrame({ type: "F", ...source });
+    await delay(300);
+    const started = performance.now();
+    receiver.proc.child.kill("SIGINT");
+    const status = await exitWithin(receiver.proc.child, 2000);
+    assert.ok(status, "the receiver exits within 2 s although the hash was far from done");
+    assert.equal(status.code, 0);
+    console.log(`faults: stopped ${(performance.now() - started).toFixed(0)} ms into a 1 GiB hash`);
+  } finally {
+    await receiver.proc.stop("SIGKILL");
+  }
+  assert.deepEqual(await partSizes(dir), [1024 ** 3], "the partial is kept for a later resume");
+  assert.ok(
+    (await internalEntries(dir)).includes(`partial-${key}.json`),
+    "and its description",
+  );
+  assert.deepEqual(await finalEntries(dir), []);
+});
+
+Deno.test("faults: Ctrl+C on sockit send stops at once without a stack trace; the next send resumes", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const [file] = await sources(root.path, 1, 8 * 1024 * 1024, SEED + 50);
+  await using receiver = await RecordingReceiver.start({ dir });
+  await using proxy = new CutProxy({
+    targetPort: receiver.port,
+    rate: (i) => i === 0 ? 4 * 1024 * 1024 : undefined,
+  });
+  const sender = spawnCli(["send", file.path, "--to", `127.0.0.1:${proxy.port}`]);
+  try {
+    await waitUntil(async () => ((await partSizes(dir))[0] ?? 0) >= 512 * 1024, 15_000, "bytes");
+    sender.child.kill("SIGINT");
+    const status = await exitWithin(sender.child, 2000);
+    assert.ok(status, "the sender stops within 2 s");
+    assert.equal(status.code, 1, "interrupted is not success");
+  } finally {
+    await sender.stop("SIGKILL");
+  }
+  assert.match(sender.stderr.text, /Stopping/);
+  assert.doesNotMatch(sender.stderr.text + sender.stdout.text, /Unexpected error|\n\s+at /);
+  assert.doesNotMatch(sender.stdout.text, /Sent file-0\.bin/);
+  // Once the receiver has finished with the dropped connection, the partial is there to resume.
+  await receiver.waitFor((e) => e.type === "file-failed", 15_000, "the dropped transfer");
+  const [held] = await partSizes(dir);
+  assert.deepEqual(await finalEntries(dir), []);
+  const again = await runCli(["send", file.path, "--to", `127.0.0.1:${receiver.port}`]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Resuming file-0\.bin after the/);
+  assert.equal(receiver.of("file-start")[1].offset, held);
+  assert.deepEqual(await Deno.readFile(join(dir, "file-0.bin")), file.bytes);
+});
+
+Deno.test({
+  name:
+    "faults: disk full mid-transfer: both sides say so, the partial is removed, the receiver serves on",
+  ignore: NO_TMPFS !== null,
+  async fn() {
+    await using root = await tempDir();
+    const mountPoint = join(root.path, "disk");
+    await Deno.mkdir(mountPoint);
+    const mounted = await system("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]);
+    assert.equal(mounted.code, 0, mounted.err);
+    const dir = join(mountPoint, "received");
+    const big = join(root.path, "big.bin");
+    const small = join(root.path, "small.bin");
+    const bigBytes = seededBytes(2 * 1024 * 1024, SEED + 100);
+    const smallBytes = seededBytes(100 * 1024, SEED + 101);
+    await Deno.writeFile(big, bigBytes);
+    await Deno.writeFile(small, smallBytes);
+    const receiver = await cliReceiver(dir);
+    try {
+      const target = `127.0.0.1:${receiver.port}`;
+      const failed = await runCli(["send", big, "--to", target], { timeoutMs: 30_000 });
+      assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+      assert.match(failed.stderr, /no space left|disk is full/i, "the sender is told why");
+      assert.doesNotMatch(failed.stdout + failed.stderr, /Sent big\.bin|stored as/);
+      await receiver.proc.stderr.waitFor(/big\.bin.*failed.*disk is full/, 5000);
+      await waitUntil(async () => (await internalEntries(dir)).length === 0, 5000, "cleanup");
+      assert.deepEqual(await finalEntries(dir), [], "nothing half-written under a final name");
+
+      // The space the partial took is free again: a small file fits and arrives intact.
+      const ok = await runCli(["send", small, "--to", target], { timeoutMs: 30_000 });
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.deepEqual(await Deno.readFile(join(dir, "small.bin")), smallBytes);
+
+      // Already full when the file is offered: refused up front, with the reason, both sides.
+      const filler = join(mountPoint, "filler");
+      await system("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k", "count=64"]);
+      const refused = await runCli(["send", small, "--to", target], { timeoutMs: 30_000 });
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /disk is full/);
+      await receiver.proc.stderr.waitFor(/Refused small\.bin.*disk is full/, 5000);
+      assert.deepEqual(await finalEntries(dir), ["small.bin"]);
+      assert.deepEqual(await tempFiles(dir), []);
+      assert.deepEqual(await partSizes(dir), []);
+    } finally {
+      await receiver.proc.stop();
+      await system("umount", [mountPoint]);
+    }
+  },
+});
+
+Deno.test({
+  name: "faults: an unwritable folder: the receiver will not start, and says which folder and why",
+  ignore: NO_TMPFS !== null,
+  async fn() {
+    await using root = await tempDir();
+    const dir = join(root.path, "readonly");
+    await Deno.mkdir(dir);
+    const mounted = await system("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir]);
+    assert.equal(mounted.code, 0, mounted.err);
+    try {
+      const result = await runCli(["receive", "--dir", dir, "--port", "0", "--host", "127.0.0.1"], {
+        timeoutMs: 15_000,
+      });
+      assert.equal(result.code, 1);
+      const lines = result.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0], /^sockit: Could not write .*readonly.*Read-only file system/);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    } finally {
+      await system("umount", [dir]);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "faults: the folder turns read-only while receiving: clear refusal on both sides, nothing written",
+  ignore: NO_TMPFS !== null,
+  async fn() {
+    await using root = await tempDir();
+    const dir = join(root.path, "received");
+    const file = join(root.path, "homework.py");
+    await Deno.writeTextFile(file, "print('hello')\n");
+    const receiver = await cliReceiver(dir);
+    let bound = false;
+    try {
+      // A read-only bind mount of DIR onto itself (root ignores permission bits).
+      assert.equal((await system("mount", ["--bind", dir, dir])).code, 0);
+      bound = true;
+      const ro = await system("mount", ["-o", "remount,ro,bind", dir]);
+      assert.equal(ro.code, 0, ro.err);
+      const target = `127.0.0.1:${receiver.port}`;
+      const refused = await runCli(["send", file, "--to", target], { timeoutMs: 30_000 });
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /refused homework\.py: the receiver could not write the file/);
+      await receiver.proc.stderr.waitFor(/Refused homework\.py.*could not write.*Read-only/, 5000);
+      assert.deepEqual(await finalEntries(dir), []);
+      await system("umount", [dir]);
+      bound = false;
+      // Writable again: the same receiver takes the file.
+      const ok = await runCli(["send", file, "--to", target], { timeoutMs: 30_000 });
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.deepEqual(await finalEntries(dir), ["homework.py"]);
+      assert.deepEqual(await internalEntries(dir), []);
+    } finally {
+      if (bound) await system("umount", [dir]);
+      await receiver.proc.stop();
+    }
+  },
+});
+
+Deno.test("faults: one sender misbehaving in four ways never holds up eight honest ones", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const files = await sources(root.path, 8, 256 * 1024, SEED + 200);
+  const troubled = join(root.path, "troubled.bin");
+  await Deno.writeFile(troubled, seededBytes(2 * 1024 * 1024, SEED + 300));
+  await using receiver = await RecordingReceiver.start({
+    dir,
+    idleTimeoutMs: 1500,
+    headerTimeoutMs: 1500,
+  });
+  // 1. a sender whose link drops every 64 KiB, retrying fast;
+  await using proxy = new CutProxy({ targetPort: receiver.port, cutAfter: () => 64 * 1024 });
+  const dropping = sendFiles({
+    paths: [troubled],
+    port: proxy.port,
+    retries: 4,
+    retryDelayMs: 20,
+    chunkSize: 16 * 1024,
+  }).then(() => "sent", (err) => String(err));
+  // 2. a peer that stalls in the middle of a file;
+  const stalled = await RawPeer.open(receiver.port);
+  await stalled.sendFrame({ type: "F", path: "stalled.bin", size: 1_000_000, mtime: 0 });
+  await stalled.frame();
+  await stalled.sendFrame({ type: "S", offset: 0 });
+  await stalled.send(seededBytes(1000, 1));
+  // 3. a peer trickling garbage, a byte at a time;
+  const trickle = await RawPeer.connect(receiver.port);
+  const trickling = (async () => {
+    for (const byte of encodePreface().subarray(0, 4)) {
+      await trickle.send(new Uint8Array([byte])).catch(() => {});
+      await delay(300);
+    }
+  })();
+  // 4. a peer flooding requests without ever reading an answer.
+  const flood = await RawPeer.open(receiver.port);
+  const one = encodeFrame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  const many = new Uint8Array(one.length * 2000);
+  for (let i = 0; i < 2000; i++) many.set(one, i * one.length);
+  const flooding = flood.send(many).catch(() => {});
+
+  const started = performance.now();
+  const honest = await within(
+    15_000,
+    Promise.all(
+      files.map((f) =>
+        sendFiles({ paths: [f.path], port: receiver.port, retries: 0, timeoutMs: 10_000 })
+      ),
+    ),
+    "the honest senders",
+  );
+  const ms = performance.now() - started;
+  console.log(`faults: 8 honest senders done in ${ms.toFixed(0)} ms beside 4 misbehaving ones`);
+  for (const result of honest) assert.equal(result.files, 1);
+  for (const [i, f] of files.entries()) {
+    assert.deepEqual(await Deno.readFile(join(dir, `file-${i}.bin`)), f.bytes);
+  }
+  assert.notEqual(await within(30_000, dropping, "the dropping sender"), "sent");
+  await within(5000, Promise.all([trickling, flooding]), "the abusers");
+  for (const peer of [stalled, trickle, flood]) {
+    assert.ok(await peer.closedWithin(5000), "the receiver drops every misbehaving peer");
+    peer.close();
+  }
+  assert.ok(
+    receiver.of("session-error").some((e) => e.code === "timeout"),
+    "the stalled and trickling peers time out",
+  );
+  // The dropping sender's resumable partial is the only thing in .sockit.
+  const parts = await partSizes(dir);
+  assert.ok(parts.length <= 2 && parts.every((s) => s > 0), `partials: ${parts}`);
+  assert.deepEqual(await tempFiles(dir), []);
+  assert.deepEqual((await finalEntries(dir)).sort(), files.map((_, i) => `file-${i}.bin`).sort());
+});

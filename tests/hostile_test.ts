@@ -1,0 +1,889 @@
+/**
+ * The hostile-input suite: raw sockets poke a live receiver with everything a classroom
+ * prankster, a port scanner or a broken program might send — garbage openings, truncated and
+ * malformed prefaces and frames, JSON that is not what it should be, sizes that are negative,
+ * fractional, huge or lies, invalid UTF-8, frames out of order, classic sizes that are not
+ * numbers, slowloris, 500 silent connections, a sender that never reads — and then the echo
+ * server gets the same treatment.
+ *
+ * Every receiver case runs against its own receiver and asserts four things: a clear reject
+ * reason reached the peer (or, where the protocol has no way to say it, a clean close) and the
+ * receiver logged why; the receiver still serves (an honest send succeeds afterwards); nothing
+ * was written outside DIR; and nothing is left in DIR/.sockit beyond the resume policy (a
+ * partial only after a connection lost mid-file).
+ *
+ * The other engineer's `transfer_raw_test.ts` covers hostile names, wrong hashes, unknown
+ * versions, oversized frames and the simplest lying sizes; they are not repeated here.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { formatAddr } from "../lib/address.ts";
+import { startEchoServer } from "../lib/echo_server.ts";
+import { SockitError } from "../lib/errors.ts";
+import {
+  encodeFrame,
+  encodePreface,
+  FRAME_HEADER_SIZE,
+  MAX_FRAME_PAYLOAD,
+} from "../lib/protocol.ts";
+import type { ReceiverFrame, RejectCode, SenderFrame } from "../lib/protocol.ts";
+import type { ReceiverOptions } from "../lib/receiver.ts";
+import { sendFiles } from "../lib/sender.ts";
+import { RawPeer } from "./raw_peer.ts";
+import {
+  delay,
+  finalEntries,
+  internalEntries,
+  partSizes,
+  RecordingReceiver,
+  seededBytes,
+  sha256Hex,
+  tree,
+  waitUntil,
+  within,
+} from "./fault_helpers.ts";
+import { tempDir } from "./util.ts";
+
+const encoder = new TextEncoder();
+
+/** Concatenates text (as UTF-8), byte lists and byte arrays. */
+function bytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
+  const chunks = parts.map((p) =>
+    typeof p === "string" ? encoder.encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)
+  );
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** A frame made by hand: type byte, u32 big-endian length (the real one unless given), payload. */
+function raw(type: string | number, payload: string | Uint8Array, length?: number): Uint8Array {
+  const body = typeof payload === "string" ? encoder.encode(payload) : payload;
+  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
+  out[0] = typeof type === "number" ? type : type.charCodeAt(0);
+  new DataView(out.buffer).setUint32(1, length ?? body.length);
+  out.set(body, FRAME_HEADER_SIZE);
+  return out;
+}
+
+/** An F frame with hand-written JSON fields (so they may be anything). */
+function fileFrame(fields: string): Uint8Array {
+  return raw("F", `{${fields}}`);
+}
+
+const frame = (f: SenderFrame) => encodeFrame(f);
+const HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** What a peer got back: the receiver's frames, and whether the receiver closed. */
+interface Outcome {
+  frames: ReceiverFrame[];
+  closed: boolean;
+}
+
+/** Reads the receiver's frames until it closes or `ms` pass. */
+async function collect(peer: RawPeer, ms = 4000): Promise<Outcome> {
+  const frames: ReceiverFrame[] = [];
+  const deadline = performance.now() + ms;
+  while (true) {
+    const left = deadline - performance.now();
+    if (left <= 0) return { frames, closed: false };
+    try {
+      frames.push(await within(left, peer.frame(), "an answer"));
+    } catch (err) {
+      if (err instanceof SockitError && ["closed-early", "connection-reset"].includes(err.code)) {
+        return { frames, closed: true };
+      }
+      if (err instanceof Error && err.message.startsWith("timed out")) {
+        return { frames, closed: false };
+      }
+      throw err;
+    }
+  }
+}
+
+/** What one case drives, with the helpers it needs. */
+class Harness {
+  readonly peers: RawPeer[] = [];
+  /** Peers whose sessions end without any event (they said nothing at all). */
+  readonly silent = new Set<RawPeer>();
+
+  constructor(readonly receiver: RecordingReceiver) {}
+
+  get port(): number {
+    return this.receiver.port;
+  }
+
+  /** A raw connection, no preface. */
+  async connect(): Promise<RawPeer> {
+    const peer = await RawPeer.connect(this.port, "127.0.0.1", 8000);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /** A connection after the opening (preface out, hello back). */
+  async open(): Promise<RawPeer> {
+    const peer = await RawPeer.open(this.port);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /** Writes, ignoring a receiver that already closed. */
+  async send(peer: RawPeer, data: Uint8Array): Promise<void> {
+    await peer.send(data).catch(() => {});
+  }
+
+  /** The receiver must answer an `X` with `code` (after any `R`s) and close. */
+  async expectX(peer: RawPeer, code: RejectCode): Promise<void> {
+    const outcome = await collect(peer);
+    const last = outcome.frames.at(-1);
+    assert.ok(last?.type === "X", `expected X ${code}, got ${JSON.stringify(outcome)}`);
+    assert.equal(last.code, code);
+    assert.ok(last.message.length > 0, "with a reason");
+    assert.ok(outcome.closed, "and the receiver closes");
+    await this.logged(peer);
+  }
+
+  /** The receiver must refuse the file with `R code` and go on (then the peer quits). */
+  async expectR(peer: RawPeer, code: RejectCode): Promise<void> {
+    const answer = await within(4000, peer.frame(), "the refusal");
+    assert.ok(answer.type === "R", `expected R ${code}, got ${JSON.stringify(answer)}`);
+    assert.equal(answer.code, code);
+    assert.ok(answer.message.length > 0);
+    assert.ok(
+      this.receiver.events.some((e) => e.type === "file-rejected" && e.peer === nameOf(peer)),
+      "the receiver logs the refusal",
+    );
+    await peer.sendFrame({ type: "Q" });
+    assert.deepEqual(await collect(peer), { frames: [], closed: true }, "a clean end");
+  }
+
+  /** The protocol has no answer here (classic, or the peer left): a clean close, logged. */
+  async expectClose(peer: RawPeer, logged = true): Promise<void> {
+    const outcome = await collect(peer);
+    assert.deepEqual(outcome.frames, [], "no frame where the protocol has none");
+    assert.ok(outcome.closed, "the receiver closes");
+    if (logged) await this.logged(peer);
+  }
+
+  /** The receiver logged why this peer's session ended, with a reason. */
+  async logged(peer: RawPeer): Promise<void> {
+    const event = await this.receiver.waitFor(
+      (e) => e.type === "session-error" && e.peer === nameOf(peer),
+      5000,
+      `the session error of ${nameOf(peer)}`,
+    );
+    assert.ok(event.type === "session-error" && event.reason.length > 0);
+  }
+}
+
+function nameOf(peer: RawPeer): string {
+  return formatAddr(peer.wire.conn.localAddr);
+}
+
+interface CaseOptions {
+  /** Receiver options beyond the short timeouts every case uses. */
+  receiver?: Partial<ReceiverOptions>;
+  /** Partials the resume policy keeps (a connection lost mid-file). Default 0. */
+  partials?: number;
+  /** Final files the abuse legitimately stores (a classic transfer). Default 0. */
+  stored?: number;
+}
+
+let cases = 0;
+
+/** Registers one hostile case against a fresh receiver, with the four checks. */
+function hostile(name: string, run: (h: Harness) => Promise<void>, options: CaseOptions = {}) {
+  cases++;
+  Deno.test(`hostile: ${name}`, async () => {
+    await using root = await tempDir();
+    const dir = join(root.path, "received");
+    const src = join(root.path, "src");
+    await Deno.mkdir(src);
+    const good = join(src, "good.txt");
+    const goodBytes = encoder.encode(`an honest file after: ${name}\n`);
+    await Deno.writeFile(good, goodBytes);
+    const receiver = await RecordingReceiver.start({
+      dir,
+      idleTimeoutMs: 1000,
+      headerTimeoutMs: 1000,
+      ...options.receiver,
+    });
+    const h = new Harness(receiver);
+    try {
+      await run(h);
+      // Every hostile session is over (and reported) before the checks.
+      for (const peer of h.peers) {
+        if (h.silent.has(peer)) continue;
+        await receiver.waitFor(
+          (e) =>
+            ["session-end", "session-error", "file-done", "file-failed", "file-rejected"]
+              .includes(e.type) && "peer" in e && e.peer === nameOf(peer),
+          10_000,
+          `the end of ${nameOf(peer)}`,
+        );
+      }
+      for (const peer of h.peers) peer.close();
+
+      // Still serving: an honest sender gets its file stored and verified.
+      const result = await within(
+        10_000,
+        sendFiles({ paths: [good], port: receiver.port, retries: 0, timeoutMs: 5000 }),
+        "the honest send",
+      );
+      assert.equal(result.files, 1, "the receiver still serves");
+      assert.deepEqual(await Deno.readFile(join(dir, "good.txt")), goodBytes);
+
+      // Nothing outside DIR.
+      const outside = (await tree(root.path)).filter((p) =>
+        p !== "received" && !p.startsWith("received/") && p !== "src" && p !== "src/good.txt"
+      );
+      assert.deepEqual(outside, [], "nothing written outside DIR");
+
+      // Final names: the honest file and whatever the case legitimately stored.
+      const finals = (await finalEntries(dir)).filter((p) => p !== "good.txt");
+      assert.equal(finals.length, options.stored ?? 0, `final files: ${finals}`);
+
+      // .sockit: only what the resume policy keeps.
+      await waitUntil(
+        async () => !(await internalEntries(dir)).some((n) => n.startsWith("tmp-")),
+        3000,
+        "temporary files to go",
+      );
+      const internal = await internalEntries(dir);
+      const parts = internal.filter((n) => /^partial-[0-9a-f]{32}\.part$/.test(n));
+      const metas = internal.filter((n) => /^partial-[0-9a-f]{32}\.json$/.test(n));
+      assert.equal(parts.length, options.partials ?? 0, `partials: ${internal}`);
+      assert.equal(metas.length, parts.length, "each partial with its description");
+      assert.equal(internal.length, parts.length + metas.length, `left in .sockit: ${internal}`);
+    } finally {
+      for (const peer of h.peers) peer.close();
+      await receiver[Symbol.asyncDispose]();
+    }
+  });
+}
+
+/** A case that opens a raw connection, sends `data` and expects `answer`. */
+function opening(name: string, data: Uint8Array, answer: RejectCode | "close") {
+  hostile(name, async (h) => {
+    const peer = await h.connect();
+    await h.send(peer, data);
+    if (answer === "close") await h.expectClose(peer);
+    else await h.expectX(peer, answer);
+  });
+}
+
+/** A case that completes the opening, sends `data` and expects `answer`. */
+function session(name: string, data: Uint8Array, answer: RejectCode, options: CaseOptions = {}) {
+  hostile(name, async (h) => {
+    const peer = await h.open();
+    await h.send(peer, data);
+    await h.expectX(peer, answer);
+  }, options);
+}
+
+/** A case whose F frame is refused with `R code` while the session goes on. */
+function refused(name: string, data: Uint8Array, code: RejectCode, options: CaseOptions = {}) {
+  hostile(name, async (h) => {
+    const peer = await h.open();
+    await h.send(peer, data);
+    await h.expectR(peer, code);
+  }, options);
+}
+
+/** Sends `data` one byte per second until stopped or the receiver is gone (slowloris). */
+function drip(peer: RawPeer, data: Uint8Array): { stop(): void; done: Promise<void> } {
+  let stopped = false;
+  let wake = () => {};
+  const done = (async () => {
+    for (const byte of data) {
+      if (stopped) return;
+      if (!(await peer.send(new Uint8Array([byte])).then(() => true, () => false))) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+      wake();
+    },
+    done,
+  };
+}
+
+// --- Openings: garbage, truncated and malformed prefaces -------------------------------------
+
+hostile("a connection that closes at once", async (h) => {
+  const peer = await h.connect();
+  peer.close();
+  h.silent.add(peer);
+  await delay(50);
+});
+opening(
+  "a TLS ClientHello",
+  bytes([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03], seededBytes(64, 1)),
+  "bad-header",
+);
+opening("an SSH banner (starts with S like SKIT)", bytes("SSH-2.0-OpenSSH_9.6\r\n"), "bad-header");
+opening(
+  "a classic size with no digits: just Enter, as netcat sends it",
+  bytes("\r\n"),
+  "bad-header",
+);
+opening("hello typed into netcat", bytes("hello\r\n"), "bad-header");
+opening("invalid UTF-8 as the first bytes", bytes([0xff, 0xfe, 0xfd, 0xc0, 0x80]), "bad-header");
+opening("a lower-case preface skit", bytes("skit", [1]), "bad-header");
+opening("SKIT with a wrong fifth magic byte order (SKTI)", bytes("SKTI", [1]), "bad-header");
+opening("a negative classic size -5", bytes("-5"), "bad-header");
+opening("a plus-signed classic size +5", bytes("+5"), "bad-header");
+hostile("a truncated preface (SKI), then close", async (h) => {
+  const peer = await h.connect();
+  await h.send(peer, bytes("SKI"));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+hostile("a preface without its version byte, then close", async (h) => {
+  const peer = await h.connect();
+  await h.send(peer, bytes("SKIT"));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+hostile("the preface, then a close before any frame", async (h) => {
+  const peer = await h.open();
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+session("the preface sent twice", encodePreface(), "bad-header");
+hostile(
+  "slowloris: the preface at 1 byte per second is dropped by the header deadline",
+  async (h) => {
+    const peer = await h.connect();
+    const started = performance.now();
+    const dripping = drip(peer, encodePreface());
+    await h.expectClose(peer);
+    const ms = performance.now() - started;
+    // Each byte comes well within the 3 s idle timeout, and the preface would be complete after
+    // 4 s: only the 1.5 s header deadline can drop it this early.
+    assert.ok(ms >= 1400 && ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
+    const error = h.receiver.of("session-error").find((e) => e.peer === nameOf(peer));
+    assert.equal(error?.code, "timeout");
+    dripping.stop();
+    await dripping.done;
+  },
+  { receiver: { headerTimeoutMs: 1500, idleTimeoutMs: 3000 } },
+);
+hostile("slowloris: an F frame at 1 byte per second after the hello", async (h) => {
+  const peer = await h.open();
+  const started = performance.now();
+  const dripping = drip(peer, frame({ type: "F", path: "slow.txt", size: 1, mtime: 0 }));
+  await h.expectClose(peer);
+  const ms = performance.now() - started;
+  assert.ok(ms >= 1400 && ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
+  assert.equal(
+    h.receiver.of("session-error").find((e) => e.peer === nameOf(peer))?.code,
+    "timeout",
+  );
+  dripping.stop();
+  await dripping.done;
+}, { receiver: { headerTimeoutMs: 1500, idleTimeoutMs: 3000 } });
+hostile("slowloris: a frame's payload at 1 byte per second", async (h) => {
+  const peer = await h.open();
+  const whole = frame({ type: "F", path: "slow.txt", size: 1, mtime: 0 });
+  await peer.send(whole.subarray(0, FRAME_HEADER_SIZE));
+  const started = performance.now();
+  const dripping = drip(peer, whole.subarray(FRAME_HEADER_SIZE));
+  await h.expectClose(peer);
+  const ms = performance.now() - started;
+  assert.ok(ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
+  dripping.stop();
+  await dripping.done;
+}, { receiver: { headerTimeoutMs: 1500, idleTimeoutMs: 3000 } });
+
+// --- Frames: unknown types, types only a receiver sends, bad lengths ----------------------------
+
+session("an unknown frame type Z", raw("Z", "{}"), "bad-header");
+session("frame type 0x00", raw(0, "{}"), "bad-header");
+session("frame type 0xff", raw(0xff, "{}"), "bad-header");
+session("a lower-case frame type f", raw("f", '{"path":"a","size":1,"mtime":0}'), "bad-header");
+for (const type of ["H", "A", "R", "V", "X"]) {
+  session(
+    `a receiver's frame ${type} sent by a sender`,
+    raw(type, '{"version":1,"maxSize":null}'),
+    "bad-header",
+  );
+}
+session("a frame length of 0xffffffff for Q", raw("Q", "", 0xffffffff), "bad-header");
+session(
+  "a frame length one over the limit for E",
+  raw("E", "", MAX_FRAME_PAYLOAD + 1),
+  "bad-header",
+);
+hostile("a truncated frame header, then close", async (h) => {
+  const peer = await h.open();
+  await h.send(peer, raw("F", "{}").subarray(0, 3));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+hostile("a truncated frame payload (10 of 100 bytes), then close", async (h) => {
+  const peer = await h.open();
+  await h.send(peer, raw("F", '{"path":"a"', 100));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+
+// --- Payloads that are not a JSON object, or not even UTF-8 -------------------------------------
+
+session("Q with an empty payload", raw("Q", ""), "bad-header");
+session(
+  "a payload of invalid UTF-8",
+  raw("F", bytes('{"path":"', [0xff, 0xfe], '"}')),
+  "bad-header",
+);
+session("a JSON array", raw("F", "[]"), "bad-header");
+session("a JSON string", raw("F", '"path"'), "bad-header");
+session("a JSON number", raw("F", "42"), "bad-header");
+session("JSON null", raw("F", "null"), "bad-header");
+session("JSON true", raw("Q", "true"), "bad-header");
+session("JSON with trailing garbage", raw("Q", "{}}"), "bad-header");
+session(
+  "JSON nested 8,000 levels deep",
+  raw("F", "[".repeat(8000) + "]".repeat(8000)),
+  "bad-header",
+);
+session(
+  "a __proto__ smuggling the fields",
+  fileFrame('"__proto__":{"path":"x.txt","size":1,"mtime":0}'),
+  "bad-header",
+);
+refused(
+  "duplicate keys: a harmless path, then ../evil",
+  fileFrame('"path":"ok.txt","size":1,"mtime":0,"path":"../evil.txt"'),
+  "bad-name",
+);
+
+// --- F frames: sizes and times that are not whole numbers, names that are not UTF-8 -------------
+
+for (
+  const [what, size] of [
+    ["negative", "-1"],
+    ["non-numeric (a string)", '"10"'],
+    ["fractional", "1.5"],
+    ["over 2^53", "9007199254740993"],
+    ["1e300", "1e300"],
+    ["null", "null"],
+    ["an array", "[10]"],
+    ["an object", '{"n":10}'],
+    ["true", "true"],
+  ]
+) {
+  session(
+    `an F frame whose size is ${what}`,
+    fileFrame(`"path":"s.txt","size":${size},"mtime":0`),
+    "bad-header",
+  );
+}
+session("an F frame without a size", fileFrame('"path":"s.txt","mtime":0'), "bad-header");
+session(
+  "an F frame whose mtime is a string",
+  fileFrame('"path":"s.txt","size":1,"mtime":"now"'),
+  "bad-header",
+);
+session(
+  "an F frame whose mtime is 1e300",
+  fileFrame('"path":"s.txt","size":1,"mtime":1e300'),
+  "bad-header",
+);
+session(
+  "an F frame whose path is a number",
+  fileFrame('"path":7,"size":1,"mtime":0'),
+  "bad-header",
+);
+session(
+  "a name with an overlong UTF-8 slash (C0 AF)",
+  raw("F", bytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
+  "bad-header",
+);
+session(
+  "a name with a UTF-8-encoded surrogate (ED A0 80)",
+  raw("F", bytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
+  "bad-header",
+);
+session(
+  "a name with a lone byte FF",
+  raw("F", bytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
+  "bad-header",
+);
+refused(
+  "a name with a lone surrogate escape \\ud800",
+  fileFrame('"path":"a\\ud800.txt","size":1,"mtime":0'),
+  "bad-name",
+);
+refused(
+  "a size over the receiver's limit",
+  frame({ type: "F", path: "big.bin", size: 2_000_000, mtime: 0 }),
+  "too-large",
+  { receiver: { maxSize: 1_000_000 } },
+);
+
+// --- Frames out of order --------------------------------------------------------------------
+
+session("S before any F", frame({ type: "S", offset: 0 }), "bad-header");
+session("E before any F", frame({ type: "E", sha256: HASH }), "bad-header");
+const accepted = (then: Uint8Array) =>
+  bytes(frame({ type: "F", path: "order.txt", size: 10, mtime: 0 }), then);
+for (
+  const [what, then] of [
+    ["E right after A (no S, no data)", frame({ type: "E", sha256: HASH })],
+    ["a second F instead of S", frame({ type: "F", path: "other.txt", size: 1, mtime: 0 })],
+    ["S at an offset never offered", frame({ type: "S", offset: 5 })],
+    ["S at a negative offset", raw("S", '{"offset":-1}')],
+    ["S at a fractional offset", raw("S", '{"offset":0.5}')],
+    ["Q right after A", frame({ type: "Q" })],
+    ["D right after A", frame({ type: "D", path: "folder" })],
+  ] as const
+) {
+  session(`F, then ${what}`, accepted(then), "bad-header");
+}
+session(
+  "an E whose hash is upper case",
+  accepted(
+    bytes(
+      frame({ type: "S", offset: 0 }),
+      "0123456789",
+      raw("E", `{"sha256":"${HASH.toUpperCase()}"}`),
+    ),
+  ),
+  "bad-header",
+);
+session(
+  "an E whose hash is too short",
+  accepted(bytes(frame({ type: "S", offset: 0 }), "0123456789", raw("E", '{"sha256":"abc"}'))),
+  "bad-header",
+);
+
+// --- Lying sizes and broken transports ------------------------------------------------------
+
+session(
+  "size 0, then 100 bytes of data anyway",
+  bytes(
+    frame({ type: "F", path: "zero.bin", size: 0, mtime: 0 }),
+    frame({ type: "S", offset: 0 }),
+    "these hundred bytes were never announced by the F frame, which said the file is empty.....",
+  ),
+  "bad-header",
+);
+hostile("a good file, then garbage after its E frame", async (h) => {
+  const peer = await h.open();
+  const data = seededBytes(1000, 3);
+  const verdict = await peer.sendFile("kept.bin", data);
+  assert.ok(verdict.type === "V" && verdict.ok, JSON.stringify(verdict));
+  await h.send(peer, bytes("GARBAGE AFTER THE END"));
+  await h.expectX(peer, "bad-header");
+  assert.equal(
+    await sha256Hex(await Deno.readFile(join(h.receiver.dir, "kept.bin"))),
+    await sha256Hex(data),
+  );
+}, { stored: 1 });
+hostile(
+  "a huge declared size (2^53 - 1), a few bytes, then close: nothing is reserved",
+  async (h) => {
+    const peer = await h.open();
+    await peer.sendFrame({ type: "F", path: "huge.bin", size: Number.MAX_SAFE_INTEGER, mtime: 0 });
+    assert.equal((await peer.frame()).type, "A");
+    await peer.sendFrame({ type: "S", offset: 0 });
+    await h.send(peer, seededBytes(1000, 4));
+    await h.receiver.waitFor((e) => e.type === "file-start", 3000, "file-start");
+    await peer.wire.closeWrite();
+    await h.expectClose(peer);
+    const [part] = (await internalEntries(h.receiver.dir)).filter((n) => n.endsWith(".part"));
+    const info = await Deno.stat(join(h.receiver.dir, ".sockit", part));
+    assert.ok(info.size <= 1000, `the partial holds what came: ${info.size} bytes`);
+  },
+  { partials: 1 },
+);
+hostile("a reset in the middle of a file keeps a partial for a resume", async (h) => {
+  const peer = await h.open();
+  // The refusal and the accept stay unread, so that our close is a reset, not a clean end.
+  await h.send(
+    peer,
+    bytes(
+      frame({ type: "F", path: "../refused", size: 1, mtime: 0 }),
+      frame({ type: "F", path: "reset.bin", size: 100_000, mtime: 0 }),
+      frame({ type: "S", offset: 0 }),
+      seededBytes(10_000, 5),
+    ),
+  );
+  const dir = h.receiver.dir;
+  await waitUntil(async () => (await partSizes(dir))[0] === 10_000, 3000, "the bytes in");
+  peer.close();
+  const failed = await h.receiver.waitFor(
+    (e) => e.type === "file-failed" && e.peer === nameOf(peer),
+    3000,
+    "the failure",
+  );
+  assert.ok(failed.type === "file-failed");
+  // A reset, or an end of stream where the reset raced the close: a lost connection either way.
+  assert.ok(["connection-reset", "closed-early"].includes(failed.code), failed.code);
+}, { partials: 1 });
+hostile("a half-close in the middle of a file keeps a partial for a resume", async (h) => {
+  const peer = await h.open();
+  await peer.sendFrame({ type: "F", path: "half.bin", size: 100_000, mtime: 0 });
+  await peer.frame();
+  await peer.sendFrame({ type: "S", offset: 0 });
+  await h.send(peer, seededBytes(10_000, 6));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+}, { partials: 1 });
+
+// --- Classic (lesson) sessions: sizes that are not sizes, and lies ---------------------------
+
+opening("garbage after a classic size: 123abc", bytes("123abc"), "close");
+opening("a classic size with a space inside: 12 34", bytes("12 34"), "close");
+opening("a classic size followed by a NUL", bytes("12", [0]), "close");
+opening("a classic size in exponent form: 1e6", bytes("1e6"), "close");
+opening("a classic size of 30 digits", bytes("123456789012345678901234567890"), "close");
+opening("a classic size of 17 digits", bytes("12345678901234567"), "close");
+opening("a classic size over 2^53 (9007199254740993)", bytes("9007199254740993"), "close");
+hostile("a classic size, then a close before ready", async (h) => {
+  const peer = await h.connect();
+  await h.send(peer, bytes("12"));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+});
+hostile("a classic sender that declares 1000 bytes, sends 10 and leaves: no file", async (h) => {
+  const peer = await h.connect();
+  await h.send(peer, bytes("1000"));
+  assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
+  await h.send(peer, seededBytes(10, 7));
+  await peer.wire.closeWrite();
+  await h.expectClose(peer);
+  assert.ok(h.receiver.events.some((e) => e.type === "file-failed" && e.peer === nameOf(peer)));
+});
+hostile(
+  "a classic sender that declares 10 bytes and sends 100: only the 10 are stored",
+  async (h) => {
+    const peer = await h.connect();
+    const data = seededBytes(100, 8);
+    await h.send(peer, bytes("10"));
+    assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
+    await h.send(peer, data);
+    const outcome = await collect(peer);
+    assert.ok(outcome.closed);
+    const done = await h.receiver.waitFor((e) => e.type === "file-done", 3000, "the classic file");
+    assert.ok(done.type === "file-done");
+    const stored = await Deno.readFile(join(h.receiver.dir, done.stored));
+    assert.deepEqual(stored, data.subarray(0, 10));
+  },
+  { stored: 1 },
+);
+hostile("a classic sender that stalls after ready is dropped: no file", async (h) => {
+  const peer = await h.connect();
+  await h.send(peer, bytes("1000"));
+  assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
+  await h.send(peer, seededBytes(10, 9));
+  await h.expectClose(peer);
+  assert.equal(
+    h.receiver.of("session-error").find((e) => e.peer === nameOf(peer))?.code,
+    "timeout",
+  );
+});
+
+// --- Crowds and peers that never listen -----------------------------------------------------
+
+/** The soft limit on open files, or null when it cannot be read. */
+async function openFileLimit(): Promise<number | null> {
+  try {
+    const out = await new Deno.Command("sh", { args: ["-c", "ulimit -n"], stdout: "piped" })
+      .output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    return text === "unlimited" ? Infinity : Number(text) || null;
+  } catch {
+    return null;
+  }
+}
+
+hostile(
+  "500 connections that say nothing: the cap answers busy, the idle timeout drops the rest",
+  async (h) => {
+    const limit = await openFileLimit();
+    // Both ends of every connection live in this process: 2 descriptors each, plus headroom.
+    const count = limit === null || limit >= 1300
+      ? 500
+      : Math.max(60, Math.floor((limit - 300) / 2));
+    if (count < 500) console.log(`hostile: ulimit -n is ${limit}; using ${count} idle connections`);
+    const cap = 50;
+    const idle: RawPeer[] = [];
+    for (let i = 0; i < count; i++) idle.push(await h.connect());
+    const outcomes = await Promise.all(idle.map((peer) => collect(peer, 5000)));
+    const busy = outcomes.filter((o) => o.frames[0]?.type === "X" && o.frames[0].code === "busy");
+    assert.equal(busy.length, count - cap, "everyone over the cap is told busy");
+    assert.ok(outcomes.every((o) => o.closed), "every silent connection is closed in the end");
+    const dropped = h.receiver.of("session-error").filter((e) => e.code === "timeout");
+    assert.equal(dropped.length, cap, "the ones within the cap are dropped by the timeout");
+    for (const peer of idle) peer.close();
+  },
+  { receiver: { maxConnections: 50, idleTimeoutMs: 1000, headerTimeoutMs: 1000 } },
+);
+hostile(
+  "while the cap is full of silent peers, an honest sender is told busy, then served",
+  async (h) => {
+    const idle: RawPeer[] = [];
+    for (let i = 0; i < 20; i++) idle.push(await h.connect());
+    await delay(100);
+    const src = await Deno.makeTempFile();
+    try {
+      await Deno.writeTextFile(src, "waiting in line\n");
+      await assert.rejects(
+        sendFiles({ paths: [src], port: h.port, retries: 0, timeoutMs: 3000 }),
+        (err: unknown) => err instanceof SockitError && err.details.code === "busy",
+      );
+      // With its own retries it gets in once the idle ones are dropped.
+      const result = await sendFiles({ paths: [src], port: h.port, retries: 4, retryDelayMs: 400 });
+      assert.equal(result.files, 1);
+      await Deno.remove(join(h.receiver.dir, src.split("/").at(-1)!));
+    } finally {
+      await Deno.remove(src);
+    }
+    for (const peer of idle) h.silent.add(peer);
+  },
+  { receiver: { maxConnections: 20, idleTimeoutMs: 800, headerTimeoutMs: 800 } },
+);
+hostile("a sender that floods requests and never reads an answer is dropped", async (h) => {
+  const peer = await h.open();
+  const one = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  const count = 150_000;
+  const flood = new Uint8Array(one.length * count);
+  for (let i = 0; i < count; i++) flood.set(one, i * one.length);
+  const writing = h.send(peer, flood);
+  const error = await h.receiver.waitFor(
+    (e) => e.type === "session-error" && e.peer === nameOf(peer),
+    20_000,
+    "the flooder to be dropped",
+  );
+  assert.ok(error.type === "session-error");
+  assert.equal(error.code, "timeout", "its answers went unread until the write timed out");
+  const answered = h.receiver.of("file-rejected").length;
+  assert.ok(answered < count, `stopped after ${answered} answers nobody read`);
+  peer.close();
+  await writing;
+}, { receiver: { idleTimeoutMs: 500 } });
+
+console.log(`hostile: ${cases} receiver cases`);
+
+// --- The echo server under the same abuse ---------------------------------------------------
+
+/** One round trip of a well-behaved client; resolves with its time in milliseconds. */
+async function roundTrip(port: number, text: string): Promise<number> {
+  const started = performance.now();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const sent = encoder.encode(text);
+    await conn.write(sent);
+    const got = new Uint8Array(sent.length);
+    let filled = 0;
+    while (filled < sent.length) {
+      const n = await conn.read(got.subarray(filled));
+      if (n === null) throw new Error("the echo server closed early");
+      filled += n;
+    }
+    assert.deepEqual(got, sent);
+  } finally {
+    conn.close();
+  }
+  return performance.now() - started;
+}
+
+/** Runs `abuse` against a fresh echo server, then checks well-behaved clients still get answers. */
+function echoAbuse(name: string, abuse: (port: number) => Promise<() => Promise<void>>) {
+  Deno.test(`hostile echo: ${name}; a well-behaved client still gets its echo within 2 s`, async () => {
+    const server = startEchoServer({ host: "127.0.0.1", port: 0 });
+    const port = server.addr.port;
+    const cleanup = await abuse(port);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const ms = await within(2000, roundTrip(port, `안녕 ${i}`), "a round trip");
+        assert.ok(ms < 2000);
+      }
+    } finally {
+      await cleanup();
+      await within(10_000, server.close(), "closing the echo server");
+    }
+  });
+}
+
+echoAbuse("100 clients that reset mid-echo", async (port) => {
+  for (let i = 0; i < 100; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(seededBytes(4096, i));
+    await delay(1);
+    conn.close(); // the echo is unread: a reset
+  }
+  return async () => {};
+});
+echoAbuse("50 clients that half-close and read their echo to the end", async (port) => {
+  await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const data = seededBytes(10_000, i);
+    await conn.write(data);
+    await conn.closeWrite();
+    const got: Uint8Array[] = [];
+    const buffer = new Uint8Array(65536);
+    while (true) {
+      const n = await within(5000, conn.read(buffer), "the echo");
+      if (n === null) break;
+      got.push(buffer.slice(0, n));
+    }
+    conn.close();
+    assert.deepEqual(bytes(...got), data);
+  }));
+  return async () => {};
+});
+echoAbuse("a client flooding 64 MiB without ever reading", async (port) => {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const chunk = seededBytes(1024 * 1024, 10);
+  const flooding = (async () => {
+    for (let i = 0; i < 64; i++) await conn.write(chunk);
+  })().catch(() => {});
+  await delay(200);
+  return async () => {
+    conn.close();
+    await within(5000, flooding, "the flood to stop");
+  };
+});
+echoAbuse("300 clients connected and silent", async (port) => {
+  const conns = await Promise.all(
+    Array.from({ length: 300 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  return async () => {
+    for (const conn of conns) conn.close();
+    await delay(50);
+  };
+});
+echoAbuse("200 clients that connect and close at once", async (port) => {
+  for (let i = 0; i < 200; i++) (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+  return async () => {};
+});
+echoAbuse("every byte value and invalid UTF-8, echoed exactly", async (port) => {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const all = bytes(Array.from({ length: 256 }, (_, i) => i), [0xc0, 0xaf, 0xed, 0xa0, 0x80]);
+  await conn.write(all);
+  const got = new Uint8Array(all.length);
+  let filled = 0;
+  while (filled < all.length) {
+    filled += (await within(2000, conn.read(got.subarray(filled)), "echo"))!;
+  }
+  assert.deepEqual(got, all);
+  return () => Promise.resolve(conn.close());
+});
