@@ -416,6 +416,12 @@ if (import.meta.main) {
   // `deno task` runs us in the project folder, but the paths the user typed are relative to
   // where they typed them (INIT_CWD). The tasks that run sockit say so with SOCKIT_FROM_TASK.
   const typedIn = Deno.env.get("INIT_CWD");
-  if (typedIn && Deno.env.get("SOCKIT_FROM_TASK")) Deno.chdir(typedIn);
+  if (typedIn && Deno.env.get("SOCKIT_FROM_TASK")) {
+    try {
+      Deno.chdir(typedIn);
+    } catch {
+      // An INIT_CWD inherited from elsewhere that no longer exists: stay where the task put us.
+    }
+  }
   Deno.exit(await main(Deno.args));
 }

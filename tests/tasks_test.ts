@@ -3,6 +3,13 @@ import { join } from "node:path";
 import { startReceiver } from "../lib/receiver.ts";
 import { ROOT, tempDir } from "./util.ts";
 
+/** The named variables of this environment that are set. */
+function pick(...names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((n) => Deno.env.get(n) === undefined ? [] : [[n, Deno.env.get(n)!]]),
+  );
+}
+
 Deno.test("deno task send: a path is relative to where the user typed the command", async () => {
   await using work = await tempDir();
   await using inbox = await tempDir();
@@ -21,7 +28,14 @@ Deno.test("deno task send: a path is relative to where the user typed the comman
         `127.0.0.1:${receiver.addr.port}`,
       ],
       cwd: work.path,
-      env: { NO_COLOR: "1", LANG: "C.UTF-8" },
+      // `deno task` keeps an INIT_CWD it inherits (this suite may itself run under `deno task`),
+      // so start it from a clean environment, as from a fresh terminal.
+      clearEnv: true,
+      env: {
+        ...pick("PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"),
+        NO_COLOR: "1",
+        LANG: "C.UTF-8",
+      },
       stdout: "piped",
       stderr: "piped",
     }).output();
