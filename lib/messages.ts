@@ -147,7 +147,7 @@ const en = {
   "why.protocol": "the sender broke the protocol: {reason}",
   // Errors (exit code 1)
   "error.connection-refused":
-    "Nothing is listening at {host}:{port}. Start the server (or receiver) first, then check the address and port.",
+    "Nothing is listening at {host}:{port}. Start the server (or receiver) first, then check the IP address and port, that both machines are on the same network, and that its firewall allows sockit.",
   "error.address-in-use":
     "Port {port} is already in use on {host}. Stop the other program or choose another port with --port.",
   "error.address-unavailable":
@@ -315,7 +315,7 @@ const ko: Record<MessageKey, string> = {
   "why.timeout": "보내는 쪽이 너무 오래 조용했습니다",
   "why.protocol": "보내는 쪽이 프로토콜을 어겼습니다: {reason}",
   "error.connection-refused":
-    "{host}:{port} 에서 기다리는 프로그램이 없습니다. 서버(또는 받는 쪽)를 먼저 실행하고 주소와 포트를 확인하세요.",
+    "{host}:{port} 에서 기다리는 프로그램이 없습니다. 서버(또는 받는 쪽)를 먼저 실행하고, IP 주소와 포트, 두 컴퓨터가 같은 네트워크인지, 받는 쪽 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.address-in-use":
     "{host} 의 포트 {port} 는 이미 사용 중입니다. 다른 프로그램을 끄거나 --port 로 다른 포트를 고르세요.",
   "error.address-unavailable":
