@@ -247,15 +247,21 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.echo})`)
     .action(async (options: { host?: string; port?: string }, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      const server = startEchoServer({
-        host: options.host ?? "0.0.0.0",
-        port: options.port === undefined ? DEFAULT_PORTS.echo : parsePort(options.port),
-        trace: globals.trace,
-        onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
-      });
-      const release = onInterrupt(out, () => server.close());
-      await server.finished;
-      release();
+      // Ctrl+C is handled from before the listening line, so a quick one still stops cleanly.
+      const controller = new AbortController();
+      const release = onInterrupt(out, () => controller.abort());
+      try {
+        const server = startEchoServer({
+          host: options.host ?? "0.0.0.0",
+          port: options.port === undefined ? DEFAULT_PORTS.echo : parsePort(options.port),
+          trace: globals.trace,
+          signal: controller.signal,
+          onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
+        });
+        await server.finished;
+      } finally {
+        release();
+      }
       setExit(EXIT.ok);
     });
 
@@ -313,22 +319,27 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       const text = (name: string) => options[name] as string | undefined;
       const view = new ReceiveView(style);
       const live = liveRegion(globals);
-      const receiver = await startReceiver({
-        dir: text("dir") ?? "received",
-        host: text("host") ?? "0.0.0.0",
-        port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
-        overwrite: options.overwrite === true,
-        maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
-        maxConnections: count(lang, text("maxConnections"), "--max-connections", 1),
-        idleTimeoutMs: seconds(lang, text("idleTimeout"), 30) * 1000,
-        classicName: text("classicName"),
-        chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
-        trace: globals.trace,
-        onEvent: (event) => out.view(event, view.update(event), live),
-      });
-      const release = onInterrupt(out, () => receiver.close());
-      await receiver.finished;
-      release();
+      const controller = new AbortController();
+      const release = onInterrupt(out, () => controller.abort());
+      try {
+        const receiver = await startReceiver({
+          signal: controller.signal,
+          dir: text("dir") ?? "received",
+          host: text("host") ?? "0.0.0.0",
+          port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
+          overwrite: options.overwrite === true,
+          maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
+          maxConnections: count(lang, text("maxConnections"), "--max-connections", 1),
+          idleTimeoutMs: seconds(lang, text("idleTimeout"), 30) * 1000,
+          classicName: text("classicName"),
+          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+          trace: globals.trace,
+          onEvent: (event) => out.view(event, view.update(event), live),
+        });
+        await receiver.finished;
+      } finally {
+        release();
+      }
       setExit(EXIT.ok);
     });
 

@@ -461,6 +461,8 @@ class Session {
     } catch (err) {
       const error = toSockitError(err, "file", { path: frame.path });
       keep &&= ["closed-early", "connection-reset", "timeout"].includes(error.code);
+      // Clean up before reporting, so whoever hears of the failure finds the folder settled.
+      await partial.release(keep);
       this.emit({ type: "file-failed", code: error.code, reason: describe(error), ...info });
       if (
         error instanceof ProtocolError ||
@@ -542,16 +544,22 @@ class Session {
       });
     } catch (err) {
       const error = toSockitError(err, "file", { path });
+      await this.#dropTemp(temp, kept);
       this.emit({ type: "file-failed", code: error.code, reason: describe(error), ...info });
       throw error;
     } finally {
-      try {
-        temp.file.close();
-      } catch {
-        // Closed before the commit.
-      }
-      if (!kept) await discardTemp(temp.path);
+      await this.#dropTemp(temp, kept);
     }
+  }
+
+  /** Closes a classic transfer's temporary file and, unless it was stored, removes it. */
+  async #dropTemp(temp: { path: string; file: Deno.FsFile }, kept: boolean): Promise<void> {
+    try {
+      temp.file.close();
+    } catch {
+      // Closed before the commit, or by an earlier call.
+    }
+    if (!kept) await discardTemp(temp.path);
   }
 
   /** Reads the classic size digits, which may arrive in pieces; a short pause ends them. */

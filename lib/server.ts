@@ -88,7 +88,8 @@ export function serveConnections(
   };
 
   const loop = acceptLoop();
-  options.signal?.addEventListener("abort", () => stop(), { once: true });
+  if (options.signal?.aborted) stop();
+  else options.signal?.addEventListener("abort", () => stop(), { once: true });
   const done = loop.then(() => stop());
   return {
     get stopping() {

@@ -10,51 +10,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { randomBytes, runCli, spawnCli, tempDir } from "./util.ts";
-import type { BackgroundProcess, CliResult } from "./util.ts";
+import { cliReceiver, randomBytes, runCli, tempDir } from "./util.ts";
+import type { CliResult } from "./util.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A running `sockit receive` on 127.0.0.1:0 into a fresh folder. */
-interface CliReceiver extends AsyncDisposable {
-  proc: BackgroundProcess;
-  port: number;
-  dir: string;
-}
-
-/**
- * Starts `sockit [globals] receive --dir DIR --host 127.0.0.1 --port 0 [extra]` and reads the
- * port from its first line (the JSON `listening` event with `--json`).
- */
-async function cliReceiver(globals: string[] = [], extra: string[] = []): Promise<CliReceiver> {
-  const temp = await tempDir("sockit-cli-");
-  const dir = join(temp.path, "received");
-  const proc = spawnCli([
-    ...globals,
-    "receive",
-    "--dir",
-    dir,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    ...extra,
-  ]);
-  const dispose = async () => {
-    await proc.stop("SIGKILL");
-    await temp[Symbol.asyncDispose]();
-  };
-  try {
-    const pattern = globals.includes("--json")
-      ? /^\{"type":"listening".*"port":(\d+)/
-      : /127\.0\.0\.1:(\d+)/;
-    const [, port] = await proc.stdout.waitFor(pattern, 20_000);
-    return { proc, port: Number(port), dir, [Symbol.asyncDispose]: dispose };
-  } catch (err) {
-    await dispose();
-    throw err;
-  }
-}
 
 /** `sockit [globals] send ARGS… --to 127.0.0.1:PORT`. */
 function send(port: number, args: string[], globals: string[] = []): Promise<CliResult> {
@@ -141,7 +100,7 @@ Deno.test("cli: receive, then send a file and a folder: exit 0 and where each fi
 });
 
 Deno.test("cli: --json on both sides: file-done with stored and sha256 equal to sha256sum", async () => {
-  await using receiver = await cliReceiver(["--json"]);
+  await using receiver = await cliReceiver({ globals: ["--json"] });
   await using src = await tempDir();
   const file = join(src.path, "report.pdf");
   await Deno.writeFile(file, randomBytes(123_456));
@@ -202,7 +161,7 @@ Deno.test("cli: send of a missing file: exit 1 'does not exist', nothing connect
 });
 
 Deno.test("cli: --chunk-size 1k moves the file in exact 1 KiB chunks", async () => {
-  await using receiver = await cliReceiver([], ["--chunk-size", "1k"]);
+  await using receiver = await cliReceiver({ args: ["--chunk-size", "1k"] });
   await using src = await tempDir();
   const bytes = randomBytes(5000);
   await Deno.writeFile(join(src.path, "lesson.bin"), bytes);
@@ -238,7 +197,7 @@ Deno.test("cli: a bad --chunk-size is a usage error (exit 2)", async () => {
 });
 
 Deno.test("cli: a file over --max-size is refused with a clear reason and exit 1", async () => {
-  await using receiver = await cliReceiver([], ["--max-size", "1k"]);
+  await using receiver = await cliReceiver({ args: ["--max-size", "1k"] });
   await using src = await tempDir();
   await Deno.writeFile(join(src.path, "small.txt"), randomBytes(1024));
   await Deno.writeFile(join(src.path, "big.bin"), randomBytes(1025));
@@ -293,7 +252,7 @@ Deno.test("cli: Ctrl+C stops the receiver with exit 0 and a summary line", async
 });
 
 Deno.test("cli: --lang ko speaks Korean on both sides", async () => {
-  await using receiver = await cliReceiver(["--lang", "ko"]);
+  await using receiver = await cliReceiver({ globals: ["--lang", "ko"] });
   await using src = await tempDir();
   assert.match(receiver.proc.stdout.text, /에서 파일을 받아 .* 에 저장합니다\. 끝내려면 Ctrl\+C/);
   assert.match(receiver.proc.stdout.text, /친구들은 이렇게 보내면 됩니다: sockit send FILE --to /);

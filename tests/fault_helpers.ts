@@ -1,7 +1,8 @@
 /**
- * Helpers for the fault, resume, hostile and fuzz suites: a seeded random source, random files,
- * a TCP proxy that throttles and cuts connections, an in-process receiver that records its
- * events, and bounded waits. Every wait here has a time limit.
+ * Helpers for the suites that drive a receiver in this process (transfer, raw, fault, resume,
+ * hostile and fuzz): a seeded random source, random files, a TCP proxy that throttles and cuts
+ * connections, an in-process receiver that records its events, and bounded waits. Every wait
+ * here has a time limit.
  *
  * @module
  */
@@ -9,8 +10,9 @@
 import { join } from "node:path";
 import { startReceiver } from "../lib/receiver.ts";
 import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
-import { spawnCli } from "./util.ts";
-import type { BackgroundProcess } from "./util.ts";
+import { sendFiles } from "../lib/sender.ts";
+import type { SendEvent, SendOptions, SendResult } from "../lib/sender.ts";
+import { tempDir } from "./util.ts";
 
 /** A small, fast, seeded random source (mulberry32): numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -42,6 +44,21 @@ export function seededBytes(length: number, seed: number): Uint8Array {
   const words = new Uint32Array(out.buffer, 0, Math.floor(length / 4));
   for (let i = 0; i < words.length; i++) words[i] = (random() * 2 ** 32) >>> 0;
   for (let i = words.length * 4; i < length; i++) out[i] = (random() * 256) >>> 0;
+  return out;
+}
+
+/** Concatenates text (as UTF-8), byte lists and byte arrays into one array. */
+export function concatBytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const chunks = parts.map((p) =>
+    typeof p === "string" ? encoder.encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)
+  );
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
   return out;
 }
 
@@ -131,23 +148,42 @@ export async function tempFiles(dir: string): Promise<string[]> {
   return (await internalEntries(dir)).filter((n) => n.startsWith("tmp-"));
 }
 
-/** A receiver running in this process that records every event. */
+/**
+ * A receiver running in this process on 127.0.0.1 that records every event, can wait for one,
+ * and can send it files through the library.
+ */
 export class RecordingReceiver implements AsyncDisposable {
   /** Every event so far. */
   readonly events: ReceiverEvent[] = [];
   /** The receiver. */
   receiver!: Receiver;
   #waiters: { test: (event: ReceiverEvent) => boolean; resolve: () => void }[] = [];
+  #temp?: AsyncDisposable;
 
-  /** Starts a receiver on 127.0.0.1, port 0 unless given, with `options`. */
-  static async start(options: ReceiverOptions & { dir: string }): Promise<RecordingReceiver> {
+  /**
+   * Starts a receiver on 127.0.0.1, port 0 unless given, with `options`. Without `dir` it
+   * stores into `received` inside a new temporary folder, removed when it is disposed.
+   */
+  static async start(options: ReceiverOptions = {}): Promise<RecordingReceiver> {
     const self = new RecordingReceiver();
-    self.receiver = await startReceiver({
-      host: "127.0.0.1",
-      port: 0,
-      ...options,
-      onEvent: (event) => self.#record(event),
-    });
+    let dir = options.dir;
+    if (dir === undefined) {
+      const temp = await tempDir("sockit-receiver-");
+      self.#temp = temp;
+      dir = join(temp.path, "received");
+    }
+    try {
+      self.receiver = await startReceiver({
+        host: "127.0.0.1",
+        port: 0,
+        ...options,
+        dir,
+        onEvent: (event) => self.#record(event),
+      });
+    } catch (err) {
+      await self.#temp?.[Symbol.asyncDispose]();
+      throw err;
+    }
     return self;
   }
 
@@ -198,9 +234,40 @@ export class RecordingReceiver implements AsyncDisposable {
     return match!;
   }
 
-  /** Stops the receiver (bounded). */
+  /**
+   * Sends `paths` to this receiver with {@linkcode sendFiles} (bounded; each step of the
+   * sender times out after 20 s unless `options` say otherwise), recording the sender's events.
+   */
+  async send(
+    paths: string[],
+    options: Partial<SendOptions> = {},
+  ): Promise<{ result: SendResult; events: SendEvent[] }> {
+    const events: SendEvent[] = [];
+    const result = await within(
+      60_000,
+      sendFiles({
+        paths,
+        host: "127.0.0.1",
+        port: this.port,
+        timeoutMs: 20_000,
+        ...options,
+        onEvent: (event) => {
+          // Trace hooks must not keep the bytes they are given: copy them.
+          events.push(event.type === "trace" ? { ...event, bytes: event.bytes.slice() } : event);
+        },
+      }),
+      `sending ${paths.join(", ")}`,
+    );
+    return { result, events };
+  }
+
+  /** Stops the receiver (bounded) and removes the temporary folder it made, if any. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await within(10_000, this.receiver.close(), "closing the receiver");
+    try {
+      await within(10_000, this.receiver.close(), "closing the receiver");
+    } finally {
+      await this.#temp?.[Symbol.asyncDispose]();
+    }
   }
 }
 
@@ -388,43 +455,6 @@ export function jsonEvents(lines: readonly string[]): Record<string, unknown>[] 
     }
   }
   return out;
-}
-
-/** A `sockit receive` process and the port it listens on. */
-export interface CliReceiver {
-  /** The process. */
-  proc: BackgroundProcess;
-  /** The port it listens on. */
-  port: number;
-}
-
-/**
- * Starts `sockit receive --dir DIR --host 127.0.0.1 --port PORT ARGS…` and waits (bounded)
- * until it listens. With `--json` among `args` the port is read from the `listening` event.
- */
-export async function cliReceiver(
-  dir: string,
-  port = 0,
-  args: string[] = [],
-): Promise<CliReceiver> {
-  const proc = spawnCli([
-    "receive",
-    "--dir",
-    dir,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...args,
-  ]);
-  try {
-    const [, found] = await proc.stdout.waitFor(/"port":(\d+)|on 127\.0\.0\.1:(\d+)/, 15_000)
-      .then((m) => [m[0], m[1] ?? m[2]]);
-    return { proc, port: Number(found) };
-  } catch (err) {
-    await proc.stop("SIGKILL");
-    throw new Error(`the receiver did not start: ${err}\n${proc.stderr.text}`);
-  }
 }
 
 /** Runs a system command; resolves with its exit code and error output. */

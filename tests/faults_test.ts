@@ -18,7 +18,6 @@ import { sendFiles } from "../lib/sender.ts";
 import type { SendEvent } from "../lib/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
-  cliReceiver,
   CutProxy,
   delay,
   finalEntries,
@@ -33,7 +32,7 @@ import {
   waitUntil,
   within,
 } from "./fault_helpers.ts";
-import { runCli, spawnCli, tempDir } from "./util.ts";
+import { cliReceiver, runCli, spawnCli, tempDir } from "./util.ts";
 
 const SEED = suiteSeed("faults");
 const NO_TMPFS = await tmpfsUnavailable();
@@ -78,7 +77,7 @@ Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothin
   await using root = await tempDir();
   const dir = join(root.path, "received");
   const files = await sources(root.path, 3, 4 * 1024 * 1024, SEED);
-  const first = await cliReceiver(dir, 0, ["--json"]);
+  const first = await cliReceiver({ dir, args: ["--json"] });
   // Slow links, so that all three are in the middle of their bytes when Ctrl+C comes.
   await using proxy = new CutProxy({
     targetPort: first.port,
@@ -117,7 +116,7 @@ Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothin
     kept.set(`file-${i}.bin`, size);
   }
 
-  const second = await cliReceiver(dir, 0, ["--json"]);
+  const second = await cliReceiver({ dir, args: ["--json"] });
   try {
     const events: SendEvent[] = [];
     const result = await within(
@@ -154,7 +153,7 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   const key = PartialStore.key({ path: "stuck.bin", size: 10, mtime: 0 });
   const fifo = await system("mkfifo", [join(dir, ".sockit", `partial-${key}.json`)]);
   assert.equal(fifo.code, 0, `mkfifo: ${fifo.err}`);
-  const receiver = await cliReceiver(dir);
+  const receiver = await cliReceiver({ dir });
   try {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "F", path: "stuck.bin", size: 10, mtime: 0 });
@@ -196,7 +195,7 @@ Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume
     join(internal, `partial-${key}.json`),
     JSON.stringify({ ...source, created: Date.now() }),
   );
-  const receiver = await cliReceiver(dir);
+  const receiver = await cliReceiver({ dir });
   try {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "F", ...source });
@@ -268,7 +267,7 @@ Deno.test({
     const smallBytes = seededBytes(100 * 1024, SEED + 101);
     await Deno.writeFile(big, bigBytes);
     await Deno.writeFile(small, smallBytes);
-    const receiver = await cliReceiver(dir);
+    const receiver = await cliReceiver({ dir });
     try {
       const target = `127.0.0.1:${receiver.port}`;
       const failed = await runCli(["send", big, "--to", target], { timeoutMs: 30_000 });
@@ -334,7 +333,7 @@ Deno.test({
     const dir = join(root.path, "received");
     const file = join(root.path, "homework.py");
     await Deno.writeTextFile(file, "print('hello')\n");
-    const receiver = await cliReceiver(dir);
+    const receiver = await cliReceiver({ dir });
     let bound = false;
     try {
       // A read-only bind mount of DIR onto itself (root ignores permission bits).

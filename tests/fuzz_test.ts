@@ -29,7 +29,14 @@ import {
 } from "../lib/protocol.ts";
 import type { Frame } from "../lib/protocol.ts";
 import { sendFiles } from "../lib/sender.ts";
-import { finalEntries, internalEntries, RecordingReceiver, tree, within } from "./fault_helpers.ts";
+import {
+  concatBytes,
+  finalEntries,
+  internalEntries,
+  RecordingReceiver,
+  tree,
+  within,
+} from "./fault_helpers.ts";
 import { tempDir } from "./util.ts";
 
 const RUNS = Number(Deno.env.get("SOCKIT_FUZZ_RUNS") ?? "1000");
@@ -338,18 +345,18 @@ Deno.test(`fuzz: ${CONNECTIONS} connections of random bytes never stop a live re
   const junk = fc.uint8Array({ maxLength: 600 });
   const opening = fc.oneof(
     junk,
-    junk.map((b) => concat(preface, b)),
+    junk.map((b) => concatBytes(preface, b)),
     fc.tuple(typeByte, fc.uint8Array({ maxLength: 100 }), junk).map(([type, payload, tail]) =>
-      concat(preface, framed(type, payload), tail)
+      concatBytes(preface, framed(type, payload), tail)
     ),
     fc.tuple(anyJson, junk).map(([json, tail]) =>
-      concat(preface, framed(0x46, new TextEncoder().encode(json)), tail)
+      concatBytes(preface, framed(0x46, new TextEncoder().encode(json)), tail)
     ),
-    junk.map((b) => concat(preface, file, start, b)),
+    junk.map((b) => concatBytes(preface, file, start, b)),
     fc.tuple(fc.stringMatching(/^[0-9]{1,3}$/), junk).map(([digits, tail]) =>
-      concat(new TextEncoder().encode(digits), tail)
+      concatBytes(new TextEncoder().encode(digits), tail)
     ),
-    mutated.map((b) => concat(preface, b)),
+    mutated.map((b) => concatBytes(preface, b)),
   );
   await fc.assert(
     fc.asyncProperty(opening, fc.boolean(), async (bytes, halfClose) => {
@@ -392,13 +399,3 @@ Deno.test(`fuzz: ${CONNECTIONS} connections of random bytes never stop a live re
       `${receiver.of("file-done").length} classic files stored`,
   );
 });
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}

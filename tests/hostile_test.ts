@@ -20,7 +20,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { formatAddr } from "../lib/address.ts";
 import { startEchoServer } from "../lib/echo_server.ts";
 import { SockitError } from "../lib/errors.ts";
 import {
@@ -34,6 +33,7 @@ import type { ReceiverOptions } from "../lib/receiver.ts";
 import { sendFiles } from "../lib/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
+  concatBytes,
   delay,
   finalEntries,
   internalEntries,
@@ -48,20 +48,6 @@ import {
 import { tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();
-
-/** Concatenates text (as UTF-8), byte lists and byte arrays. */
-function bytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
-  const chunks = parts.map((p) =>
-    typeof p === "string" ? encoder.encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)
-  );
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 /** A frame made by hand: type byte, u32 big-endian length (the real one unless given), payload. */
 function raw(type: string | number, payload: string | Uint8Array, length?: number): Uint8Array {
@@ -157,7 +143,7 @@ class Harness {
     assert.equal(answer.code, code);
     assert.ok(answer.message.length > 0);
     assert.ok(
-      this.receiver.events.some((e) => e.type === "file-rejected" && e.peer === nameOf(peer)),
+      this.receiver.events.some((e) => e.type === "file-rejected" && e.peer === peer.name),
       "the receiver logs the refusal",
     );
     await peer.sendFrame({ type: "Q" });
@@ -175,16 +161,12 @@ class Harness {
   /** The receiver logged why this peer's session ended, with a reason. */
   async logged(peer: RawPeer): Promise<void> {
     const event = await this.receiver.waitFor(
-      (e) => e.type === "session-error" && e.peer === nameOf(peer),
+      (e) => e.type === "session-error" && e.peer === peer.name,
       5000,
-      `the session error of ${nameOf(peer)}`,
+      `the session error of ${peer.name}`,
     );
     assert.ok(event.type === "session-error" && event.reason.length > 0);
   }
-}
-
-function nameOf(peer: RawPeer): string {
-  return formatAddr(peer.wire.conn.localAddr);
 }
 
 interface CaseOptions {
@@ -224,9 +206,9 @@ function hostile(name: string, run: (h: Harness) => Promise<void>, options: Case
         await receiver.waitFor(
           (e) =>
             ["session-end", "session-error", "file-done", "file-failed", "file-rejected"]
-              .includes(e.type) && "peer" in e && e.peer === nameOf(peer),
+              .includes(e.type) && "peer" in e && e.peer === peer.name,
           10_000,
-          `the end of ${nameOf(peer)}`,
+          `the end of ${peer.name}`,
         );
       }
       for (const peer of h.peers) peer.close();
@@ -276,6 +258,19 @@ function opening(name: string, data: Uint8Array, answer: RejectCode | "close") {
     await h.send(peer, data);
     if (answer === "close") await h.expectClose(peer);
     else await h.expectX(peer, answer);
+  });
+}
+
+/**
+ * A case that sends `data` (after completing the opening when `opened`), then closes its side:
+ * the receiver must close cleanly and log why.
+ */
+function leaves(name: string, data: Uint8Array, opened = false) {
+  hostile(name, async (h) => {
+    const peer = opened ? await h.open() : await h.connect();
+    if (data.length > 0) await h.send(peer, data);
+    await peer.wire.closeWrite();
+    await h.expectClose(peer);
   });
 }
 
@@ -333,38 +328,35 @@ hostile("a connection that closes at once", async (h) => {
 });
 opening(
   "a TLS ClientHello",
-  bytes([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03], seededBytes(64, 1)),
+  concatBytes(
+    [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03],
+    seededBytes(64, 1),
+  ),
   "bad-header",
 );
-opening("an SSH banner (starts with S like SKIT)", bytes("SSH-2.0-OpenSSH_9.6\r\n"), "bad-header");
+opening(
+  "an SSH banner (starts with S like SKIT)",
+  concatBytes("SSH-2.0-OpenSSH_9.6\r\n"),
+  "bad-header",
+);
 opening(
   "a classic size with no digits: just Enter, as netcat sends it",
-  bytes("\r\n"),
+  concatBytes("\r\n"),
   "bad-header",
 );
-opening("hello typed into netcat", bytes("hello\r\n"), "bad-header");
-opening("invalid UTF-8 as the first bytes", bytes([0xff, 0xfe, 0xfd, 0xc0, 0x80]), "bad-header");
-opening("a lower-case preface skit", bytes("skit", [1]), "bad-header");
-opening("SKIT with a wrong fifth magic byte order (SKTI)", bytes("SKTI", [1]), "bad-header");
-opening("a negative classic size -5", bytes("-5"), "bad-header");
-opening("a plus-signed classic size +5", bytes("+5"), "bad-header");
-hostile("a truncated preface (SKI), then close", async (h) => {
-  const peer = await h.connect();
-  await h.send(peer, bytes("SKI"));
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
-hostile("a preface without its version byte, then close", async (h) => {
-  const peer = await h.connect();
-  await h.send(peer, bytes("SKIT"));
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
-hostile("the preface, then a close before any frame", async (h) => {
-  const peer = await h.open();
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
+opening("hello typed into netcat", concatBytes("hello\r\n"), "bad-header");
+opening(
+  "invalid UTF-8 as the first bytes",
+  concatBytes([0xff, 0xfe, 0xfd, 0xc0, 0x80]),
+  "bad-header",
+);
+opening("a lower-case preface skit", concatBytes("skit", [1]), "bad-header");
+opening("SKIT with a wrong fifth magic byte order (SKTI)", concatBytes("SKTI", [1]), "bad-header");
+opening("a negative classic size -5", concatBytes("-5"), "bad-header");
+opening("a plus-signed classic size +5", concatBytes("+5"), "bad-header");
+leaves("a truncated preface (SKI), then close", concatBytes("SKI"));
+leaves("a preface without its version byte, then close", concatBytes("SKIT"));
+leaves("the preface, then a close before any frame", new Uint8Array(0), true);
 session("the preface sent twice", encodePreface(), "bad-header");
 hostile(
   "slowloris: the preface at 1 byte per second is dropped by the header deadline",
@@ -377,7 +369,7 @@ hostile(
     // Each byte comes well within the 3 s idle timeout, and the preface would be complete after
     // 4 s: only the 1.5 s header deadline can drop it this early.
     assert.ok(ms >= 1400 && ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
-    const error = h.receiver.of("session-error").find((e) => e.peer === nameOf(peer));
+    const error = h.receiver.of("session-error").find((e) => e.peer === peer.name);
     assert.equal(error?.code, "timeout");
     dripping.stop();
     await dripping.done;
@@ -392,7 +384,7 @@ hostile("slowloris: an F frame at 1 byte per second after the hello", async (h) 
   const ms = performance.now() - started;
   assert.ok(ms >= 1400 && ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
   assert.equal(
-    h.receiver.of("session-error").find((e) => e.peer === nameOf(peer))?.code,
+    h.receiver.of("session-error").find((e) => e.peer === peer.name)?.code,
     "timeout",
   );
   dripping.stop();
@@ -430,25 +422,19 @@ session(
   raw("E", "", MAX_FRAME_PAYLOAD + 1),
   "bad-header",
 );
-hostile("a truncated frame header, then close", async (h) => {
-  const peer = await h.open();
-  await h.send(peer, raw("F", "{}").subarray(0, 3));
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
-hostile("a truncated frame payload (10 of 100 bytes), then close", async (h) => {
-  const peer = await h.open();
-  await h.send(peer, raw("F", '{"path":"a"', 100));
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
+leaves("a truncated frame header, then close", raw("F", "{}").subarray(0, 3), true);
+leaves(
+  "a truncated frame payload (10 of 100 bytes), then close",
+  raw("F", '{"path":"a"', 100),
+  true,
+);
 
 // --- Payloads that are not a JSON object, or not even UTF-8 -------------------------------------
 
 session("Q with an empty payload", raw("Q", ""), "bad-header");
 session(
   "a payload of invalid UTF-8",
-  raw("F", bytes('{"path":"', [0xff, 0xfe], '"}')),
+  raw("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
   "bad-header",
 );
 session("a JSON array", raw("F", "[]"), "bad-header");
@@ -512,17 +498,17 @@ session(
 );
 session(
   "a name with an overlong UTF-8 slash (C0 AF)",
-  raw("F", bytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
+  raw("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a UTF-8-encoded surrogate (ED A0 80)",
-  raw("F", bytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
+  raw("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a lone byte FF",
-  raw("F", bytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
+  raw("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
   "bad-header",
 );
 refused(
@@ -542,7 +528,7 @@ refused(
 session("S before any F", frame({ type: "S", offset: 0 }), "bad-header");
 session("E before any F", frame({ type: "E", sha256: HASH }), "bad-header");
 const accepted = (then: Uint8Array) =>
-  bytes(frame({ type: "F", path: "order.txt", size: 10, mtime: 0 }), then);
+  concatBytes(frame({ type: "F", path: "order.txt", size: 10, mtime: 0 }), then);
 for (
   const [what, then] of [
     ["E right after A (no S, no data)", frame({ type: "E", sha256: HASH })],
@@ -559,7 +545,7 @@ for (
 session(
   "an E whose hash is upper case",
   accepted(
-    bytes(
+    concatBytes(
       frame({ type: "S", offset: 0 }),
       "0123456789",
       raw("E", `{"sha256":"${HASH.toUpperCase()}"}`),
@@ -569,7 +555,9 @@ session(
 );
 session(
   "an E whose hash is too short",
-  accepted(bytes(frame({ type: "S", offset: 0 }), "0123456789", raw("E", '{"sha256":"abc"}'))),
+  accepted(
+    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", raw("E", '{"sha256":"abc"}')),
+  ),
   "bad-header",
 );
 
@@ -577,7 +565,7 @@ session(
 
 session(
   "size 0, then 100 bytes of data anyway",
-  bytes(
+  concatBytes(
     frame({ type: "F", path: "zero.bin", size: 0, mtime: 0 }),
     frame({ type: "S", offset: 0 }),
     "these hundred bytes were never announced by the F frame, which said the file is empty.....",
@@ -589,7 +577,7 @@ hostile("a good file, then garbage after its E frame", async (h) => {
   const data = seededBytes(1000, 3);
   const verdict = await peer.sendFile("kept.bin", data);
   assert.ok(verdict.type === "V" && verdict.ok, JSON.stringify(verdict));
-  await h.send(peer, bytes("GARBAGE AFTER THE END"));
+  await h.send(peer, concatBytes("GARBAGE AFTER THE END"));
   await h.expectX(peer, "bad-header");
   assert.equal(
     await sha256Hex(await Deno.readFile(join(h.receiver.dir, "kept.bin"))),
@@ -618,7 +606,7 @@ hostile("a reset in the middle of a file keeps a partial for a resume", async (h
   // The refusal and the accept stay unread, so that our close is a reset, not a clean end.
   await h.send(
     peer,
-    bytes(
+    concatBytes(
       frame({ type: "F", path: "../refused", size: 1, mtime: 0 }),
       frame({ type: "F", path: "reset.bin", size: 100_000, mtime: 0 }),
       frame({ type: "S", offset: 0 }),
@@ -629,7 +617,7 @@ hostile("a reset in the middle of a file keeps a partial for a resume", async (h
   await waitUntil(async () => (await partSizes(dir))[0] === 10_000, 3000, "the bytes in");
   peer.close();
   const failed = await h.receiver.waitFor(
-    (e) => e.type === "file-failed" && e.peer === nameOf(peer),
+    (e) => e.type === "file-failed" && e.peer === peer.name,
     3000,
     "the failure",
   );
@@ -649,34 +637,29 @@ hostile("a half-close in the middle of a file keeps a partial for a resume", asy
 
 // --- Classic (lesson) sessions: sizes that are not sizes, and lies ---------------------------
 
-opening("garbage after a classic size: 123abc", bytes("123abc"), "close");
-opening("a classic size with a space inside: 12 34", bytes("12 34"), "close");
-opening("a classic size followed by a NUL", bytes("12", [0]), "close");
-opening("a classic size in exponent form: 1e6", bytes("1e6"), "close");
-opening("a classic size of 30 digits", bytes("123456789012345678901234567890"), "close");
-opening("a classic size of 17 digits", bytes("12345678901234567"), "close");
-opening("a classic size over 2^53 (9007199254740993)", bytes("9007199254740993"), "close");
-hostile("a classic size, then a close before ready", async (h) => {
-  const peer = await h.connect();
-  await h.send(peer, bytes("12"));
-  await peer.wire.closeWrite();
-  await h.expectClose(peer);
-});
+opening("garbage after a classic size: 123abc", concatBytes("123abc"), "close");
+opening("a classic size with a space inside: 12 34", concatBytes("12 34"), "close");
+opening("a classic size followed by a NUL", concatBytes("12", [0]), "close");
+opening("a classic size in exponent form: 1e6", concatBytes("1e6"), "close");
+opening("a classic size of 30 digits", concatBytes("123456789012345678901234567890"), "close");
+opening("a classic size of 17 digits", concatBytes("12345678901234567"), "close");
+opening("a classic size over 2^53 (9007199254740993)", concatBytes("9007199254740993"), "close");
+leaves("a classic size, then a close before ready", concatBytes("12"));
 hostile("a classic sender that declares 1000 bytes, sends 10 and leaves: no file", async (h) => {
   const peer = await h.connect();
-  await h.send(peer, bytes("1000"));
+  await h.send(peer, concatBytes("1000"));
   assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
   await h.send(peer, seededBytes(10, 7));
   await peer.wire.closeWrite();
   await h.expectClose(peer);
-  assert.ok(h.receiver.events.some((e) => e.type === "file-failed" && e.peer === nameOf(peer)));
+  assert.ok(h.receiver.events.some((e) => e.type === "file-failed" && e.peer === peer.name));
 });
 hostile(
   "a classic sender that declares 10 bytes and sends 100: only the 10 are stored",
   async (h) => {
     const peer = await h.connect();
     const data = seededBytes(100, 8);
-    await h.send(peer, bytes("10"));
+    await h.send(peer, concatBytes("10"));
     assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
     await h.send(peer, data);
     const outcome = await collect(peer);
@@ -690,12 +673,12 @@ hostile(
 );
 hostile("a classic sender that stalls after ready is dropped: no file", async (h) => {
   const peer = await h.connect();
-  await h.send(peer, bytes("1000"));
+  await h.send(peer, concatBytes("1000"));
   assert.equal(new TextDecoder().decode(await peer.wire.readExact(5)), "ready");
   await h.send(peer, seededBytes(10, 9));
   await h.expectClose(peer);
   assert.equal(
-    h.receiver.of("session-error").find((e) => e.peer === nameOf(peer))?.code,
+    h.receiver.of("session-error").find((e) => e.peer === peer.name)?.code,
     "timeout",
   );
 });
@@ -768,7 +751,7 @@ hostile("a sender that floods requests and never reads an answer is dropped", as
   for (let i = 0; i < count; i++) flood.set(one, i * one.length);
   const writing = h.send(peer, flood);
   const error = await h.receiver.waitFor(
-    (e) => e.type === "session-error" && e.peer === nameOf(peer),
+    (e) => e.type === "session-error" && e.peer === peer.name,
     20_000,
     "the flooder to be dropped",
   );
@@ -846,7 +829,7 @@ echoAbuse("50 clients that half-close and read their echo to the end", async (po
       got.push(buffer.slice(0, n));
     }
     conn.close();
-    assert.deepEqual(bytes(...got), data);
+    assert.deepEqual(concatBytes(...got), data);
   }));
   return async () => {};
 });
@@ -877,7 +860,7 @@ echoAbuse("200 clients that connect and close at once", async (port) => {
 });
 echoAbuse("every byte value and invalid UTF-8, echoed exactly", async (port) => {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const all = bytes(Array.from({ length: 256 }, (_, i) => i), [0xc0, 0xaf, 0xed, 0xa0, 0x80]);
+  const all = concatBytes(Array.from({ length: 256 }, (_, i) => i), [0xc0, 0xaf, 0xed, 0xa0, 0x80]);
   await conn.write(all);
   const got = new Uint8Array(all.length);
   let filled = 0;

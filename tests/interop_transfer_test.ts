@@ -10,9 +10,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli, runPython, spawnCli, spawnPython, tempDir } from "./util.ts";
+import { cliReceiver, randomBytes, runCli, runPython, spawnPython, tempDir } from "./util.ts";
 import type { BackgroundProcess, LineReader } from "./util.ts";
-import { randomBytes } from "./util.ts";
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,34 +38,6 @@ async function matching(
       throw new Error(`timed out waiting for ${n} lines like ${pattern}; got:\n${reader.text}`);
     }
     await sleep(20);
-  }
-}
-
-/** `sockit receive` on 127.0.0.1:0 into a new folder; the port comes from its first line. */
-async function cliReceiver(
-  extra: string[] = [],
-): Promise<{ proc: BackgroundProcess; port: number; dir: string } & AsyncDisposable> {
-  const temp = await tempDir("sockit-interop-");
-  const dir = join(temp.path, "received");
-  const proc = spawnCli(["receive", "--dir", dir, "--host", "127.0.0.1", "--port", "0", ...extra]);
-  try {
-    const [, port] = await proc.stdout.waitFor(
-      /^Receiving files into .* on 127\.0\.0\.1:(\d+)\. /,
-      20_000,
-    );
-    return {
-      proc,
-      port: Number(port),
-      dir,
-      [Symbol.asyncDispose]: async () => {
-        await proc.stop("SIGKILL");
-        await temp[Symbol.asyncDispose]();
-      },
-    };
-  } catch (err) {
-    await proc.stop("SIGKILL");
-    await temp[Symbol.asyncDispose]();
-    throw err;
   }
 }
 
@@ -109,6 +80,19 @@ async function lessonSend(file: string, port: number): Promise<void> {
   ], 20_000);
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, new RegExp(`^sent ${size} bytes$`, "m"));
+}
+
+/** The lesson's receiver on 127.0.0.1 and a free port, storing into `out`. Dispose it to kill it. */
+async function lessonReceiver(out: string): Promise<BackgroundProcess & { port: number }> {
+  const args = ["--host", "127.0.0.1", "--port", "0", "--out", out, "--max-seconds", "60"];
+  const python = spawnPython("lesson_file_receiver.py", args);
+  try {
+    const [, port] = await python.stdout.waitFor(/^listening on (\d+)/);
+    return Object.assign(python, { port: Number(port) });
+  } catch (err) {
+    await python.stop("SIGKILL");
+    throw err;
+  }
 }
 
 /** A raw classic connection, every read bounded. */
@@ -184,7 +168,7 @@ Deno.test("interop: classic files named by their content: PNG and JPEG get .png 
 });
 
 Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
-  await using receiver = await cliReceiver(["--classic-name", "hw"]);
+  await using receiver = await cliReceiver({ args: ["--classic-name", "hw"] });
   await using src = await tempDir();
   await Deno.writeTextFile(join(src.path, "a.py"), "print(1)\n");
   await Deno.writeTextFile(join(src.path, "b.py"), "print(2)\n");
@@ -249,17 +233,7 @@ Deno.test("interop: a classic sender that closes early leaves no file", async ()
 Deno.test("interop: sockit send --classic into the lesson's receiver, byte-identical (0 B, 1 MiB)", async () => {
   await using out = await tempDir();
   await using src = await tempDir();
-  await using python = spawnPython("lesson_file_receiver.py", [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--out",
-    out.path,
-    "--max-seconds",
-    "60",
-  ]);
-  const [, port] = await python.stdout.waitFor(/^listening on (\d+)/);
+  await using python = await lessonReceiver(out.path);
   const empty = new Uint8Array(0);
   const random = randomBytes(MiB);
   await Deno.writeFile(join(src.path, "empty.bin"), empty);
@@ -270,7 +244,7 @@ Deno.test("interop: sockit send --classic into the lesson's receiver, byte-ident
     join(src.path, "empty.bin"),
     join(src.path, "random.bin"),
     "--to",
-    `127.0.0.1:${port}`,
+    `127.0.0.1:${python.port}`,
   ], { timeoutMs: 30_000 });
   assert.equal(result.code, 0, result.stderr);
   await python.stdout.waitFor(/^received 2 /);
@@ -289,21 +263,11 @@ Deno.test("interop: sockit send --classic into the lesson's receiver, byte-ident
 Deno.test("interop: sockit protocol to a classic-only receiver fails at once with one clear line", async () => {
   await using out = await tempDir();
   await using src = await tempDir();
-  await using python = spawnPython("lesson_file_receiver.py", [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--out",
-    out.path,
-    "--max-seconds",
-    "60",
-  ]);
-  const [, port] = await python.stdout.waitFor(/^listening on (\d+)/);
+  await using python = await lessonReceiver(out.path);
   await Deno.writeTextFile(join(src.path, "homework.py"), "print(1)\n");
   const started = performance.now();
   const result = await runCli(
-    ["send", join(src.path, "homework.py"), "--to", `127.0.0.1:${port}`],
+    ["send", join(src.path, "homework.py"), "--to", `127.0.0.1:${python.port}`],
     {
       timeoutMs: 30_000,
     },
@@ -314,7 +278,7 @@ Deno.test("interop: sockit protocol to a classic-only receiver fails at once wit
   const lines = result.stderr.trim().split("\n");
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0], /^sockit: /);
-  assert.match(lines[0], new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.match(lines[0], new RegExp(`127\\.0\\.0\\.1:${python.port}`));
   assert.match(lines[0], /not a sockit receiver/);
   assert.match(lines[0], /--classic/);
   assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");

@@ -6,6 +6,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { formatAddr } from "../lib/address.ts";
 import { encodeFrame, encodePreface, readFrame } from "../lib/protocol.ts";
 import type { Frame, ReceiverFrame } from "../lib/protocol.ts";
 import { Wire } from "../lib/wire.ts";
@@ -35,6 +36,11 @@ export class RawPeer implements AsyncDisposable {
     return peer;
   }
 
+  /** This side's address as the receiver names it in its events (`127.0.0.1:PORT`). */
+  get name(): string {
+    return formatAddr(this.wire.conn.localAddr);
+  }
+
   /** Sends raw bytes (or text, as UTF-8). */
   send(bytes: Uint8Array | string): Promise<void> {
     return this.wire.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
@@ -45,9 +51,18 @@ export class RawPeer implements AsyncDisposable {
     return this.send(encodeFrame(frame));
   }
 
-  /** Reads the receiver's next frame. */
-  frame(): Promise<ReceiverFrame> {
-    return readFrame(this.wire, "receiver");
+  /**
+   * Reads the receiver's next frame. With `timeoutMs` the whole frame must arrive within that
+   * time (else the connection is closed and the read fails with a timeout); without it, only
+   * each read is bounded, by the idle timeout given to {@linkcode RawPeer.connect}.
+   */
+  async frame(timeoutMs?: number): Promise<ReceiverFrame> {
+    const deadline = timeoutMs === undefined ? undefined : this.wire.deadline(timeoutMs);
+    try {
+      return await readFrame(this.wire, "receiver");
+    } finally {
+      deadline?.cancel();
+    }
   }
 
   /** Resolves true when the receiver closes the connection within `ms` (after any frames). */
@@ -60,19 +75,28 @@ export class RawPeer implements AsyncDisposable {
         if (outcome === "data") await this.wire.readSome();
       }
     } catch {
-      return true; // A reset is a close too.
+      // A reset is a close too; this side's own idle timeout is not.
+      return !this.wire.timedOut;
     }
     return false;
   }
 
-  /** Sends a whole file the proper way; resolves with the receiver's verdict or refusal. */
-  async sendFile(path: string, content: Uint8Array, mtime = 0): Promise<ReceiverFrame> {
-    await this.sendFrame({ type: "F", path, size: content.length, mtime });
+  /**
+   * Sends a whole file the proper way (F, then S at offset 0, the bytes and E); resolves with
+   * the receiver's verdict or refusal. `sha256` replaces the content's own hash in the E frame
+   * (a damaged transfer); `mtime` defaults to 0.
+   */
+  async sendFile(
+    path: string,
+    content: Uint8Array,
+    options: { mtime?: number; sha256?: string } = {},
+  ): Promise<ReceiverFrame> {
+    await this.sendFrame({ type: "F", path, size: content.length, mtime: options.mtime ?? 0 });
     const reply = await this.frame();
     if (reply.type !== "A") return reply;
     await this.sendFrame({ type: "S", offset: 0 });
     await this.send(content);
-    const sha256 = createHash("sha256").update(content).digest("hex");
+    const sha256 = options.sha256 ?? createHash("sha256").update(content).digest("hex");
     await this.sendFrame({ type: "E", sha256 });
     return await this.frame();
   }

@@ -21,7 +21,6 @@ import { sendFiles } from "../lib/sender.ts";
 import type { SendEvent } from "../lib/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
-  cliReceiver,
   CutProxy,
   finalEntries,
   internalEntries,
@@ -35,8 +34,9 @@ import {
   waitUntil,
   within,
 } from "./fault_helpers.ts";
-import { runCli, spawnCli, tempDir } from "./util.ts";
-import type { BackgroundProcess } from "./util.ts";
+import type { ProxiedConnection } from "./fault_helpers.ts";
+import { cliReceiver, runCli, spawnCli, tempDir } from "./util.ts";
+import type { CliReceiver } from "./util.ts";
 
 const SEED = suiteSeed("resume");
 const random = seededRandom(SEED);
@@ -76,6 +76,78 @@ function framing(source: PartialSource, offset: number): number {
     encodeFrame({ type: "S", offset }).length;
 }
 
+/** `sockit send PATH --to 127.0.0.1:PORT --chunk-size 16k EXTRA… --json`. */
+function sendArgs(path: string, port: number, ...extra: string[]): string[] {
+  return ["send", path, "--to", `127.0.0.1:${port}`, "--chunk-size", "16k", ...extra, "--json"];
+}
+
+/** Asserts a resume started at `offset`, within the `held` bytes, re-sending at most a chunk. */
+function assertResumed(offset: number, held: number): void {
+  assert.ok(offset > 0 && offset <= held, `resumed at ${offset} of ${held} held`);
+  assert.ok(held - offset <= CHUNK, "at most one chunk re-sent");
+}
+
+/**
+ * A {@linkcode CutProxy} hook that kills a process at a chosen offset: once `target` bytes of
+ * `source` crossed the first connection, the link stalls until `held()` reaches the target,
+ * then `victim()` is killed with SIGKILL and the link waits for its death. The kill lands at
+ * the chosen offset however busy the machine is. `heldAtKill` is what `held()` said then.
+ */
+function killAt(
+  source: PartialSource,
+  target: number,
+  held: () => Promise<number>,
+  victim: () => Deno.ChildProcess,
+): { heldAtKill: number; onForward: (c: ProxiedConnection) => Promise<void> } {
+  let armed = true;
+  const kill = {
+    heldAtKill: -1,
+    onForward: async (c: ProxiedConnection) => {
+      if (c.index !== 0 || !armed || c.up < framing(source, 0) + target) return;
+      armed = false;
+      await waitUntil(async () => await held() >= target, 10_000, `${target} bytes in`);
+      kill.heldAtKill = await held();
+      const child = victim();
+      child.kill("SIGKILL");
+      await child.status;
+    },
+  };
+  return kill;
+}
+
+/**
+ * The scene of a cut transfer: a seeded 4 MiB file `name` in a temporary folder, a receiver in
+ * this process storing into `dir` there, and a proxy to it that cuts the first connection once
+ * `fraction` of the file crossed it (at `cutAt` client bytes). Dispose it to stop both and
+ * remove the folder.
+ */
+async function cutScene(name: string, seed: number, fraction: number) {
+  const root = await tempDir();
+  const dir = join(root.path, "received");
+  const file = await sourceFile(root.path, name, 4 * MiB, seed);
+  const cutAt = framing(file.source, 0) + Math.floor(file.bytes.length * fraction);
+  const receiver = await RecordingReceiver.start({ dir }).catch(async (err) => {
+    await root[Symbol.asyncDispose]();
+    throw err;
+  });
+  const proxy = new CutProxy({
+    targetPort: receiver.port,
+    cutAfter: (n) => n === 0 ? cutAt : undefined,
+  });
+  return {
+    dir,
+    file,
+    cutAt,
+    receiver,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await proxy.close();
+      await receiver[Symbol.asyncDispose]();
+      await root[Symbol.asyncDispose]();
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // SIGKILL of `sockit send`: a 24 MiB file through a proxy that stalls the link at the chosen
 // offset until the receiver has reported it and the sender is dead. What the kernel had already
@@ -94,53 +166,26 @@ for (let i = 0; i < SENDER_KILLS; i++) {
     // The receiver reports progress (events, and the partial growing on disk).
     const reported = async () =>
       Math.max(receiver.of("file-progress").at(-1)?.bytes ?? 0, await heldBytes(dir));
-    const senders: BackgroundProcess[] = [];
-    let atKill = -1;
-    await using proxy = new CutProxy({
-      targetPort: receiver.port,
-      // Once the target crossed the link, it stalls until the receiver has reported it and the
-      // sender is dead: the kill lands at the chosen offset however busy the machine is.
-      onForward: async (c) => {
-        if (c.index !== 0 || atKill >= 0 || c.up < framing(file.source, 0) + target) return;
-        atKill = 0;
-        await waitUntil(async () => await reported() >= target, 10_000, `${target} bytes in`);
-        atKill = await reported();
-        senders[0].child.kill("SIGKILL");
-        await senders[0].child.status;
-      },
-    });
-    const sender = spawnCli([
-      "send",
-      file.path,
-      "--to",
-      `127.0.0.1:${proxy.port}`,
-      "--chunk-size",
-      "16k",
-      "--retries",
-      "0",
-      "--json",
-    ]);
-    senders.push(sender);
+    const kill = killAt(file.source, target, reported, () => sender.child);
+    await using proxy = new CutProxy({ targetPort: receiver.port, onForward: kill.onForward });
+    const sender = spawnCli(sendArgs(file.path, proxy.port, "--retries", "0"));
     try {
       await within(30_000, sender.child.status, "the sender to be killed");
     } finally {
       await sender.stop("SIGKILL");
     }
+    const atKill = kill.heldAtKill;
     assert.ok(atKill >= target, "killed once the receiver reported the target");
     await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the transfer to fail");
     const held = await heldBytes(dir);
     assert.ok(held >= atKill && held < file.bytes.length, `partial of ${held} bytes`);
     assert.deepEqual(await finalEntries(dir), [], "nothing under a final name after the kill");
 
-    const again = await runCli(
-      ["send", file.path, "--to", `127.0.0.1:${receiver.port}`, "--chunk-size", "16k", "--json"],
-      { timeoutMs: 60_000 },
-    );
+    const again = await runCli(sendArgs(file.path, receiver.port), { timeoutMs: 60_000 });
     assert.equal(again.code, 0, again.stderr);
     const [offset] = startOffsets(again.stdout.split("\n"));
     assert.equal(receiver.of("file-start")[1]?.offset, offset, "both sides start at one offset");
-    assert.ok(offset > 0 && offset <= held, `resumed at ${offset} of ${held} held`);
-    assert.ok(held - offset <= CHUNK, "at most one chunk re-sent");
+    assertResumed(offset, held);
     await assertDelivered(dir, "big.bin", file.sha256);
     console.log(
       `resume: sender kill #${i + 1}: target ${target}, reported ${atKill}, held ${held}, ` +
@@ -163,39 +208,19 @@ for (let i = 0; i < RECEIVER_KILLS; i++) {
     const dir = join(root.path, "received");
     const file = await sourceFile(root.path, "data.bin", 4 * MiB, SEED + 100 + i);
     const target = Math.floor(file.bytes.length * fraction);
-    const first = await cliReceiver(dir, 0, ["--json"]);
-    let killed = false;
-    await using proxy = new CutProxy({
-      targetPort: first.port,
-      // Once the target crossed the link, it stalls until the receiver has written it and is
-      // dead: the kill lands at the chosen offset however busy the machine is.
-      onForward: async (c) => {
-        if (c.index !== 0 || killed || c.up < framing(file.source, 0) + target) return;
-        killed = true;
-        await waitUntil(async () => await heldBytes(dir) >= target, 10_000, `${target} bytes in`);
-        first.proc.child.kill("SIGKILL");
-        await first.proc.child.status;
-      },
-    });
-    const sender = spawnCli([
-      "send",
-      file.path,
-      "--to",
-      `127.0.0.1:${proxy.port}`,
-      "--chunk-size",
-      "16k",
-      "--retries",
-      mode === "run again" ? "0" : "3",
-      "--json",
-    ]);
-    let second: Awaited<ReturnType<typeof cliReceiver>> | undefined;
+    const first = await cliReceiver({ dir, args: ["--json"] });
+    const kill = killAt(file.source, target, () => heldBytes(dir), () => first.proc.child);
+    await using proxy = new CutProxy({ targetPort: first.port, onForward: kill.onForward });
+    const retries = mode === "run again" ? "0" : "3";
+    const sender = spawnCli(sendArgs(file.path, proxy.port, "--retries", retries));
+    let second: CliReceiver | undefined;
     try {
       try {
         await within(20_000, first.proc.child.status, "the receiver to be killed");
       } finally {
         await first.proc.stop("SIGKILL");
       }
-      assert.ok(killed, "killed at the chosen offset");
+      assert.ok(kill.heldAtKill >= target, "killed at the chosen offset");
       const held = await heldBytes(dir);
       assert.ok(held >= target && held < file.bytes.length, `partial of ${held} bytes`);
       assert.deepEqual(await finalEntries(dir), [], "nothing under a final name after the kill");
@@ -206,15 +231,12 @@ for (let i = 0; i < RECEIVER_KILLS; i++) {
         await sender.stop();
         assert.equal(status.code, 1);
         assert.match(sender.stderr.text, /^sockit: /m, "one error line for the user");
-        second = await cliReceiver(dir, first.port, ["--json"]);
-        const again = await runCli(
-          ["send", file.path, "--to", `127.0.0.1:${second.port}`, "--chunk-size", "16k", "--json"],
-          { timeoutMs: 30_000 },
-        );
+        second = await cliReceiver({ dir, port: first.port, args: ["--json"] });
+        const again = await runCli(sendArgs(file.path, second.port), { timeoutMs: 30_000 });
         assert.equal(again.code, 0, again.stderr);
         [offset] = startOffsets(again.stdout.split("\n"));
       } else {
-        second = await cliReceiver(dir, first.port, ["--json"]);
+        second = await cliReceiver({ dir, port: first.port, args: ["--json"] });
         const status = await within(30_000, sender.child.status, "the sender retrying");
         await sender.stop();
         assert.equal(status.code, 0, sender.stderr.text);
@@ -226,8 +248,7 @@ for (let i = 0; i < RECEIVER_KILLS; i++) {
       }
       const restarted = jsonEvents(second.proc.stdout.lines).filter((e) => e.type === "file-start");
       assert.equal(restarted.at(-1)?.offset, offset, "both sides start at one offset");
-      assert.ok(offset > 0 && offset <= held, `resumed at ${offset} of ${held} held`);
-      assert.ok(held - offset <= CHUNK, "at most one chunk re-sent");
+      assertResumed(offset, held);
       await assertDelivered(dir, "data.bin", file.sha256);
       console.log(
         `resume: receiver kill #${i + 1} (${mode}): target ${target}, held ${held}, ` +
@@ -247,15 +268,8 @@ const RESEND_CUTS = 4;
 for (let i = 0; i < RESEND_CUTS; i++) {
   const fraction = 0.05 + random() * 0.9;
   Deno.test(`resume: a cut at ${(fraction * 100).toFixed(1)}% (#${i + 1}), then sending again crosses only the rest`, async () => {
-    await using root = await tempDir();
-    const dir = join(root.path, "received");
-    const file = await sourceFile(root.path, "cut.bin", 4 * MiB, SEED + 200 + i);
-    const cutAt = framing(file.source, 0) + Math.floor(file.bytes.length * fraction);
-    await using receiver = await RecordingReceiver.start({ dir });
-    await using proxy = new CutProxy({
-      targetPort: receiver.port,
-      cutAfter: (n) => n === 0 ? cutAt : undefined,
-    });
+    await using scene = await cutScene("cut.bin", SEED + 200 + i, fraction);
+    const { dir, file, cutAt, receiver, proxy } = scene;
     const options = { paths: [file.path], port: proxy.port, chunkSize: CHUNK, retries: 0 };
     await assert.rejects(within(20_000, sendFiles(options), "the cut send"));
     await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the transfer to fail");
@@ -283,37 +297,18 @@ const RETRY_CLI_CUTS = 2;
 for (let i = 0; i < RETRY_CLI_CUTS; i++) {
   const fraction = 0.05 + random() * 0.9;
   Deno.test(`resume: sockit send --retries resumes by itself through a cut at ${(fraction * 100).toFixed(1)}% (#${i + 1})`, async () => {
-    await using root = await tempDir();
-    const dir = join(root.path, "received");
-    const file = await sourceFile(root.path, "retry.bin", 4 * MiB, SEED + 300 + i);
-    const cutAt = framing(file.source, 0) + Math.floor(file.bytes.length * fraction);
-    await using receiver = await RecordingReceiver.start({ dir });
-    await using proxy = new CutProxy({
-      targetPort: receiver.port,
-      cutAfter: (n) => n === 0 ? cutAt : undefined,
+    await using scene = await cutScene("retry.bin", SEED + 300 + i, fraction);
+    const { dir, file, cutAt, receiver, proxy } = scene;
+    const result = await runCli(sendArgs(file.path, proxy.port, "--retries", "2"), {
+      timeoutMs: 30_000,
     });
-    const result = await runCli(
-      [
-        "send",
-        file.path,
-        "--to",
-        `127.0.0.1:${proxy.port}`,
-        "--chunk-size",
-        "16k",
-        "--retries",
-        "2",
-        "--json",
-      ],
-      { timeoutMs: 30_000 },
-    );
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split("\n");
     assert.equal(jsonEvents(lines).filter((e) => e.type === "retry").length, 1);
     const [first, resumed] = startOffsets(lines);
     assert.equal(first, 0);
     const delivered = proxy.connections[0].up - framing(file.source, 0);
-    assert.ok(resumed > 0 && resumed <= delivered, `resumed at ${resumed} of ${delivered}`);
-    assert.ok(delivered - resumed <= CHUNK, "at most one chunk re-sent");
+    assertResumed(resumed, delivered);
     assert.deepEqual(receiver.of("file-start").map((e) => e.offset), [0, resumed]);
     assert.equal(proxy.connections.length, 2, "one command, two connections");
     assert.ok(proxy.totalUp <= file.bytes.length + CHUNK + 2 * 512, "total across the proxy");
@@ -480,7 +475,7 @@ Deno.test("resume: sockit receive sweeps a partial over 24 hours old at start an
   await Deno.writeTextFile(meta, JSON.stringify(source));
   const old = new Date(Date.now() - 25 * 60 * 60 * 1000);
   for (const path of [part, meta]) await Deno.utime(path, old, old);
-  const receiver = await cliReceiver(dir);
+  const receiver = await cliReceiver({ dir });
   try {
     await waitUntil(async () => (await internalEntries(dir)).length === 0, 5000, "the sweep");
   } finally {

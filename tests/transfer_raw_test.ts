@@ -12,20 +12,18 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { formatAddr } from "../lib/address.ts";
 import {
-  decodeFrame,
   encodeFrame,
   encodePreface,
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
 } from "../lib/protocol.ts";
-import type { ReceiverFrame, SenderFrame, VerdictFrame } from "../lib/protocol.ts";
+import type { ErrorFrame, ReceiverFrame, RejectCode, VerdictFrame } from "../lib/protocol.ts";
 import { PartialStore } from "../lib/partials.ts";
 import type { PartialSource } from "../lib/partials.ts";
-import { startReceiver } from "../lib/receiver.ts";
-import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
-import { sendFiles } from "../lib/sender.ts";
+import type { ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
+import { RecordingReceiver } from "./fault_helpers.ts";
+import { RawPeer } from "./raw_peer.ts";
 import { randomBytes, tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();
@@ -35,136 +33,24 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Rejects when `promise` takes longer than `ms`, so no test can hang. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A sender written by hand: raw bytes and frames over a plain socket, every read bounded. */
-class RawPeer {
-  #buffer = new Uint8Array(0);
-  #closed = false;
-
-  private constructor(readonly conn: Deno.TcpConn) {}
-
-  /** Connects; with a preface (the default), also reads the receiver's hello. */
-  static async open(
-    port: number,
-    preface: Uint8Array | null = encodePreface(),
-  ): Promise<RawPeer> {
-    const peer = new RawPeer(await Deno.connect({ hostname: "127.0.0.1", port }));
-    if (preface) {
-      await peer.write(preface);
-      const hello = await peer.frame();
-      assert.equal(hello.type, "H", `expected hello, got ${JSON.stringify(hello)}`);
-    }
-    return peer;
-  }
-
-  /** This side's address as the receiver names it (`127.0.0.1:PORT`). */
-  get name(): string {
-    return formatAddr(this.conn.localAddr);
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    for (let offset = 0; offset < bytes.length;) {
-      offset += await this.conn.write(bytes.subarray(offset));
-    }
-  }
-
-  send(frame: SenderFrame): Promise<void> {
-    return this.write(encodeFrame(frame));
-  }
-
-  /** Reads more bytes into the buffer; false at end of stream. Bounded by `timeoutMs`. */
-  async #fill(timeoutMs: number): Promise<boolean> {
-    const chunk = new Uint8Array(64 * 1024);
-    const n = await within(
-      timeoutMs,
-      this.conn.read(chunk).catch((err) => {
-        // A reset after the receiver closed counts as the end.
-        if (err instanceof Deno.errors.ConnectionReset) return null;
-        throw err;
-      }),
-      "waiting for the receiver",
-    );
-    if (n === null) return false;
-    const merged = new Uint8Array(this.#buffer.length + n);
-    merged.set(this.#buffer);
-    merged.set(chunk.subarray(0, n), this.#buffer.length);
-    this.#buffer = merged;
-    return true;
-  }
-
-  async readExact(n: number, timeoutMs = 5000): Promise<Uint8Array> {
-    while (this.#buffer.length < n) {
-      if (!(await this.#fill(timeoutMs))) {
-        throw new Error(`the receiver closed after ${this.#buffer.length} of ${n} bytes`);
-      }
-    }
-    const out = this.#buffer.slice(0, n);
-    this.#buffer = this.#buffer.slice(n);
-    return out;
-  }
-
-  /** Reads one receiver frame. */
-  async frame(timeoutMs = 5000): Promise<ReceiverFrame> {
-    const head = await this.readExact(FRAME_HEADER_SIZE, timeoutMs);
-    return await decodeFrame(
-      head,
-      (n) => this.readExact(n, timeoutMs),
-      "receiver",
-    ) as ReceiverFrame;
-  }
-
-  /** Resolves once the receiver closed the connection (after any bytes still in flight). */
-  async closedByReceiver(timeoutMs = 5000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (await this.#fill(Math.max(1, deadline - performance.now()))) {
-      this.#buffer = new Uint8Array(0);
-    }
-  }
-
-  /** Offers a file and, if accepted, sends `data`, then an E frame with `hash`. */
-  async sendFile(
-    path: string,
-    data: Uint8Array,
-    hash = sha256(data),
-  ): Promise<ReceiverFrame> {
-    await this.send({ type: "F", path, size: data.length, mtime: Date.now() });
-    const reply = await this.frame();
-    if (reply.type !== "A") return reply;
-    await this.send({ type: "S", offset: 0 });
-    await this.write(data);
-    await this.send({ type: "E", sha256: hash });
-    return await this.frame();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
 /** Asserts a verdict frame says the file was stored under `stored`. */
 function assertStored(frame: ReceiverFrame, stored: string): asserts frame is VerdictFrame {
   assert.equal(frame.type, "V", JSON.stringify(frame));
   assert.ok(frame.type === "V");
   assert.equal(frame.ok, true, JSON.stringify(frame));
   assert.equal(frame.stored, stored);
+}
+
+/**
+ * Asserts the receiver answers `peer` with an `X` frame of `code` and then closes the
+ * connection, each within `timeoutMs`; returns the frame.
+ */
+async function assertEnded(peer: RawPeer, code: RejectCode, timeoutMs = 5000): Promise<ErrorFrame> {
+  const answer = await peer.frame(timeoutMs);
+  assert.ok(answer.type === "X", JSON.stringify(answer));
+  assert.equal(answer.code, code);
+  assert.ok(await peer.closedWithin(timeoutMs), "the receiver closes the connection");
+  return answer;
 }
 
 type Snapshot = Map<string, string>;
@@ -219,38 +105,37 @@ function temps(dir: string): string[] {
  * a file a symbolic link may point at. Records events; can wait for one peer's session end.
  */
 class Arena implements AsyncDisposable {
-  readonly events: ReceiverEvent[] = [];
-  receiver!: Receiver;
   before!: Snapshot;
-  #waiters: (() => void)[] = [];
 
-  private constructor(readonly root: string, readonly dir: string, readonly outside: string) {}
+  private constructor(
+    readonly receiver: RecordingReceiver,
+    readonly root: string,
+    readonly dir: string,
+    readonly outside: string,
+  ) {}
 
   static async start(options: ReceiverOptions = {}): Promise<Arena> {
     const root = await Deno.makeTempDir({ prefix: "sockit-raw-" });
     const dir = join(root, "l1", "l2", "l3", "received");
     const outside = join(root, "outside");
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.mkdir(outside);
-    await Deno.writeTextFile(join(outside, "target.txt"), "outside, keep me\n");
-    const arena = new Arena(root, dir, outside);
-    arena.receiver = await startReceiver({
-      host: "127.0.0.1",
-      port: 0,
-      dir,
-      ...options,
-      onEvent: (event) => {
-        arena.events.push(event);
-        const waiters = arena.#waiters;
-        arena.#waiters = [];
-        waiters.forEach((wake) => wake());
-      },
-    });
-    return arena;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.mkdir(outside);
+      await Deno.writeTextFile(join(outside, "target.txt"), "outside, keep me\n");
+      return new Arena(await RecordingReceiver.start({ ...options, dir }), root, dir, outside);
+    } catch (err) {
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+      throw err;
+    }
   }
 
   get port(): number {
-    return this.receiver.addr.port;
+    return this.receiver.port;
+  }
+
+  /** Every event the receiver reported so far. */
+  get events(): ReceiverEvent[] {
+    return this.receiver.events;
   }
 
   /** Takes the snapshot of everything outside DIR (call after any setup inside the root). */
@@ -258,33 +143,12 @@ class Arena implements AsyncDisposable {
     this.before = await snapshot(this.root, this.dir);
   }
 
-  /** Waits (bounded) for an event matching `test`. */
-  async waitFor(test: (e: ReceiverEvent) => boolean, what: string, timeoutMs = 10_000) {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.events.some(test)) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Error(
-          `no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}`,
-        );
-      }
-      await within(
-        left + 50,
-        new Promise<void>((resolve) => {
-          this.#waiters.push(resolve);
-          setTimeout(resolve, left);
-        }),
-        what,
-      );
-    }
-    return this.events.find(test)!;
-  }
-
   /** Waits until the receiver is done with `peer`'s connection (ended well or not). */
   sessionOver(peer: RawPeer): Promise<ReceiverEvent> {
-    return this.waitFor(
+    return this.receiver.waitFor(
       (e) => (e.type === "session-end" || e.type === "session-error") && e.peer === peer.name,
-      `end of ${peer.name}`,
+      10_000,
+      `the end of ${peer.name}`,
     );
   }
 
@@ -316,19 +180,18 @@ class Arena implements AsyncDisposable {
     await using src = await tempDir();
     const bytes = randomBytes(20_000);
     await Deno.writeFile(join(src.path, name), bytes);
-    const result = await within(
-      20_000,
-      sendFiles({ paths: [join(src.path, name)], host: "127.0.0.1", port: this.port }),
-      "an honest sender",
-    );
+    const { result } = await this.receiver.send([join(src.path, name)]);
     assert.equal(result.files, 1);
     assert.deepEqual(await Deno.readFile(join(this.dir, name)), bytes);
     return name;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await within(10_000, this.receiver.close(), "closing the receiver");
-    await Deno.remove(this.root, { recursive: true }).catch(() => {});
+    try {
+      await this.receiver[Symbol.asyncDispose]();
+    } finally {
+      await Deno.remove(this.root, { recursive: true }).catch(() => {});
+    }
   }
 }
 
@@ -339,16 +202,16 @@ class Arena implements AsyncDisposable {
 async function honestInProgress(arena: Arena, name: string) {
   const peer = await RawPeer.open(arena.port);
   const data = randomBytes(64 * 1024);
-  await peer.send({ type: "F", path: name, size: data.length, mtime: Date.now() });
+  await peer.sendFrame({ type: "F", path: name, size: data.length, mtime: Date.now() });
   assert.equal((await peer.frame()).type, "A");
-  await peer.send({ type: "S", offset: 0 });
-  await peer.write(data.subarray(0, 30_000));
+  await peer.sendFrame({ type: "S", offset: 0 });
+  await peer.send(data.subarray(0, 30_000));
   return {
     async finish(): Promise<string> {
-      await peer.write(data.subarray(30_000));
-      await peer.send({ type: "E", sha256: sha256(data) });
+      await peer.send(data.subarray(30_000));
+      await peer.sendFrame({ type: "E", sha256: sha256(data) });
       assertStored(await peer.frame(), name);
-      await peer.send({ type: "Q" });
+      await peer.sendFrame({ type: "Q" });
       await arena.sessionOver(peer);
       peer.close();
       assert.deepEqual(await Deno.readFile(join(arena.dir, name)), data);
@@ -475,7 +338,7 @@ Deno.test("raw: every hostile name is refused with bad-name, the session goes on
     const peer = await RawPeer.open(arena.port);
     try {
       for (const name of HOSTILE_NAMES) {
-        await peer.send({ type: "F", path: name, size: 10, mtime: Date.now() });
+        await peer.sendFrame({ type: "F", path: name, size: 10, mtime: Date.now() });
         const reply = await peer.frame();
         assert.equal(reply.type, "R", `${JSON.stringify(name)}: ${JSON.stringify(reply)}`);
         assert.ok(reply.type === "R");
@@ -483,14 +346,14 @@ Deno.test("raw: every hostile name is refused with bad-name, the session goes on
       }
       // Empty folders with hostile names are refused the same way.
       for (const name of ["../evil-dir", "/evil-dir", "C:\\evil", ".sockit/x", "NUL", "a\u0000b"]) {
-        await peer.send({ type: "D", path: name });
+        await peer.sendFrame({ type: "D", path: name });
         const reply = await peer.frame();
         assert.ok(reply.type === "R", `${JSON.stringify(name)}: ${JSON.stringify(reply)}`);
         assert.equal(reply.code, "bad-name");
       }
       // The same connection still delivers a good file.
       assertStored(await peer.sendFile("good.txt", encoder.encode("good\n")), "good.txt");
-      await peer.send({ type: "Q" });
+      await peer.sendFrame({ type: "Q" });
       await arena.sessionOver(peer);
     } finally {
       peer.close();
@@ -514,7 +377,7 @@ Deno.test("raw: a symbolic link inside DIR never leads a file outside", async ()
 
   // As an empty folder: refused at once.
   const peer = await RawPeer.open(arena.port);
-  await peer.send({ type: "D", path: "link/made-by-sender" });
+  await peer.sendFrame({ type: "D", path: "link/made-by-sender" });
   const folder = await peer.frame();
   assert.ok(folder.type === "R", JSON.stringify(folder));
   assert.equal(folder.code, "name-conflict");
@@ -538,7 +401,7 @@ Deno.test("raw: a symbolic link inside DIR never leads a file outside", async ()
   // A link where the file goes is not followed: the new file gets a name of its own.
   const again = await RawPeer.open(arena.port);
   assertStored(await again.sendFile("victim.txt", encoder.encode("new\n")), "victim (1).txt");
-  await again.send({ type: "Q" });
+  await again.sendFrame({ type: "Q" });
   await arena.sessionOver(again);
   again.close();
   assert.equal(await Deno.readTextFile(join(arena.outside, "target.txt")), "outside, keep me\n");
@@ -553,7 +416,7 @@ Deno.test("raw: with overwrite, a symbolic link at the final name is replaced, n
   await arena.freeze();
   const peer = await RawPeer.open(arena.port);
   assertStored(await peer.sendFile("victim.txt", encoder.encode("replaced\n")), "victim.txt");
-  await peer.send({ type: "Q" });
+  await peer.sendFrame({ type: "Q" });
   await arena.sessionOver(peer);
   peer.close();
   assert.equal((await Deno.lstat(join(arena.dir, "victim.txt"))).isSymlink, false);
@@ -570,11 +433,11 @@ Deno.test("raw: a header that promises more bytes than come, then E and close, s
     for (const declared of [1000, 100]) {
       const peer = await RawPeer.open(arena.port);
       const data = randomBytes(50);
-      await peer.send({ type: "F", path: `fewer-${declared}.bin`, size: declared, mtime: 0 });
+      await peer.sendFrame({ type: "F", path: `fewer-${declared}.bin`, size: declared, mtime: 0 });
       assert.equal((await peer.frame()).type, "A");
-      await peer.send({ type: "S", offset: 0 });
-      await peer.write(data);
-      await peer.send({ type: "E", sha256: sha256(data) });
+      await peer.sendFrame({ type: "S", offset: 0 });
+      await peer.send(data);
+      await peer.sendFrame({ type: "E", sha256: sha256(data) });
       peer.close();
       const end = await arena.sessionOver(peer);
       assert.equal(end.type, "session-error");
@@ -595,16 +458,13 @@ Deno.test("raw: more bytes than the header declared is a protocol error and stor
     const peer = await RawPeer.open(arena.port);
     try {
       const data = randomBytes(10);
-      await peer.send({ type: "F", path: "more.bin", size: 10, mtime: 0 });
+      await peer.sendFrame({ type: "F", path: "more.bin", size: 10, mtime: 0 });
       assert.equal((await peer.frame()).type, "A");
-      await peer.send({ type: "S", offset: 0 });
-      await peer.write(data);
-      await peer.write(encoder.encode("XXXXXXXXXXXXXXXXXXXX"));
-      await peer.send({ type: "E", sha256: sha256(data) });
-      const answer = await peer.frame();
-      assert.ok(answer.type === "X", JSON.stringify(answer));
-      assert.equal(answer.code, "bad-header");
-      await peer.closedByReceiver();
+      await peer.sendFrame({ type: "S", offset: 0 });
+      await peer.send(data);
+      await peer.send(encoder.encode("XXXXXXXXXXXXXXXXXXXX"));
+      await peer.sendFrame({ type: "E", sha256: sha256(data) });
+      await assertEnded(peer, "bad-header");
     } finally {
       peer.close();
     }
@@ -618,14 +478,14 @@ Deno.test("raw: a wrong hash in E gets hash-mismatch, nothing stored, the sessio
     try {
       const data = randomBytes(5000);
       const wrong = sha256(encoder.encode("something else"));
-      const verdict = await peer.sendFile("damaged.bin", data, wrong);
+      const verdict = await peer.sendFile("damaged.bin", data, { sha256: wrong });
       assert.ok(verdict.type === "V", JSON.stringify(verdict));
       assert.equal(verdict.ok, false);
       assert.equal(verdict.code, "hash-mismatch");
       assert.equal(verdict.sha256, sha256(data), "the receiver tells what it got");
       assert.equal(verdict.stored, undefined);
       assertStored(await peer.sendFile("damaged.bin", data), "damaged.bin");
-      await peer.send({ type: "Q" });
+      await peer.sendFrame({ type: "Q" });
       await arena.sessionOver(peer);
     } finally {
       peer.close();
@@ -640,11 +500,15 @@ Deno.test("raw: a wrong hash in E gets hash-mismatch, nothing stored, the sessio
 Deno.test("raw: a transfer cut off in the middle leaves no final file, only a hidden partial for a resume", async () => {
   await withAbuse(async (arena) => {
     const peer = await RawPeer.open(arena.port);
-    await peer.send({ type: "F", path: "cut.bin", size: 1024 * 1024, mtime: 0 });
+    await peer.sendFrame({ type: "F", path: "cut.bin", size: 1024 * 1024, mtime: 0 });
     assert.equal((await peer.frame()).type, "A");
-    await peer.send({ type: "S", offset: 0 });
-    await peer.write(randomBytes(100 * 1024));
-    await arena.waitFor((e) => e.type === "file-start" && e.path === "cut.bin", "file-start");
+    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.send(randomBytes(100 * 1024));
+    await arena.receiver.waitFor(
+      (e) => e.type === "file-start" && e.path === "cut.bin",
+      10_000,
+      "file-start",
+    );
     peer.close();
     assert.equal((await arena.sessionOver(peer)).type, "session-error");
     const failed = arena.events.find((e) => e.type === "file-failed" && e.path === "cut.bin");
@@ -661,14 +525,11 @@ Deno.test("raw: a transfer cut off in the middle leaves no final file, only a hi
 Deno.test("raw: an unknown version gets unsupported-version listing version 1", async () => {
   await withAbuse(async (arena) => {
     for (const version of [2, 0, 255]) {
-      const peer = await RawPeer.open(arena.port, null);
+      const peer = await RawPeer.connect(arena.port);
       try {
-        await peer.write(encodePreface(version));
-        const answer = await peer.frame();
-        assert.ok(answer.type === "X", JSON.stringify(answer));
-        assert.equal(answer.code, "unsupported-version");
+        await peer.send(encodePreface(version));
+        const answer = await assertEnded(peer, "unsupported-version");
         assert.deepEqual(answer.supported, [1]);
-        await peer.closedByReceiver();
       } finally {
         peer.close();
       }
@@ -684,12 +545,9 @@ Deno.test("raw: a frame longer than 16 KiB gets bad-header at once and the conne
         const head = new Uint8Array(FRAME_HEADER_SIZE);
         head[0] = type.charCodeAt(0);
         new DataView(head.buffer).setUint32(1, length);
-        await peer.write(head);
+        await peer.send(head);
         // No payload follows: the answer must not wait for it.
-        const answer = await peer.frame(2000);
-        assert.ok(answer.type === "X", JSON.stringify(answer));
-        assert.equal(answer.code, "bad-header");
-        await peer.closedByReceiver(2000);
+        await assertEnded(peer, "bad-header", 2000);
       } finally {
         peer.close();
       }
@@ -702,10 +560,10 @@ Deno.test("raw: garbage instead of a preface ends only that connection", async (
     for (
       const garbage of ["GET / HTTP/1.1\r\n\r\n", "SKIP\u0001", "\u0000\u0000\u0000\u0000\u0000"]
     ) {
-      const peer = await RawPeer.open(arena.port, null);
+      const peer = await RawPeer.connect(arena.port);
       try {
-        await peer.write(encoder.encode(garbage));
-        await peer.closedByReceiver();
+        await peer.send(encoder.encode(garbage));
+        assert.ok(await peer.closedWithin(5000), "the receiver closes the connection");
       } finally {
         peer.close();
       }
@@ -719,12 +577,12 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
   await arena.freeze();
   const peer = await RawPeer.open(arena.port);
   try {
-    await peer.send({ type: "F", path: "stalled.bin", size: 1000, mtime: 0 });
+    await peer.sendFrame({ type: "F", path: "stalled.bin", size: 1000, mtime: 0 });
     assert.equal((await peer.frame()).type, "A");
-    await peer.send({ type: "S", offset: 0 });
-    await peer.write(randomBytes(10));
+    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.send(randomBytes(10));
     const started = performance.now();
-    await peer.closedByReceiver(5000);
+    assert.ok(await peer.closedWithin(5000), "the receiver closes the connection");
     assert.ok(performance.now() - started < 4000, "dropped within a few idle periods");
   } finally {
     peer.close();
@@ -741,14 +599,14 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
 Deno.test("raw: an opening or a frame header that never completes is dropped after the header timeout", async () => {
   await using arena = await Arena.start({ headerTimeoutMs: 300 });
   await arena.freeze();
-  const opening = await RawPeer.open(arena.port, null);
+  const opening = await RawPeer.connect(arena.port);
   const header = await RawPeer.open(arena.port);
   try {
-    await opening.write(encodePreface().subarray(0, 3));
-    await header.write(encodeFrame({ type: "Q" }).subarray(0, 3));
+    await opening.send(encodePreface().subarray(0, 3));
+    await header.send(encodeFrame({ type: "Q" }).subarray(0, 3));
     const started = performance.now();
-    await opening.closedByReceiver(5000);
-    await header.closedByReceiver(5000);
+    assert.ok(await opening.closedWithin(5000), "the receiver closes the connection");
+    assert.ok(await header.closedWithin(5000), "the receiver closes the connection");
     assert.ok(performance.now() - started < 4000, "dropped soon after the header timeout");
   } finally {
     opening.close();
@@ -768,13 +626,10 @@ Deno.test("raw: beyond maxConnections a sender is told busy; the others carry on
   await arena.freeze();
   const first = await honestInProgress(arena, "first.bin");
   const second = await honestInProgress(arena, "second.bin");
-  const third = await RawPeer.open(arena.port, null);
+  const third = await RawPeer.connect(arena.port);
   try {
-    await third.write(encodePreface());
-    const answer = await third.frame();
-    assert.ok(answer.type === "X", JSON.stringify(answer));
-    assert.equal(answer.code, "busy");
-    await third.closedByReceiver();
+    await third.send(encodePreface());
+    await assertEnded(third, "busy");
   } finally {
     third.close();
   }

@@ -12,119 +12,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { encodeFrame } from "../lib/protocol.ts";
-import { startReceiver } from "../lib/receiver.ts";
-import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
-import { sendFiles } from "../lib/sender.ts";
-import type { SendEvent, SendOptions, SendResult } from "../lib/sender.ts";
+import type { SendEvent } from "../lib/sender.ts";
 import { DEFAULT_CHUNK_SIZE } from "../lib/streams.ts";
+import { RecordingReceiver, within } from "./fault_helpers.ts";
 import { randomBytes, tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
-
-/** Rejects when `promise` takes longer than `ms`, so no test can hang. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A receiver on 127.0.0.1:0 into `DIR` (a fresh temporary folder) that records its events. */
-class TestReceiver implements AsyncDisposable {
-  readonly events: ReceiverEvent[] = [];
-  #waiters: { test: (e: ReceiverEvent) => boolean; resolve: () => void }[] = [];
-
-  private constructor(readonly receiver: Receiver, readonly root: AsyncDisposable) {}
-
-  static async start(options: ReceiverOptions = {}): Promise<TestReceiver> {
-    const temp = await tempDir("sockit-transfer-");
-    const dir = join(temp.path, "received");
-    const box: { self?: TestReceiver } = {};
-    const pending: ReceiverEvent[] = [];
-    const receiver = await startReceiver({
-      host: "127.0.0.1",
-      port: 0,
-      dir,
-      ...options,
-      onEvent: (event) => {
-        if (event.type === "trace") return;
-        if (box.self) box.self.#record(event);
-        else pending.push(event);
-      },
-    });
-    const self = new TestReceiver(receiver, temp);
-    box.self = self;
-    for (const event of pending) self.#record(event);
-    return self;
-  }
-
-  #record(event: ReceiverEvent): void {
-    this.events.push(event);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(event)) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  get dir(): string {
-    return this.receiver.dir;
-  }
-
-  get port(): number {
-    return this.receiver.addr.port;
-  }
-
-  of<T extends ReceiverEvent["type"]>(type: T): Extract<ReceiverEvent, { type: T }>[] {
-    return this.events.filter((e) => e.type === type) as Extract<ReceiverEvent, { type: T }>[];
-  }
-
-  /** Waits (bounded) until `count` events of `type` were recorded. */
-  async waitFor(type: ReceiverEvent["type"], count = 1, timeoutMs = 10_000): Promise<void> {
-    const enough = () => this.events.filter((e) => e.type === type).length >= count;
-    if (enough()) return;
-    await within(
-      timeoutMs,
-      new Promise<void>((resolve) => this.#waiters.push({ test: enough, resolve })),
-      `waiting for ${count} ${type} events`,
-    );
-  }
-
-  /** Sends `paths` to this receiver, recording the sender's events. */
-  async send(
-    paths: string[],
-    options: Partial<SendOptions> = {},
-  ): Promise<{ result: SendResult; events: SendEvent[] }> {
-    const events: SendEvent[] = [];
-    const result = await within(
-      60_000,
-      sendFiles({
-        paths,
-        host: "127.0.0.1",
-        port: this.port,
-        timeoutMs: 20_000,
-        ...options,
-        onEvent: (event) => {
-          // Trace hooks must not keep the bytes they are given: copy them.
-          events.push(event.type === "trace" ? { ...event, bytes: event.bytes.slice() } : event);
-        },
-      }),
-      `sending ${paths.join(", ")}`,
-    );
-    return { result, events };
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await within(10_000, this.receiver.close(), "closing the receiver");
-    await this.root[Symbol.asyncDispose]();
-  }
-}
 
 /** The names in `dir`, sorted, without sockit's working folder. */
 async function names(dir: string): Promise<string[]> {
@@ -222,7 +116,7 @@ function dataChunks(events: SendEvent[]): number[] {
 
 Deno.test("transfer: sizes 0, 1 and chunk size -1, exact, +1 arrive intact (1 KiB and default chunks)", async () => {
   for (const chunkSize of [1024, DEFAULT_CHUNK_SIZE]) {
-    await using receiver = await TestReceiver.start({ chunkSize });
+    await using receiver = await RecordingReceiver.start({ chunkSize });
     await using src = await tempDir();
     const sizes = [0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 2 * chunkSize + 1];
     const expected = new Map<string, Uint8Array>();
@@ -252,7 +146,7 @@ Deno.test("transfer: sizes 0, 1 and chunk size -1, exact, +1 arrive intact (1 Ki
 });
 
 Deno.test("transfer: chunkSize 1024 moves the bytes in exactly 1 KiB writes", async () => {
-  await using receiver = await TestReceiver.start({ chunkSize: 1024 });
+  await using receiver = await RecordingReceiver.start({ chunkSize: 1024 });
   await using src = await tempDir();
   const file = join(src.path, "lesson.bin");
   const bytes = randomBytes(5000);
@@ -270,7 +164,7 @@ Deno.test("transfer: chunkSize 1024 moves the bytes in exactly 1 KiB writes", as
 });
 
 Deno.test("transfer: 100 MiB of random bytes arrive with the same SHA-256", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const file = join(src.path, "random-100MiB.bin");
   const size = 100 * MiB;
@@ -294,7 +188,7 @@ Deno.test("transfer: 100 MiB of random bytes arrive with the same SHA-256", asyn
 });
 
 Deno.test("transfer: Korean, emoji and decomposed (NFD) names arrive, stored as NFC", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const nfd = "과제.py".normalize("NFD");
   assert.notEqual(nfd, "과제.py", "the test name must really be decomposed");
@@ -336,7 +230,7 @@ Deno.test("transfer: Korean, emoji and decomposed (NFD) names arrive, stored as 
 });
 
 Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, arrives identical", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const root = join(src.path, "project");
   const paths: string[] = [];
@@ -376,7 +270,7 @@ Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, 
   assert.deepEqual(got, want);
   assert.ok(got.some((e) => e.path === "project/empty" && e.kind === "folder"));
   assert.ok(got.some((e) => e.path === "project/d3/also-empty/deeper-empty"));
-  await receiver.waitFor("session-end");
+  await receiver.waitFor((e) => e.type === "session-end", 10_000, "a session-end event");
   assert.deepEqual(
     receiver.of("session-end").map((e) => e.files),
     [1000],
@@ -384,7 +278,7 @@ Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, 
 });
 
 Deno.test("transfer: 50 senders of homework.py at once yield 50 distinct verified files", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const senders = 50;
   const contents: string[] = [];
@@ -429,7 +323,7 @@ Deno.test("transfer: a taken name gets a number; with overwrite it is replaced",
   await using src = await tempDir();
   const file = join(src.path, "homework.py");
   {
-    await using receiver = await TestReceiver.start();
+    await using receiver = await RecordingReceiver.start();
     await Deno.writeTextFile(file, "first\n");
     await receiver.send([file]);
     await Deno.writeTextFile(file, "second\n");
@@ -440,7 +334,7 @@ Deno.test("transfer: a taken name gets a number; with overwrite it is replaced",
     assert.equal(await Deno.readTextFile(join(receiver.dir, "homework (1).py")), "second\n");
   }
   {
-    await using receiver = await TestReceiver.start({ overwrite: true });
+    await using receiver = await RecordingReceiver.start({ overwrite: true });
     await Deno.writeTextFile(file, "first\n");
     await receiver.send([file]);
     await Deno.writeTextFile(file, "second, longer\n");
@@ -454,7 +348,7 @@ Deno.test("transfer: a taken name gets a number; with overwrite it is replaced",
 });
 
 Deno.test("transfer: maxSize refuses a larger file with too-large and stores nothing of it", async () => {
-  await using receiver = await TestReceiver.start({ maxSize: 100 });
+  await using receiver = await RecordingReceiver.start({ maxSize: 100 });
   await using src = await tempDir();
   await Deno.writeFile(join(src.path, "fits.bin"), randomBytes(100));
   await Deno.writeFile(join(src.path, "large.bin"), randomBytes(101));
@@ -483,13 +377,13 @@ Deno.test("transfer: maxSize refuses a larger file with too-large and stores not
 });
 
 Deno.test("transfer: the receiver's file-done names sender, stored path, size, time and SHA-256", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const bytes = randomBytes(4321);
   await Deno.mkdir(join(src.path, "lab"));
   await Deno.writeFile(join(src.path, "lab", "data.csv"), bytes);
   await receiver.send([join(src.path, "lab")]);
-  await receiver.waitFor("file-done");
+  await receiver.waitFor((e) => e.type === "file-done", 10_000, "a file-done event");
   const [done] = receiver.of("file-done");
   assert.match(done.peer, /^127\.0\.0\.1:\d+$/);
   assert.equal(done.path, "lab/data.csv");
@@ -502,7 +396,7 @@ Deno.test("transfer: the receiver's file-done names sender, stored path, size, t
   assert.equal(typeof done.id, "number");
   const session = receiver.of("session")[0];
   assert.deepEqual(session, { type: "session", peer: done.peer, protocol: "sockit" });
-  await receiver.waitFor("session-end");
+  await receiver.waitFor((e) => e.type === "session-end", 10_000, "a session-end event");
   assert.deepEqual(receiver.of("session-end")[0], {
     type: "session-end",
     peer: done.peer,
@@ -515,7 +409,7 @@ Deno.test("transfer: the receiver's file-done names sender, stored path, size, t
 });
 
 Deno.test("transfer: the modification time is preserved", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   const old = new Date("2001-09-09T01:46:40.000Z");
   const odd = new Date(1_234_567_890_123);
@@ -531,7 +425,7 @@ Deno.test("transfer: the modification time is preserved", async () => {
 });
 
 Deno.test("transfer: the sender reports plan, connected, file-start, progress, file-done, done", async () => {
-  await using receiver = await TestReceiver.start();
+  await using receiver = await RecordingReceiver.start();
   await using src = await tempDir();
   await Deno.writeFile(join(src.path, "a.txt"), encoder.encode("hello\n"));
   await Deno.mkdir(join(src.path, "b", "empty"), { recursive: true });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The project's root folder. */
@@ -65,21 +66,49 @@ function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.C
  * const { code, stdout } = await runCli(["--version"]);
  * ```
  */
-export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = cliCommand(args, options, options.stdin !== undefined).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    const data = typeof options.stdin === "string"
-      ? new TextEncoder().encode(options.stdin)
-      : options.stdin;
-    await writer.write(data);
-    await writer.close();
+  const stdin = typeof options.stdin === "string"
+    ? new TextEncoder().encode(options.stdin)
+    : options.stdin;
+  return complete(child, options.timeoutMs ?? 60_000, stdin);
+}
+
+/** Sends `signal` to `child`, unless it already exited. */
+function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // Already exited.
   }
-  const out = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/**
+ * Writes `stdin` (if any) to `child`, then waits for it to end and collects its output; it is
+ * killed after `timeoutMs`.
+ */
+async function complete(
+  child: Deno.ChildProcess,
+  timeoutMs: number,
+  stdin?: Uint8Array,
+): Promise<CliResult> {
+  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
+  try {
+    if (stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(stdin);
+      await writer.close();
+    }
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Reads a stream as lines, remembering all of them, so tests can wait for a pattern. */
@@ -161,17 +190,10 @@ function background(command: Deno.Command, timeoutMs: number): BackgroundProcess
   const child = command.spawn();
   const stdout = new LineReader(child.stdout);
   const stderr = new LineReader(child.stderr);
-  const kill = (signal: Deno.Signal) => {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already exited.
-    }
-  };
-  const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
+  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
   const stop = async (signal: Deno.Signal = "SIGINT") => {
-    kill(signal);
-    const killer = setTimeout(() => kill("SIGKILL"), 10_000);
+    kill(child, signal);
+    const killer = setTimeout(() => kill(child, "SIGKILL"), 10_000);
     const status = await child.status;
     clearTimeout(killer);
     clearTimeout(timer);
@@ -200,15 +222,77 @@ export function spawnCli(args: string[], options: CliOptions = {}): BackgroundPr
   return background(cliCommand(args, options, false), options.timeoutMs ?? 120_000);
 }
 
-/** Starts a Python peer from `tests/peers/` with `args`. Dispose it to kill it. */
-export function spawnPython(name: string, args: string[]): BackgroundProcess {
-  const command = new Deno.Command("python3", {
+/** Options for {@linkcode cliReceiver}. */
+export interface CliReceiverOptions {
+  /**
+   * The folder to store into. Default: `received` inside a new temporary folder, which is
+   * removed when the receiver is disposed.
+   */
+  dir?: string;
+  /** The port to listen on. Default 0 (a free one). */
+  port?: number;
+  /** Global options, given before `receive` (`--json`, `--lang ko`, …). */
+  globals?: string[];
+  /** Further `receive` options, given after `--port`. */
+  args?: string[];
+}
+
+/** A running `sockit receive` on 127.0.0.1. Dispose it to kill it. */
+export interface CliReceiver extends AsyncDisposable {
+  /** The process. */
+  proc: BackgroundProcess;
+  /** The port it listens on. */
+  port: number;
+  /** The folder it stores into. */
+  dir: string;
+}
+
+/**
+ * Starts `sockit GLOBALS… receive --dir DIR --host 127.0.0.1 --port PORT ARGS…` and waits
+ * (bounded) until it listens, reading the port from its first line (from the JSON `listening`
+ * event when `--json` is among the options).
+ *
+ * @example
+ * ```ts
+ * await using receiver = await cliReceiver({ args: ["--overwrite"] });
+ * await runCli(["send", "a.txt", "--to", `127.0.0.1:${receiver.port}`]);
+ * ```
+ */
+export async function cliReceiver(options: CliReceiverOptions = {}): Promise<CliReceiver> {
+  const { globals = [], args = [] } = options;
+  const temp = options.dir === undefined ? await tempDir("sockit-receive-") : undefined;
+  const dir = options.dir ?? join(temp!.path, "received");
+  const address = ["--host", "127.0.0.1", "--port", String(options.port ?? 0)];
+  const proc = spawnCli([...globals, "receive", "--dir", dir, ...address, ...args]);
+  const dispose = async () => {
+    await proc.stop("SIGKILL");
+    await temp?.[Symbol.asyncDispose]();
+  };
+  const listening = [...globals, ...args].includes("--json")
+    ? /^\{"type":"listening".*"port":(\d+)/
+    : /127\.0\.0\.1:(\d+)/;
+  try {
+    const [, found] = await proc.stdout.waitFor(listening, 20_000);
+    return { proc, port: Number(found), dir, [Symbol.asyncDispose]: dispose };
+  } catch (err) {
+    await dispose();
+    throw new Error(`the receiver did not start: ${err}\n${proc.stderr.text}`, { cause: err });
+  }
+}
+
+/** `python3 -u tests/peers/NAME ARGS…`, its output piped. */
+function pythonCommand(name: string, args: string[]): Deno.Command {
+  return new Deno.Command("python3", {
     args: ["-u", peerPath(name), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   });
-  return background(command, 120_000);
+}
+
+/** Starts a Python peer from `tests/peers/` with `args`. Dispose it to kill it. */
+export function spawnPython(name: string, args: string[]): BackgroundProcess {
+  return background(pythonCommand(name, args), 120_000);
 }
 
 /**
@@ -220,28 +304,8 @@ export function spawnPython(name: string, args: string[]): BackgroundProcess {
  * const { code, stdout } = await runPython("lesson_echo_client.py", ["--port", "9999"]);
  * ```
  */
-export async function runPython(
-  name: string,
-  args: string[],
-  timeoutMs = 30_000,
-): Promise<CliResult> {
-  const child = new Deno.Command("python3", {
-    args: ["-u", peerPath(name), ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, timeoutMs);
-  const out = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+export function runPython(name: string, args: string[], timeoutMs = 30_000): Promise<CliResult> {
+  return complete(pythonCommand(name, args).spawn(), timeoutMs);
 }
 
 /** A temporary folder removed when disposed. */

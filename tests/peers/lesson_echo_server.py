@@ -7,24 +7,14 @@ up with status 1.
     python3 lesson_echo_server.py --host 127.0.0.1 --port 0
 """
 
-import argparse
-import signal
 import sys
 
-from peer_common import make_listener, peer_name, start_watchdog
+from peer_common import make_listener, peer_name, server_parser, start_server
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9999, help="0 picks a free port")
-    parser.add_argument("--max-seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    sys.stdout.reconfigure(encoding="utf-8")  # Korean text whatever the locale
-    # Ctrl+C and SIGTERM stop the server even when started with SIGINT ignored
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    start_watchdog(args.max_seconds, 1, f"no finished client within {args.max_seconds} s; giving up")
+    args = server_parser(__doc__, 9999).parse_args()
+    start_server(args, 1, f"no finished client within {args.max_seconds} s; giving up")
 
     try:
         server = make_listener(args.host, args.port)

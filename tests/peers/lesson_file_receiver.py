@@ -13,13 +13,11 @@ connecting, status 1).
     python3 lesson_file_receiver.py --host 127.0.0.1 --port 0 --out /tmp/in --once
 """
 
-import argparse
 import os
-import signal
 import sys
 import threading
 
-from peer_common import make_listener, peer_name, start_watchdog, quit_now
+from peer_common import make_listener, peer_name, quit_now, server_parser, start_server
 
 
 def receive_file(conn, addr, n, out_dir, results):
@@ -51,20 +49,11 @@ def receive_file(conn, addr, n, out_dir, results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=6000, help="0 picks a free port")
+    parser = server_parser(__doc__, 6000)
     parser.add_argument("--out", required=True, help="folder for received-<n> files")
     parser.add_argument("--once", action="store_true", help="exit after the first file")
-    parser.add_argument("--max-seconds", type=float, default=60.0)
     args = parser.parse_args()
-    sys.stdout.reconfigure(encoding="utf-8")  # Korean text whatever the locale
-    # Ctrl+C and SIGTERM stop the server even when started with SIGINT ignored
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    start_watchdog(
-        args.max_seconds, 1 if args.once else 0, f"--max-seconds ({args.max_seconds} s) reached"
-    )
+    start_server(args, 1 if args.once else 0, f"--max-seconds ({args.max_seconds} s) reached")
     os.makedirs(args.out, exist_ok=True)
 
     server = make_listener(args.host, args.port, reuse_address=False)

@@ -8,12 +8,10 @@ killed or --max-seconds pass (then it exits with status 0).
     python3 lesson_threaded_echo_server.py --host 127.0.0.1 --port 0
 """
 
-import argparse
-import signal
 import sys
 import threading
 
-from peer_common import make_listener, peer_name, start_watchdog, quit_now
+from peer_common import make_listener, peer_name, quit_now, server_parser, start_server
 
 
 def serve_client(conn, addr):
@@ -37,16 +35,8 @@ def serve_client(conn, addr):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9999, help="0 picks a free port")
-    parser.add_argument("--max-seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    sys.stdout.reconfigure(encoding="utf-8")  # Korean text whatever the locale
-    # Ctrl+C and SIGTERM stop the server even when started with SIGINT ignored
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    start_watchdog(args.max_seconds, 0, f"--max-seconds ({args.max_seconds} s) reached; stopping")
+    args = server_parser(__doc__, 9999).parse_args()
+    start_server(args, 0, f"--max-seconds ({args.max_seconds} s) reached; stopping")
 
     server = make_listener(args.host, args.port)
     print("server start", flush=True)

@@ -1,13 +1,41 @@
-"""Helpers shared by the lesson-style Python peers: listening, naming peers, and ending.
+"""Helpers shared by the lesson-style Python peers: a server's command line and start, listening,
+naming peers, and ending.
 
 These are plumbing for the tests (port 0, bounded lifetime); the socket calls that matter for
 the lesson (recv(1024), sendall, the size/ready exchange) stay in each peer.
 """
 
+import argparse
 import os
+import signal
 import socket
 import sys
 import threading
+
+
+def server_parser(doc, default_port):
+    """A command line with the options every server peer takes: --host, --port, --max-seconds.
+
+    The description is the first line of `doc`; a peer adds its own options before parsing.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port, help="0 picks a free port")
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    return parser
+
+
+def start_server(args, code, note):
+    """Prepares a server peer: UTF-8 output, Ctrl+C/SIGTERM handling and the --max-seconds limit.
+
+    Output is UTF-8 (Korean text whatever the locale); Ctrl+C and SIGTERM raise
+    KeyboardInterrupt even when the peer was started with SIGINT ignored; after
+    `args.max_seconds` the process prints `note` and ends with `code`.
+    """
+    sys.stdout.reconfigure(encoding="utf-8")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    start_watchdog(args.max_seconds, code, note)
 
 
 def make_listener(host, port, reuse_address=True):
