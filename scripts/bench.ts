@@ -16,7 +16,8 @@
  * - `--only LIST`: sections among `transfer`, `scale`, `memory`, `echo` (round trips and idle
  *   connections), `idle` (idle connections only). Default: all.
  * - `--size SIZE`: transfer file size (default 1g). `--runs N`: alternating runs (default 3).
- * - `--tools LIST`: transfer tools (nc, socat, python, sockit, sockit-1k, sockit-classic, cp, iperf3).
+ * - `--tools LIST`: transfer tools (nc, socat, python, sockit, sockit-1k, sockit-classic, cp, iperf3;
+ *   also `sockit-1k-both`, not run by default: `--chunk-size 1k` on the receiver too).
  * - `--senders N`, `--sender-size SIZE`, `--single-size SIZE`, `--scale-modes library,cli`:
  *   the scale section (default 40 × 25m against one of `--size`).
  * - `--memory-sizes LIST`: the memory section (default 256m,4g).
@@ -26,6 +27,8 @@
  * - `--out PREFIX`: writes PREFIX.md and PREFIX.json (default docs/performance; with `--smoke`,
  *   a temporary folder).
  * - `--no-install`: never run apt-get (missing peers are skipped). `--smoke` implies it.
+ * - `--report FILE.json`: measure nothing; judge the targets and write the Markdown again from a
+ *   saved JSON (to FILE.md, or to `--out PREFIX`.md).
  * - `--smoke`: 1 run, tiny sizes, short echo runs: checks the benchmark works, measures nothing.
  *
  * Exit code 0 when every sockit run verified, 1 otherwise, 2 for a usage error.
@@ -47,6 +50,9 @@ import { memorySection, scaleSection, transferSection } from "./bench/sections.t
 
 const SECTIONS = ["transfer", "scale", "memory", "echo", "idle"] as const;
 type Section = typeof SECTIONS[number];
+
+/** With `--report FILE.json`: only render FILE.json again (targets and Markdown), measure nothing. */
+let reportOnly: { json: string; out: string } | undefined;
 
 interface Options {
   sections: Set<Section>;
@@ -112,6 +118,7 @@ function parseOptions(args: string[]): Options {
         dir: { type: "string" },
         out: { type: "string" },
         "no-install": { type: "boolean" },
+        report: { type: "string" },
         smoke: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -126,6 +133,9 @@ function parseOptions(args: string[]): Options {
         "[--runs 3] [--smoke] [--out PREFIX] …  (see scripts/bench.ts)",
     );
     Deno.exit(0);
+  }
+  if (v.report) {
+    reportOnly = { json: v.report, out: v.out ?? v.report.replace(/\.json$/, "") };
   }
   const smoke = !!v.smoke;
   const size = (text: string | undefined, fallback: string) => {
@@ -207,6 +217,15 @@ async function cpuModel(): Promise<string> {
   }
 }
 
+/** The 1-minute load average (other work on the machine skews every figure). */
+async function loadAverage(): Promise<number | null> {
+  try {
+    return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+  } catch {
+    return null;
+  }
+}
+
 async function memoryGiB(): Promise<number | null> {
   try {
     const text = await Deno.readTextFile("/proc/meminfo");
@@ -236,16 +255,43 @@ function sockitVerified(results: BenchResults): boolean {
   return checks.every(Boolean);
 }
 
+/** Writes PREFIX.json and PREFIX.md (keeping the hand-written parts of the Markdown). */
+async function writeResults(results: BenchResults, prefix: string): Promise<void> {
+  results.targets = judgeTargets(results);
+  const out = resolve(prefix);
+  await Deno.mkdir(resolve(out, ".."), { recursive: true });
+  await Deno.writeTextFile(`${out}.json`, JSON.stringify(results, null, 2) + "\n");
+  let existing: string | null = null;
+  try {
+    existing = await Deno.readTextFile(`${out}.md`);
+  } catch {
+    // A new document.
+  }
+  await Deno.writeTextFile(`${out}.md`, spliceDocument(existing, renderTables(results)));
+  // Keep the Markdown tidy for `deno fmt --check`.
+  await capture([Deno.execPath(), "fmt", "--quiet", `${out}.md`]);
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(Deno.args);
+  if (reportOnly) {
+    const results: BenchResults = JSON.parse(await Deno.readTextFile(reportOnly.json));
+    results.meta.load ??= [];
+    await writeResults(results, reportOnly.out);
+    console.error(`bench: rendered ${reportOnly.out}.md from ${reportOnly.json}`);
+    return 0;
+  }
   const started = performance.now();
   const log = (line: string) =>
     console.error(
       `[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`,
     );
+  const made: { work?: string } = {};
   const stop = () => {
     log("interrupted: stopping every program started");
-    void killAll().finally(() => Deno.exit(130));
+    void killAll()
+      .then(() => made.work ? removeAll(made.work) : undefined)
+      .finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
@@ -258,7 +304,7 @@ async function main(): Promise<number> {
       }`,
     );
   }
-  const work = await workDir(options.dir);
+  const work = made.work = await workDir(options.dir);
   const context: Context = {
     work,
     peers,
@@ -297,6 +343,7 @@ async function main(): Promise<number> {
       smoke: options.smoke,
       workDir: work,
       workTmpfs: await isTmpfs(work),
+      load: [],
     },
     peers: [...peers.values()],
     notes: context.notes,
@@ -307,39 +354,55 @@ async function main(): Promise<number> {
       results.meta.workTmpfs ? " (tmpfs)" : ""
     }; results to ${options.out}.{md,json}`,
   );
+  const section = async (name: string, run: () => Promise<void>) => {
+    const before = await loadAverage();
+    await run();
+    const after = await loadAverage();
+    results.meta.load.push({ section: name, before, after });
+  };
   try {
     if (options.sections.has("transfer")) {
       log(`== transfer (${formatSize(options.size)}, ${options.runs} runs)`);
-      results.transfer = await transferSection(context, options.size, options.tools);
+      await section("transfer", async () => {
+        results.transfer = await transferSection(context, options.size, options.tools);
+      });
     }
     if (options.sections.has("scale")) {
       log(`== scale (${options.senders} × ${formatSize(options.senderSize)})`);
-      results.scale = await scaleSection(context, {
-        senders: options.senders,
-        eachBytes: options.senderSize,
-        singleBytes: options.singleSize ?? results.transfer?.bytes ?? options.size,
-        modes: options.scaleModes,
+      await section("scale", async () => {
+        results.scale = await scaleSection(context, {
+          senders: options.senders,
+          eachBytes: options.senderSize,
+          singleBytes: options.singleSize ?? results.transfer?.bytes ?? options.size,
+          modes: options.scaleModes,
+        });
       });
     }
     if (options.sections.has("memory")) {
       log(`== memory (${options.memorySizes.map(formatSize).join(", ")})`);
-      results.memory = await memorySection(context, options.memorySizes);
+      await section("memory", async () => {
+        results.memory = await memorySection(context, options.memorySizes);
+      });
     }
     if (options.sections.has("echo")) {
       log(`== echo (clients ${options.clients.join(", ")})`);
-      results.echo = await echoSection(context, {
-        clients: options.clients,
-        seconds: options.echoSeconds,
-        warmup: options.warmup,
-        size: 64,
-        generators: options.generators,
+      await section("echo", async () => {
+        results.echo = await echoSection(context, {
+          clients: options.clients,
+          seconds: options.echoSeconds,
+          warmup: options.warmup,
+          size: 64,
+          generators: options.generators,
+        });
       });
     }
     if (options.sections.has("idle") && options.idle.length > 0) {
       log(`== idle connections (${options.idle.join(", ")})`);
-      results.idle = await idleSection(context, {
-        counts: options.idle,
-        holdSeconds: options.holdSeconds,
+      await section("idle", async () => {
+        results.idle = await idleSection(context, {
+          counts: options.idle,
+          holdSeconds: options.holdSeconds,
+        });
       });
     }
   } finally {
@@ -347,19 +410,8 @@ async function main(): Promise<number> {
     await removeAll(work);
   }
   results.meta.durationS = (performance.now() - started) / 1000;
-  results.targets = judgeTargets(results);
   const out = resolve(options.out);
-  await Deno.mkdir(resolve(out, ".."), { recursive: true });
-  await Deno.writeTextFile(`${out}.json`, JSON.stringify(results, null, 2) + "\n");
-  let existing: string | null = null;
-  try {
-    existing = await Deno.readTextFile(`${out}.md`);
-  } catch {
-    // A new document.
-  }
-  await Deno.writeTextFile(`${out}.md`, spliceDocument(existing, renderTables(results)));
-  // Keep the Markdown tidy for `deno fmt --check`.
-  await capture([Deno.execPath(), "fmt", "--quiet", `${out}.md`]);
+  await writeResults(results, out);
   for (const target of results.targets) {
     log(
       `target ${

@@ -13,7 +13,7 @@ import type { Timed } from "./proc.ts";
 
 /** An echo server under test. */
 interface ServerSpec {
-  id: "sockit" | "python";
+  id: "sockit" | "sockit-quiet" | "python";
   label: string;
   needs: string[];
   start(context: Context, port: number, openFiles?: number): Timed;
@@ -27,6 +27,17 @@ const SERVERS: ServerSpec[] = [
     start: (_context, port, openFiles) =>
       spawnTimed(
         sockitCommand(["echo-server", "--host", "127.0.0.1", "--port", String(port)]),
+        { stdout: "null", openFiles },
+      ),
+  },
+  {
+    // Not a target: shows what printing one line per message costs the CLI.
+    id: "sockit-quiet",
+    label: "sockit --quiet echo-server (no line per message)",
+    needs: [],
+    start: (_context, port, openFiles) =>
+      spawnTimed(
+        sockitCommand(["--quiet", "echo-server", "--host", "127.0.0.1", "--port", String(port)]),
         { stdout: "null", openFiles },
       ),
   },
@@ -315,7 +326,9 @@ export async function idleSection(
   options: { counts: number[]; holdSeconds: number },
 ): Promise<IdleRow[]> {
   const rows: IdleRow[] = [];
-  const servers = SERVERS.filter((s) => s.needs.every((n) => context.peers.get(n)?.path));
+  const servers = SERVERS.filter((s) =>
+    s.id !== "sockit-quiet" && s.needs.every((n) => context.peers.get(n)?.path)
+  );
   const openFiles = Math.max(...options.counts) * 2 + 1024;
   for (const count of options.counts) {
     for (const spec of servers) {

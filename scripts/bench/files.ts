@@ -116,7 +116,7 @@ export async function availableMemory(): Promise<number | null> {
 
 /** True when `path` is on a tmpfs (memory-backed) file system. */
 export async function isTmpfs(path: string): Promise<boolean> {
-  const out = await capture(["df", "-P", "--output=fstype", path]);
+  const out = await capture(["df", "--output=fstype", path]);
   return out.code === 0 && /tmpfs/.test(out.stdout);
 }
 

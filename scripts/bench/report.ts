@@ -27,6 +27,8 @@ export interface BenchResults {
     workDir: string;
     workTmpfs: boolean;
     durationS?: number;
+    /** 1-minute load average before and after each section. */
+    load: { section: string; before: number | null; after: number | null }[];
   };
   peers: Peer[];
   notes: string[];
@@ -192,13 +194,17 @@ export function renderTables(results: BenchResults): string {
     `- Files in \`${m.workDir}\` (${
       m.workTmpfs ? "tmpfs" : "not tmpfs"
     }); everything over 127.0.0.1.`,
+    `- 1-minute load average before → after each section (${m.cores} cores; the benchmark's ` +
+      `own two or three busy processes count too): ${
+        m.load.map((l) => `${l.section} ${l.before ?? "?"} → ${l.after ?? "?"}`).join(", ") || "–"
+      }`,
     `- Peers: ${
       results.peers.map((p) =>
         p.status === "skipped"
           ? `${p.name} **skipped** (${p.reason})`
-          : `${p.name} ${p.version ?? ""}${
-            p.status === "installed" ? " (installed by the run)" : ""
-          }`
+          : `${p.name} (${p.version ?? "version unknown"}${
+            p.status === "installed" ? ", installed by the run" : ""
+          })`
       ).join("; ")
     }`,
     "",

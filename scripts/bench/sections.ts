@@ -123,7 +123,7 @@ export async function transferSection(
   context.log(`transfer: making a random ${formatSize(place.bytes)} file`);
   const sha256 = await randomFile(src, place.bytes);
   const outDir = join(place.dir, "transfer-out");
-  const tools = TRANSFER_TOOLS.filter((t) => !only || only.includes(t.id));
+  const tools = TRANSFER_TOOLS.filter((t) => only ? only.includes(t.id) : !t.optional);
   const results = new Map<string, TransferRun[]>();
   const skipped = new Map<string, string>();
   for (const tool of tools) {

@@ -54,6 +54,8 @@ export interface TransferTool {
   needs: string[];
   /** True for the ceilings (cp, iperf3), which are not transfer tools. */
   ceiling?: boolean;
+  /** Runs only when named with `--tools`. */
+  optional?: boolean;
   /** How its bytes are checked. */
   check: string;
   /** Runs one transfer. */
@@ -191,19 +193,29 @@ export async function startSockitReceiver(
   };
 }
 
-/** sockit send → sockit receive, with extra sender options. */
-function sockitTool(id: string, label: string, senderArgs: string[]): TransferTool {
+/** sockit send → sockit receive, with extra sender (and receiver) options. */
+function sockitTool(
+  id: string,
+  label: string,
+  senderArgs: string[],
+  receiverArgs: string[] = [],
+): TransferTool {
   return {
     id,
     label,
     needs: [],
+    optional: receiverArgs.length > 0,
     check: senderArgs.includes("--classic")
       ? "SHA-256 of the stored file (the classic protocol itself verifies nothing)"
       : "SHA-256 of the stored file (and sockit's own end-to-end SHA-256)",
     async run(_context, job) {
       let receiver: SockitReceiver;
       try {
-        receiver = await startSockitReceiver(job.outDir, ["--classic-name", "bench"]);
+        receiver = await startSockitReceiver(job.outDir, [
+          "--classic-name",
+          "bench",
+          ...receiverArgs,
+        ]);
       } catch (err) {
         return failed(err);
       }
@@ -373,6 +385,10 @@ export const TRANSFER_TOOLS: TransferTool[] = [
   sockitTool("sockit", "sockit (default, verified)", []),
   sockitTool("sockit-1k", "sockit --chunk-size 1k", ["--chunk-size", "1k"]),
   sockitTool("sockit-classic", "sockit --classic", ["--classic"]),
+  sockitTool("sockit-1k-both", "sockit --chunk-size 1k on both sides", ["--chunk-size", "1k"], [
+    "--chunk-size",
+    "1k",
+  ]),
   {
     id: "cp",
     label: "cp (ceiling: no network)",
