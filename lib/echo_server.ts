@@ -9,7 +9,7 @@ import { formatAddr, reachableAddresses } from "./address.ts";
 import { toSockitError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
 import { listen } from "./net.ts";
-import { serveConnections } from "./server.ts";
+import { serveConnections, stopOnce } from "./server.ts";
 import type { TraceEvent } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
@@ -150,14 +150,9 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
       emit({ type: "client-error", peer: "?", code: toSockitError(err).code, reason: String(err) }),
     signal: options.signal,
   });
-  let closed: Promise<EchoServerSummary> | undefined;
-  const close = (): Promise<EchoServerSummary> => {
-    closed ??= server.stop().then(() => {
-      emit({ type: "stopped", ...summary });
-      return { ...summary };
-    });
-    return closed;
-  };
-  const finished = server.stopped.then(() => close());
+  const { close, finished } = stopOnce(server, () => {
+    emit({ type: "stopped", ...summary });
+    return { ...summary };
+  });
   return { addr, finished, close };
 }

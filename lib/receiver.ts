@@ -12,7 +12,7 @@ import { SockitError, toSockitError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
 import { listen } from "./net.ts";
-import { serveConnections } from "./server.ts";
+import { serveConnections, stopOnce } from "./server.ts";
 import {
   CLASSIC_MAX_DIGITS,
   CLASSIC_READY,
@@ -211,15 +211,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       }),
     signal: options.signal,
   });
-  let closed: Promise<ReceiverSummary> | undefined;
-  const close = (): Promise<ReceiverSummary> => {
-    closed ??= server.stop().then(() => {
-      emit({ type: "stopped", ...summary });
-      return { ...summary };
-    });
-    return closed;
-  };
-  const finished = server.stopped.then(() => close());
+  const { close, finished } = stopOnce(server, () => {
+    emit({ type: "stopped", ...summary });
+    return { ...summary };
+  });
   return { addr, dir, finished, close };
 }
 

@@ -106,3 +106,27 @@ export function serveConnections(
     stop,
   };
 }
+
+/**
+ * The `close` and `finished` of a server built on {@linkcode serveConnections}: both stop it
+ * once and resolve with what `report` returns (a summary, after the final event).
+ *
+ * @example
+ * ```ts
+ * import { serveConnections, stopOnce } from "./server.ts";
+ * const server = serveConnections(Deno.listen({ hostname: "127.0.0.1", port: 0 }), {
+ *   handle: async (conn) => conn.close(),
+ *   onAcceptError: () => {},
+ * });
+ * const { close } = stopOnce(server, () => "stopped");
+ * console.log(await close()); // "stopped"
+ * ```
+ */
+export function stopOnce<T>(
+  server: ConnectionServer,
+  report: () => T,
+): { close(): Promise<T>; finished: Promise<T> } {
+  let closed: Promise<T> | undefined;
+  const close = () => closed ??= server.stop().then(report);
+  return { close, finished: server.stopped.then(close) };
+}
