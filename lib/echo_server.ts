@@ -11,7 +11,7 @@ import type { ErrorCode } from "./errors.ts";
 import { listen } from "./net.ts";
 import { serveConnections, stopOnce } from "./server.ts";
 import type { TraceEvent } from "./trace.ts";
-import { Wire } from "./wire.ts";
+import type { Wire } from "./wire.ts";
 
 /**
  * A client silent for this long gives up its stream pipeline (rebuilt on its next bytes), so
@@ -87,14 +87,7 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
     reachable: reachableAddresses(addr.hostname, addr.port),
   });
 
-  async function serve(conn: Deno.Conn): Promise<void> {
-    const peer = formatAddr(conn.remoteAddr);
-    const wire = new Wire(conn, {
-      onTrace: options.trace
-        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
-        : undefined,
-    });
-    const untrack = server.track(wire);
+  async function serve(wire: Wire, peer: string): Promise<void> {
     summary.connections++;
     emit({ type: "connected", peer });
     const decoder = new TextDecoder();
@@ -138,13 +131,15 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
       } else {
         emit({ type: "client-error", peer, code: error.code, reason: error.message });
       }
-    } finally {
-      untrack();
-      wire.close();
     }
   }
 
   const server = serveConnections(listener, {
+    wire: (peer) => ({
+      onTrace: options.trace
+        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
+        : undefined,
+    }),
     handle: serve,
     onAcceptError: (err) =>
       emit({ type: "client-error", peer: "?", code: toSockitError(err).code, reason: String(err) }),

@@ -33,7 +33,7 @@ import type { PartialFile } from "./partials.ts";
 import { checkFolder, commitFile, discardTemp, openTemp, prepareFolder } from "./storage.ts";
 import { DEFAULT_CHUNK_SIZE, fileSink, hashPrefix, progress, sha256Stream } from "./streams.ts";
 import type { TraceEvent } from "./trace.ts";
-import { Wire } from "./wire.ts";
+import type { Wire } from "./wire.ts";
 
 /** Options for {@linkcode startReceiver}. */
 export interface ReceiverOptions {
@@ -163,15 +163,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   await partials.sweep();
   const session = new Session({ ...options, dir }, emit, () => nextId++, summary, partials);
 
-  async function serve(conn: Deno.Conn): Promise<void> {
-    const peer = formatAddr(conn.remoteAddr);
-    const wire = new Wire(conn, {
-      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
-      onTrace: options.trace
-        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
-        : undefined,
-    });
-    const untrack = server.track(wire);
+  async function serve(wire: Wire, peer: string): Promise<void> {
     try {
       if (server.connections > maxConnections) {
         await writeFrame(wire, {
@@ -194,13 +186,16 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         const error = err instanceof ProtocolError ? err : toSockitError(err, "io", { peer });
         emit({ type: "session-error", peer, code: error.code, reason: reasonOf(error) });
       }
-    } finally {
-      untrack();
-      wire.close();
     }
   }
 
   const server = serveConnections(listener, {
+    wire: (peer) => ({
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      onTrace: options.trace
+        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
+        : undefined,
+    }),
     handle: serve,
     onAcceptError: (err) =>
       emit({

@@ -6,12 +6,16 @@
  * @module
  */
 
-import type { Wire } from "./wire.ts";
+import { formatAddr } from "./address.ts";
+import { Wire } from "./wire.ts";
+import type { WireOptions } from "./wire.ts";
 
 /** Options for {@linkcode serveConnections}. */
 export interface ServeOptions {
-  /** Serves one connection; it should not throw (errors are the handler's to report). */
-  handle(conn: Deno.Conn): Promise<void>;
+  /** How to wrap each connection (idle timeout, trace hook), given the peer's `HOST:PORT`. */
+  wire(peer: string): WireOptions;
+  /** Serves one connection, which is closed afterwards; errors are the handler's to report. */
+  handle(wire: Wire, peer: string): Promise<void>;
   /** Told about an accept that failed (e.g. too many open files); the loop goes on. */
   onAcceptError(error: unknown): void;
   /** Stops the server when aborted. */
@@ -26,8 +30,6 @@ export interface ConnectionServer {
   readonly connections: number;
   /** Resolves when the server has stopped (by `stop`, the signal, or the listener closing). */
   readonly stopped: Promise<void>;
-  /** Registers a connection so that stopping closes it; returns the function that forgets it. */
-  track(wire: Wire): () => void;
   /** Closes the listener and every tracked connection, and waits for every handler. */
   stop(): Promise<void>;
 }
@@ -40,7 +42,8 @@ export interface ConnectionServer {
  * import { serveConnections } from "./server.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const server = serveConnections(listener, {
- *   handle: async (conn) => conn.close(),
+ *   wire: () => ({}),
+ *   handle: async (wire) => await wire.write(new TextEncoder().encode("hello")),
  *   onAcceptError: (err) => console.error(err),
  * });
  * await server.stop();
@@ -65,7 +68,13 @@ export function serveConnections(
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      const handler = options.handle(conn).catch(() => {});
+      const peer = formatAddr(conn.remoteAddr);
+      const wire = new Wire(conn, options.wire(peer));
+      wires.add(wire);
+      const handler = options.handle(wire, peer).catch(() => {}).finally(() => {
+        wires.delete(wire);
+        wire.close();
+      });
       handlers.add(handler);
       handler.finally(() => handlers.delete(handler));
     }
@@ -99,10 +108,6 @@ export function serveConnections(
       return wires.size;
     },
     stopped: done,
-    track(wire) {
-      wires.add(wire);
-      return () => wires.delete(wire);
-    },
     stop,
   };
 }
@@ -115,7 +120,8 @@ export function serveConnections(
  * ```ts
  * import { serveConnections, stopOnce } from "./server.ts";
  * const server = serveConnections(Deno.listen({ hostname: "127.0.0.1", port: 0 }), {
- *   handle: async (conn) => conn.close(),
+ *   wire: () => ({}),
+ *   handle: async () => {},
  *   onAcceptError: () => {},
  * });
  * const { close } = stopOnce(server, () => "stopped");
