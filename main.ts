@@ -103,20 +103,29 @@ class LiveRegion {
 }
 
 /**
- * Runs `stop` on the first Ctrl+C (or SIGTERM) and exits at once on the second. Returns a function that
- * removes the handler.
+ * Runs `work` with a signal that the first Ctrl+C (or SIGTERM) aborts; a second one exits at
+ * once. The handlers are in place before `work` starts, so an early Ctrl+C still stops cleanly,
+ * and removed when it ends.
  */
-function onInterrupt(out: Output, stop: () => void): () => void {
+async function interruptible<T>(
+  out: Output,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
   let presses = 0;
   const handler = () => {
     presses++;
     if (presses > 1) Deno.exit(EXIT.interrupted);
     out.note("net.stopping");
-    stop();
+    controller.abort();
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, handler);
-  return () => signals.forEach((signal) => Deno.removeSignalListener(signal, handler));
+  try {
+    return await work(controller.signal);
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  }
 }
 
 /** Finds `--lang` before commander runs, so help and errors are already translated. */
@@ -247,21 +256,14 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.echo})`)
     .action(async (options: { host?: string; port?: string }, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      // Ctrl+C is handled from before the listening line, so a quick one still stops cleanly.
-      const controller = new AbortController();
-      const release = onInterrupt(out, () => controller.abort());
-      try {
-        const server = startEchoServer({
+      await interruptible(out, (signal) =>
+        startEchoServer({
           host: options.host ?? "0.0.0.0",
           port: options.port === undefined ? DEFAULT_PORTS.echo : parsePort(options.port),
           trace: globals.trace,
-          signal: controller.signal,
+          signal,
           onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
-        });
-        await server.finished;
-      } finally {
-        release();
-      }
+        }).finished);
       setExit(EXIT.ok);
     });
 
@@ -276,27 +278,25 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       const { globals, style, out } = context(cmd);
       const target = parseHostPort(options.to ?? "127.0.0.1", DEFAULT_PORTS.echo);
       const rounds = count(lang, options.count, "--count", 1) ?? 1;
-      const controller = new AbortController();
-      const release = onInterrupt(out, () => controller.abort());
       const messages = words.length > 0
         ? [words.join(" ")]
         : Deno.stdin.readable.pipeThrough(textLines({ skipEmpty: true }));
-      const result = await runEcho({
-        ...target,
-        messages,
-        trace: globals.trace,
-        count: rounds,
-        intervalMs: rounds > 1 ? seconds(lang, options.interval, 1) * 1000 : 0,
-        timeoutMs: seconds(lang, options.timeout, 10) * 1000,
-        signal: controller.signal,
-        onEvent: (event) => {
-          const line = event.type === "reply" && rounds > 1
-            ? renderPing(style, event)
-            : renderEchoClientEvent(style, event);
-          out.event(event, line);
-        },
-      });
-      release();
+      const result = await interruptible(out, (signal) =>
+        runEcho({
+          ...target,
+          messages,
+          trace: globals.trace,
+          count: rounds,
+          intervalMs: rounds > 1 ? seconds(lang, options.interval, 1) * 1000 : 0,
+          timeoutMs: seconds(lang, options.timeout, 10) * 1000,
+          signal,
+          onEvent: (event) => {
+            const line = event.type === "reply" && rounds > 1
+              ? renderPing(style, event)
+              : renderEchoClientEvent(style, event);
+            out.event(event, line);
+          },
+        }));
       if (result.matched !== result.sent) {
         throw new SockitError("echo-mismatch", { sent: result.sent, received: result.matched });
       }
@@ -319,11 +319,9 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       const text = (name: string) => options[name] as string | undefined;
       const view = new ReceiveView(style);
       const live = liveRegion(globals);
-      const controller = new AbortController();
-      const release = onInterrupt(out, () => controller.abort());
-      try {
+      await interruptible(out, async (signal) => {
         const receiver = await startReceiver({
-          signal: controller.signal,
+          signal,
           dir: text("dir") ?? "received",
           host: text("host") ?? "0.0.0.0",
           port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
@@ -337,9 +335,7 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
           onEvent: (event) => out.view(event, view.update(event), live),
         });
         await receiver.finished;
-      } finally {
-        release();
-      }
+      });
       setExit(EXIT.ok);
     });
 
@@ -362,21 +358,22 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
         const target = parseHostPort(text("to") ?? "127.0.0.1", DEFAULT_PORTS.transfer);
         const view = new SendView(style);
         const live = liveRegion(globals);
-        const controller = new AbortController();
-        const release = onInterrupt(out, () => controller.abort());
-        const result = await sendFiles({
-          paths,
-          ...target,
-          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
-          classic: options.classic === true,
-          retries: count(lang, text("retries"), "--retries", 0),
-          timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
-          trace: globals.trace,
-          signal: controller.signal,
-          onEvent: (event) => out.view(event, view.update(event), live),
+        let interrupted = false;
+        const result = await interruptible(out, (signal) => {
+          signal.addEventListener("abort", () => interrupted = true);
+          return sendFiles({
+            paths,
+            ...target,
+            chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+            classic: options.classic === true,
+            retries: count(lang, text("retries"), "--retries", 0),
+            timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
+            trace: globals.trace,
+            signal,
+            onEvent: (event) => out.view(event, view.update(event), live),
+          });
         });
-        release();
-        setExit(result.rejected > 0 || controller.signal.aborted ? EXIT.failure : EXIT.ok);
+        setExit(result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
       },
     );
 

@@ -236,6 +236,7 @@ export async function hashPrefix(
     signal?.throwIfAborted();
     hash.update(chunk.length <= left ? chunk : chunk.subarray(0, left));
     left -= chunk.length;
+    recycle(chunk);
     if (left <= 0) break;
   }
   if (left > 0) throw toSockitError(new Deno.errors.UnexpectedEof(), "file", { path });

@@ -97,11 +97,7 @@ export class Wire {
    * returned by the next read), or `"end"` when the peer closed.
    */
   async waitForMore(ms: number): Promise<"data" | "quiet" | "end"> {
-    if (!this.#pending) {
-      const target = new Uint8Array(this.#bufferSize);
-      this.#pending = this.#read(target).then((n) => n === null ? null : target.subarray(0, n));
-    }
-    const pending = this.#pending;
+    const pending = this.#pending ??= this.#startRead(new Uint8Array(this.#bufferSize));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const quiet = new Promise<"quiet">((resolve) => timer = setTimeout(() => resolve("quiet"), ms));
     const outcome = await Promise.race([pending.then(() => "done" as const), quiet]);
@@ -117,11 +113,13 @@ export class Wire {
    */
   async idle(): Promise<boolean> {
     if (this.buffered > 0) return true;
-    if (!this.#pending) {
-      const target = new Uint8Array(ENDLESS_FIRST_READ);
-      this.#pending = this.#read(target).then((n) => n === null ? null : target.subarray(0, n));
-    }
+    this.#pending ??= this.#startRead(new Uint8Array(ENDLESS_FIRST_READ));
     return await this.#takePending();
+  }
+
+  /** Starts a read into `target` that resolves with the bytes read (`null` at the end). */
+  #startRead(target: Uint8Array, timed = true): Promise<Uint8Array | null> {
+    return this.#read(target, timed).then((n) => n === null ? null : target.subarray(0, n));
   }
 
   /** Moves the bytes of a pending read into the buffer; false at end of stream. */
@@ -216,23 +214,12 @@ export class Wire {
    * reading) fails with `timeout` and closes the connection.
    */
   async write(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
+    const unwatch = this.#watch();
     try {
-      while (offset < bytes.length) {
-        const timer = this.#idleMs > 0
-          ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
-          : undefined;
-        try {
-          offset += await this.conn.write(bytes.subarray(offset));
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    } catch (err) {
-      if (this.#timedOut) throw this.#timeout();
-      throw toSockitError(err, "io", this.#context);
+      await this.#writeInPieces(bytes, Infinity);
+    } finally {
+      unwatch();
     }
-    this.#trace?.("sent", bytes);
   }
 
   /**
@@ -303,15 +290,10 @@ export class Wire {
               this.#start = this.#end;
               return;
             }
-            if (!this.#pending) {
-              // Small while reads are small (an idle connection pins little), doubling up to
-              // chunkSize while they come back full.
-              const target = scratch ??= new Uint8Array(Math.min(chunkSize, ENDLESS_FIRST_READ));
-              this.#pending = this.#read(target, false).then((n) =>
-                n === null ? null : target.subarray(0, n)
-              );
-            }
-            const pending = this.#pending;
+            // The read buffer is small while reads are small (an idle connection pins little),
+            // doubling up to chunkSize while they come back full.
+            scratch ??= new Uint8Array(Math.min(chunkSize, ENDLESS_FIRST_READ));
+            const pending = this.#pending ??= this.#startRead(scratch, false);
             if (quiet && quietTimer === undefined) armQuiet(quietMs);
             let bytes: Uint8Array | null | typeof QUIET;
             try {
