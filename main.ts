@@ -7,32 +7,17 @@
  */
 
 import { Command, CommanderError, type Help } from "commander";
-import {
-  DEFAULT_PORTS,
-  detectLang,
-  isLang,
-  jsonLine,
-  message,
-  parseHostPort,
-  parsePort,
-  parseSize,
-  ReceiveView,
-  renderEchoClientEvent,
-  renderEchoServerEvent,
-  renderError,
-  renderPing,
-  runEcho,
-  sendFiles,
-  SendView,
-  SockitError,
-  startEchoServer,
-  startReceiver,
-  textLines,
-  toSockitError,
-  translate,
-  versionLine,
-} from "./lib/mod.ts";
-import type { Lang, Line, MessageKey, RenderStyle, ViewUpdate } from "./lib/mod.ts";
+import { DEFAULT_PORTS, parseHostPort, parsePort } from "./lib/net/address.ts";
+import { parseSize } from "./lib/core/format.ts";
+import { SockitError, toSockitError } from "./lib/core/errors.ts";
+import { versionLine } from "./lib/core/version.ts";
+import { runEcho, sendFiles, startEchoServer, startReceiver, textLines } from "./lib/mod.ts";
+import { detectLang, isLang, translate } from "./cli/messages.ts";
+import type { Lang, MessageKey } from "./cli/messages.ts";
+import { renderEchoClientEvent, renderEchoServerEvent, renderPing } from "./cli/render.ts";
+import type { RenderStyle } from "./cli/render.ts";
+import { ReceiveView, SendView } from "./cli/render_transfer.ts";
+import { liveRegion, Output } from "./cli/output.ts";
 
 /** Exit codes, as documented in the README. */
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -45,61 +30,6 @@ interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   trace?: boolean;
-}
-
-/** Prints rendered events and errors according to `--json` and `--quiet`. */
-class Output {
-  constructor(readonly style: RenderStyle, readonly json: boolean, readonly quiet: boolean) {}
-
-  event(event: object, line: Line | null): void {
-    if (this.json) return console.log(jsonLine(event));
-    if (!line || (this.quiet && line.level === "info")) return;
-    if (line.level === "error") console.error(line.text);
-    else console.log(line.text);
-  }
-
-  note(key: MessageKey): void {
-    if (!this.json && !this.quiet) console.error(message(this.style, key));
-  }
-
-  /** Shows a view's update: log lines, and on a terminal the live progress lines. */
-  view(event: object, update: ViewUpdate, live: LiveRegion | null): void {
-    if (this.json) return console.log(jsonLine(event));
-    const lines = update.log.filter((line) => !(this.quiet && line.level === "info"));
-    if (live && !this.quiet) live.show(lines, update.live);
-    else for (const line of lines) this.event(event, line);
-  }
-
-  error(error: SockitError): void {
-    if (this.json) {
-      console.log(jsonLine({ type: "error", code: error.code, details: error.details }));
-    }
-    console.error(renderError(this.style, error));
-  }
-}
-
-/**
- * The lines at the bottom of a terminal that progress redraws in place; log lines scroll
- * above them. Redraws at most every 100 ms unless lines are logged.
- */
-class LiveRegion {
-  #lines: string[] = [];
-  #drawn = 0;
-  #last = 0;
-  #encoder = new TextEncoder();
-
-  show(log: Line[], live?: string[]): void {
-    if (live) this.#lines = live;
-    const now = performance.now();
-    if (log.length === 0 && now - this.#last < 100 && live && live.length > 0) return;
-    this.#last = now;
-    const columns = Deno.consoleSize().columns;
-    let out = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : "";
-    for (const line of log) out += line.text + "\n";
-    for (const line of this.#lines) out += line.slice(0, Math.max(10, columns - 1)) + "\n";
-    this.#drawn = this.#lines.length;
-    Deno.stdout.writeSync(this.#encoder.encode(out));
-  }
 }
 
 /**
@@ -378,11 +308,6 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     );
 
   return program;
-}
-
-/** A live progress area on a terminal; none with --json, --quiet or when output is piped. */
-function liveRegion(globals: GlobalOptions): LiveRegion | null {
-  return !globals.json && !globals.quiet && Deno.stdout.isTerminal() ? new LiveRegion() : null;
 }
 
 /**

@@ -14,9 +14,9 @@ import {
   parseHostPort,
   parsePort,
   reachableAddresses,
-} from "../lib/address.ts";
-import { SockitError } from "../lib/errors.ts";
-import type { ErrorCode } from "../lib/errors.ts";
+} from "../lib/net/address.ts";
+import { SockitError } from "../lib/core/errors.ts";
+import type { ErrorCode } from "../lib/core/errors.ts";
 
 /** Asserts that `fn` throws a SockitError with `code`. */
 function assertCode(fn: () => unknown, code: ErrorCode, input: string): void {

@@ -490,7 +490,7 @@ Deno.test("bundled single-file program", async (t) => {
     );
     assert.deepEqual(dynamic, []);
     const local = graph.modules.map((m) => m.specifier).filter((s) => s.startsWith("file:"));
-    assert.ok(local.some((s) => s.endsWith("/lib/messages.ts")), "the catalog is imported");
+    assert.ok(local.some((s) => s.endsWith("/cli/messages.ts")), "the catalog is imported");
     assert.ok(local.some((s) => s.endsWith("/deno.json")), "the version is imported");
   });
 

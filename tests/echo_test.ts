@@ -7,11 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { EchoClient, rttStats, runEcho, textLines } from "../lib/echo_client.ts";
-import type { EchoClientEvent } from "../lib/echo_client.ts";
-import { startEchoServer } from "../lib/echo_server.ts";
-import type { EchoServer, EchoServerEvent, EchoServerOptions } from "../lib/echo_server.ts";
-import { SockitError } from "../lib/errors.ts";
+import { EchoClient, rttStats, runEcho, textLines } from "../lib/echo/client.ts";
+import type { EchoClientEvent } from "../lib/echo/client.ts";
+import { startEchoServer } from "../lib/echo/server.ts";
+import type { EchoServer, EchoServerEvent, EchoServerOptions } from "../lib/echo/server.ts";
+import { SockitError } from "../lib/core/errors.ts";
 import { randomBytes } from "./util.ts";
 
 const encoder = new TextEncoder();

@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { SockitError, toSockitError } from "../lib/errors.ts";
-import { formatBytes, formatDuration, formatRate, parseSize } from "../lib/format.ts";
-import { connect, listen } from "../lib/net.ts";
+import { SockitError, toSockitError } from "../lib/core/errors.ts";
+import { formatBytes, formatDuration, formatRate, parseSize } from "../lib/core/format.ts";
+import { connect, listen } from "../lib/net/socket.ts";
 
 /** A port on 127.0.0.1 that was free a moment ago and has nothing listening now. */
 function closedPort(): number {

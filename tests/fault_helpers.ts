@@ -8,10 +8,10 @@
  */
 
 import { join } from "node:path";
-import { startReceiver } from "../lib/receiver.ts";
-import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
-import { sendFiles } from "../lib/sender.ts";
-import type { SendEvent, SendOptions, SendResult } from "../lib/sender.ts";
+import { startReceiver } from "../lib/transfer/receiver.ts";
+import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
+import type { SendEvent, SendOptions, SendResult } from "../lib/transfer/sender.ts";
 import { tempDir } from "./util.ts";
 
 /** A small, fast, seeded random source (mulberry32): numbers in [0, 1). */

@@ -12,10 +12,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeFrame, encodePreface } from "../lib/protocol.ts";
-import { PartialStore } from "../lib/partials.ts";
-import { sendFiles } from "../lib/sender.ts";
-import type { SendEvent } from "../lib/sender.ts";
+import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
+import { PartialStore } from "../lib/transfer/partials.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
+import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
   CutProxy,

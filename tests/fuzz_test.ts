@@ -26,9 +26,9 @@ import {
   PREFACE_SIZE,
   ProtocolError,
   REJECT_CODES,
-} from "../lib/protocol.ts";
-import type { Frame } from "../lib/protocol.ts";
-import { sendFiles } from "../lib/sender.ts";
+} from "../lib/transfer/protocol.ts";
+import type { Frame } from "../lib/transfer/protocol.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
 import {
   concatBytes,
   finalEntries,

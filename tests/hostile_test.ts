@@ -20,17 +20,17 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startEchoServer } from "../lib/echo_server.ts";
-import { SockitError } from "../lib/errors.ts";
+import { startEchoServer } from "../lib/echo/server.ts";
+import { SockitError } from "../lib/core/errors.ts";
 import {
   encodeFrame,
   encodePreface,
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
-} from "../lib/protocol.ts";
-import type { ReceiverFrame, RejectCode, SenderFrame } from "../lib/protocol.ts";
-import type { ReceiverOptions } from "../lib/receiver.ts";
-import { sendFiles } from "../lib/sender.ts";
+} from "../lib/transfer/protocol.ts";
+import type { ReceiverFrame, RejectCode, SenderFrame } from "../lib/transfer/protocol.ts";
+import type { ReceiverOptions } from "../lib/transfer/receiver.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
   concatBytes,

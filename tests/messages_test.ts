@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { CATALOGS, detectLang, isLang, LANGS, translate } from "../lib/messages.ts";
-import type { MessageKey } from "../lib/messages.ts";
-import type { ErrorCode } from "../lib/errors.ts";
+import { CATALOGS, detectLang, isLang, LANGS, translate } from "../cli/messages.ts";
+import type { MessageKey } from "../cli/messages.ts";
+import type { ErrorCode } from "../lib/core/errors.ts";
 
 const KEYS = Object.keys(CATALOGS.en) as MessageKey[];
 

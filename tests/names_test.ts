@@ -16,10 +16,10 @@ import {
   numberedName,
   sanitizePath,
   splitName,
-} from "../lib/names.ts";
-import { SockitError } from "../lib/errors.ts";
-import { CATALOGS, type MessageKey } from "../lib/messages.ts";
-import { CONFLICT_PROBLEMS } from "../lib/storage.ts";
+} from "../lib/transfer/names.ts";
+import { SockitError } from "../lib/core/errors.ts";
+import { CATALOGS, type MessageKey } from "../cli/messages.ts";
+import { CONFLICT_PROBLEMS } from "../lib/transfer/storage.ts";
 
 const RUNS = Number(Deno.env.get("SOCKIT_FUZZ_RUNS") ?? "2000");
 

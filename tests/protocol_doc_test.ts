@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { encodeFrame, encodePreface } from "../lib/protocol.ts";
-import type { Frame } from "../lib/protocol.ts";
+import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
+import type { Frame } from "../lib/transfer/protocol.ts";
 import { ROOT } from "./util.ts";
 
 const TYPES: Record<number, Frame["type"]> = Object.fromEntries(

@@ -23,9 +23,9 @@ import {
   PREFACE_SIZE,
   PROTOCOL_VERSION,
   ProtocolError,
-} from "../lib/protocol.ts";
-import type { Frame, RejectCode } from "../lib/protocol.ts";
-import { guessExtension, SNIFF_BYTES } from "../lib/sniff.ts";
+} from "../lib/transfer/protocol.ts";
+import type { Frame, RejectCode } from "../lib/transfer/protocol.ts";
+import { guessExtension, SNIFF_BYTES } from "../lib/transfer/sniff.ts";
 
 const encoder = new TextEncoder();
 const HASH = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";

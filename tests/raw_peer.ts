@@ -6,10 +6,10 @@
  */
 
 import { createHash } from "node:crypto";
-import { formatAddr } from "../lib/address.ts";
-import { encodeFrame, encodePreface, readFrame } from "../lib/protocol.ts";
-import type { Frame, ReceiverFrame } from "../lib/protocol.ts";
-import { Wire } from "../lib/wire.ts";
+import { formatAddr } from "../lib/net/address.ts";
+import { encodeFrame, encodePreface, readFrame } from "../lib/transfer/protocol.ts";
+import type { Frame, ReceiverFrame } from "../lib/transfer/protocol.ts";
+import { Wire } from "../lib/net/wire.ts";
 
 /** A raw connection speaking (or abusing) the sockit protocol. */
 export class RawPeer implements AsyncDisposable {

@@ -14,11 +14,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeFrame, PREFACE_SIZE } from "../lib/protocol.ts";
-import { PartialStore } from "../lib/partials.ts";
-import type { PartialSource } from "../lib/partials.ts";
-import { sendFiles } from "../lib/sender.ts";
-import type { SendEvent } from "../lib/sender.ts";
+import { encodeFrame, PREFACE_SIZE } from "../lib/transfer/protocol.ts";
+import { PartialStore } from "../lib/transfer/partials.ts";
+import type { PartialSource } from "../lib/transfer/partials.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
+import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
   CutProxy,

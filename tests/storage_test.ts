@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SockitError } from "../lib/errors.ts";
-import { NameError } from "../lib/names.ts";
-import { commitFile, discardTemp, openTemp, prepareFolder } from "../lib/storage.ts";
+import { SockitError } from "../lib/core/errors.ts";
+import { NameError } from "../lib/transfer/names.ts";
+import { commitFile, discardTemp, openTemp, prepareFolder } from "../lib/transfer/storage.ts";
 import { tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();

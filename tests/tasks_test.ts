@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startReceiver } from "../lib/receiver.ts";
+import { startReceiver } from "../lib/transfer/receiver.ts";
 import { ROOT, tempDir } from "./util.ts";
 
 /** The named variables of this environment that are set. */

@@ -17,11 +17,11 @@ import {
   encodePreface,
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
-} from "../lib/protocol.ts";
-import type { ErrorFrame, ReceiverFrame, RejectCode, VerdictFrame } from "../lib/protocol.ts";
-import { PartialStore } from "../lib/partials.ts";
-import type { PartialSource } from "../lib/partials.ts";
-import type { ReceiverEvent, ReceiverOptions } from "../lib/receiver.ts";
+} from "../lib/transfer/protocol.ts";
+import type { ErrorFrame, ReceiverFrame, RejectCode, VerdictFrame } from "../lib/transfer/protocol.ts";
+import { PartialStore } from "../lib/transfer/partials.ts";
+import type { PartialSource } from "../lib/transfer/partials.ts";
+import type { ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
 import { RecordingReceiver } from "./fault_helpers.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { randomBytes, tempDir } from "./util.ts";

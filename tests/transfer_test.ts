@@ -11,9 +11,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { encodeFrame } from "../lib/protocol.ts";
-import type { SendEvent } from "../lib/sender.ts";
-import { DEFAULT_CHUNK_SIZE } from "../lib/streams.ts";
+import { encodeFrame } from "../lib/transfer/protocol.ts";
+import type { SendEvent } from "../lib/transfer/sender.ts";
+import { DEFAULT_CHUNK_SIZE } from "../lib/core/streams.ts";
 import { RecordingReceiver, within } from "./fault_helpers.ts";
 import { randomBytes, tempDir } from "./util.ts";
 

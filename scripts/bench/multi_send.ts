@@ -13,7 +13,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { sendFiles } from "../../lib/sender.ts";
+import { sendFiles } from "../../lib/transfer/sender.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,

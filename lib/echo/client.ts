@@ -5,11 +5,11 @@
  * @module
  */
 
-import { formatHostPort } from "./address.ts";
-import { delay } from "./delay.ts";
-import { connect } from "./net.ts";
-import type { TraceEvent } from "./trace.ts";
-import { Wire } from "./wire.ts";
+import { formatHostPort } from "../net/address.ts";
+import { delay } from "../core/delay.ts";
+import { connect } from "../net/socket.ts";
+import type { TraceEvent } from "../net/trace.ts";
+import { Wire } from "../net/wire.ts";
 
 /** Options for {@linkcode EchoClient.connect}. */
 export interface EchoClientOptions {
@@ -40,8 +40,8 @@ export interface EchoReply {
  *
  * @example
  * ```ts
- * import { startEchoServer } from "./echo_server.ts";
- * import { EchoClient } from "./echo_client.ts";
+ * import { startEchoServer } from "./server.ts";
+ * import { EchoClient } from "./client.ts";
  * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
  * const client = await EchoClient.connect({ host: "127.0.0.1", port: server.addr.port });
  * const reply = await client.echo("안녕");
@@ -63,7 +63,7 @@ export class EchoClient {
   /**
    * Connects to an echo server.
    *
-   * @throws {import("./errors.ts").SockitError} `connection-refused` ("start the server first"), `timeout`, …
+   * @throws {import("../core/errors.ts").SockitError} `connection-refused` ("start the server first"), `timeout`, …
    */
   static async connect(options: EchoClientOptions = {}): Promise<EchoClient> {
     const host = options.host ?? "127.0.0.1";
@@ -148,8 +148,8 @@ export interface EchoSessionResult extends RttStats {
  *
  * @example
  * ```ts
- * import { startEchoServer } from "./echo_server.ts";
- * import { runEcho } from "./echo_client.ts";
+ * import { startEchoServer } from "./server.ts";
+ * import { runEcho } from "./client.ts";
  * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
  * const result = await runEcho({ port: server.addr.port, messages: ["hi"], count: 3 });
  * console.log(result.matched); // 3
@@ -203,7 +203,7 @@ export interface RttStats {
  *
  * @example
  * ```ts
- * import { rttStats } from "./echo_client.ts";
+ * import { rttStats } from "./client.ts";
  * rttStats([1, 2, 3]); // { min: 1, avg: 2, max: 3 }
  * ```
  */
@@ -220,7 +220,7 @@ export function rttStats(times: readonly number[]): RttStats {
  *
  * @example
  * ```ts
- * import { textLines } from "./echo_client.ts";
+ * import { textLines } from "./client.ts";
  * const input = ReadableStream.from([new TextEncoder().encode("a\r\nb")]);
  * console.log(await Array.fromAsync(input.pipeThrough(textLines()))); // ["a", "b"]
  * ```

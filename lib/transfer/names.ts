@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SockitError } from "./errors.ts";
+import { SockitError } from "../core/errors.ts";
 
 /** Longest allowed single name (one folder or file name), in UTF-8 bytes. */
 export const MAX_SEGMENT_BYTES = 255;

@@ -11,7 +11,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { toSockitError } from "./errors.ts";
+import { toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR } from "./names.ts";
 import { internalFolder, openTemp } from "./storage.ts";
 

@@ -7,12 +7,12 @@
  */
 
 import { resolve } from "node:path";
-import { formatAddr, reachableAddresses } from "./address.ts";
-import { SockitError, toSockitError } from "./errors.ts";
-import type { ErrorCode } from "./errors.ts";
+import { formatAddr, reachableAddresses } from "../net/address.ts";
+import { SockitError, toSockitError } from "../core/errors.ts";
+import type { ErrorCode } from "../core/errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
-import { listen } from "./net.ts";
-import { serveConnections, stopOnce } from "./server.ts";
+import { listen } from "../net/socket.ts";
+import { serveConnections, stopOnce } from "../net/server.ts";
 import {
   CLASSIC_MAX_DIGITS,
   CLASSIC_READY,
@@ -31,9 +31,15 @@ import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
 import { PartialStore } from "./partials.ts";
 import type { PartialFile } from "./partials.ts";
 import { checkFolder, commitFile, discardTemp, openTemp, prepareFolder } from "./storage.ts";
-import { DEFAULT_CHUNK_SIZE, fileSink, hashPrefix, progress, sha256Stream } from "./streams.ts";
-import type { TraceEvent } from "./trace.ts";
-import type { Wire } from "./wire.ts";
+import {
+  DEFAULT_CHUNK_SIZE,
+  fileSink,
+  hashPrefix,
+  progress,
+  sha256Stream,
+} from "../core/streams.ts";
+import type { TraceEvent } from "../net/trace.ts";
+import type { Wire } from "../net/wire.ts";
 
 /** Options for {@linkcode startReceiver}. */
 export interface ReceiverOptions {

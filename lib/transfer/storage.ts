@@ -10,7 +10,7 @@
  */
 
 import { isAbsolute, join, relative, sep } from "node:path";
-import { SockitError, toSockitError } from "./errors.ts";
+import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
 
 /**

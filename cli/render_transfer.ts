@@ -6,17 +6,17 @@
  * @module
  */
 
-import { formatBytes, formatDuration, formatRate } from "./format.ts";
+import { formatBytes, formatDuration, formatRate } from "../lib/core/format.ts";
 import { CATALOGS } from "./messages.ts";
 import type { MessageKey } from "./messages.ts";
-import { NAME_PROBLEMS } from "./names.ts";
-import type { NameProblem } from "./names.ts";
-import { CONFLICT_PROBLEMS } from "./storage.ts";
-import { REJECT_CODES } from "./protocol.ts";
-import type { ReceiverEvent } from "./receiver.ts";
+import { NAME_PROBLEMS } from "../lib/transfer/names.ts";
+import type { NameProblem } from "../lib/transfer/names.ts";
+import { CONFLICT_PROBLEMS } from "../lib/transfer/storage.ts";
+import { REJECT_CODES } from "../lib/transfer/protocol.ts";
+import type { ReceiverEvent } from "../lib/transfer/receiver.ts";
 import { message, paint, reachLine, renderTrace } from "./render.ts";
 import type { Line, RenderStyle } from "./render.ts";
-import type { SendEvent } from "./sender.ts";
+import type { SendEvent } from "../lib/transfer/sender.ts";
 
 /**
  * Draws a progress bar with percentage, amounts, rate and time left.

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { formatAddr, reachableAddresses } from "./address.ts";
-import { toSockitError } from "./errors.ts";
-import type { ErrorCode } from "./errors.ts";
-import { listen } from "./net.ts";
-import { serveConnections, stopOnce } from "./server.ts";
-import type { TraceEvent } from "./trace.ts";
-import type { Wire } from "./wire.ts";
+import { formatAddr, reachableAddresses } from "../net/address.ts";
+import { toSockitError } from "../core/errors.ts";
+import type { ErrorCode } from "../core/errors.ts";
+import { listen } from "../net/socket.ts";
+import { serveConnections, stopOnce } from "../net/server.ts";
+import type { TraceEvent } from "../net/trace.ts";
+import type { Wire } from "../net/wire.ts";
 
 /**
  * A client silent for this long gives up its stream pipeline (rebuilt on its next bytes), so
@@ -69,7 +69,7 @@ export interface EchoServer {
  *
  * @example
  * ```ts
- * import { startEchoServer } from "./echo_server.ts";
+ * import { startEchoServer } from "./server.ts";
  * const server = startEchoServer({ host: "127.0.0.1", port: 0, onEvent: (e) => console.log(e.type) });
  * console.log(server.addr.port);
  * await server.close();

@@ -7,10 +7,10 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { formatHostPort } from "./address.ts";
-import { delay } from "./delay.ts";
-import { SockitError, toSockitError } from "./errors.ts";
-import { connect } from "./net.ts";
+import { formatHostPort } from "../net/address.ts";
+import { delay } from "../core/delay.ts";
+import { SockitError, toSockitError } from "../core/errors.ts";
+import { connect } from "../net/socket.ts";
 import {
   CLASSIC_READY,
   encodePreface,
@@ -20,10 +20,16 @@ import {
   writeFrame,
 } from "./protocol.ts";
 import type { AcceptFrame, ReceiverFrame, RejectCode } from "./protocol.ts";
-import { DEFAULT_CHUNK_SIZE, fileSource, hashPrefix, progress, sha256Stream } from "./streams.ts";
-import type { StreamHash } from "./streams.ts";
-import type { TraceEvent } from "./trace.ts";
-import { Wire } from "./wire.ts";
+import {
+  DEFAULT_CHUNK_SIZE,
+  fileSource,
+  hashPrefix,
+  progress,
+  sha256Stream,
+} from "../core/streams.ts";
+import type { StreamHash } from "../core/streams.ts";
+import type { TraceEvent } from "../net/trace.ts";
+import { Wire } from "../net/wire.ts";
 
 /** One thing to send: a file or an (empty) folder, with its path as the receiver sees it. */
 export interface SendItem {

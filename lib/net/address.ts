@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SockitError } from "./errors.ts";
+import { SockitError } from "../core/errors.ts";
 
 /** A host name or IP address with a TCP port. */
 export interface HostPort {

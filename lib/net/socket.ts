@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SockitError, toSockitError } from "./errors.ts";
+import { SockitError, toSockitError } from "../core/errors.ts";
 
 /**
  * Listens on `host:port`, turning OS errors into {@linkcode SockitError}s
@@ -12,7 +12,7 @@ import { SockitError, toSockitError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { listen } from "./net.ts";
+ * import { listen } from "./socket.ts";
  * const listener = listen("127.0.0.1", 0);
  * console.log((listener.addr as Deno.NetAddr).port > 0); // true
  * listener.close();
@@ -48,7 +48,7 @@ export interface ConnectOptions {
  *
  * @example
  * ```ts
- * import { connect, listen } from "./net.ts";
+ * import { connect, listen } from "./socket.ts";
  * const listener = listen("127.0.0.1", 0);
  * const conn = await connect({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
  * conn.close();

@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { EchoClientEvent } from "./echo_client.ts";
-import type { EchoServerEvent } from "./echo_server.ts";
-import { SockitError } from "./errors.ts";
-import { formatBytes } from "./format.ts";
+import type { EchoClientEvent } from "../lib/echo/client.ts";
+import type { EchoServerEvent } from "../lib/echo/server.ts";
+import { SockitError } from "../lib/core/errors.ts";
+import { formatBytes } from "../lib/core/format.ts";
 import { CATALOGS, translate } from "./messages.ts";
 import type { Lang, MessageKey, MessageParams } from "./messages.ts";
-import { printable, renderBytes, TRACE_PREVIEW_BYTES } from "./trace.ts";
-import type { TraceEvent } from "./trace.ts";
+import { printable, renderBytes, TRACE_PREVIEW_BYTES } from "../lib/net/trace.ts";
+import type { TraceEvent } from "../lib/net/trace.ts";
 
 /** How lines are rendered. */
 export interface RenderStyle {
@@ -61,7 +61,7 @@ export function message(style: RenderStyle, key: MessageKey, params: MessagePara
  *
  * @example
  * ```ts
- * import { SockitError } from "./errors.ts";
+ * import { SockitError } from "../lib/core/errors.ts";
  * import { renderError } from "./render.ts";
  * renderError({ lang: "en", color: false }, new SockitError("bad-port", { value: "x" }));
  * // "sockit: 'x' is not a valid port. Use a number from 1 to 65535 (0 picks a free one)."

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { SockitError, toSockitError } from "./errors.ts";
-import type { ErrorDetails } from "./errors.ts";
-import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "./streams.ts";
+import { SockitError, toSockitError } from "../core/errors.ts";
+import type { ErrorDetails } from "../core/errors.ts";
+import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 
 /** First read size of an endless stream (echo); it grows while reads fill it. */
 export const ENDLESS_FIRST_READ = 1024;

@@ -19,8 +19,8 @@
  * @module
  */
 
-import { SockitError } from "./errors.ts";
-import type { Wire } from "./wire.ts";
+import { SockitError } from "../core/errors.ts";
+import type { Wire } from "../net/wire.ts";
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import config from "../deno.json" with { type: "json" };
+import config from "../../deno.json" with { type: "json" };
 
 /** The sockit version, e.g. `0.1.0`. */
 export const VERSION: string = config.version;
