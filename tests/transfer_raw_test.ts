@@ -18,7 +18,12 @@ import {
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
 } from "../lib/transfer/protocol.ts";
-import type { ErrorFrame, ReceiverFrame, RejectCode, VerdictFrame } from "../lib/transfer/protocol.ts";
+import type {
+  ErrorFrame,
+  ReceiverFrame,
+  RejectCode,
+  VerdictFrame,
+} from "../lib/transfer/protocol.ts";
 import { PartialStore } from "../lib/transfer/partials.ts";
 import type { PartialSource } from "../lib/transfer/partials.ts";
 import type { ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
