@@ -69,6 +69,14 @@ const en = {
   // Trace
   "trace.sent": "→ sent {bytes} B",
   "trace.received": "← received {bytes} B",
+  // Pairing codes refused (`problem` of bad-code errors)
+  "code.empty": "it is empty",
+  "code.missing-nameplate": "it must start with the number, as in 7-guitar-ocean-lamp",
+  "code.bad-nameplate": "the number in front must be from 1 to {max}",
+  "code.too-few-words": "it has {count} words after the number; it needs at least {min}",
+  "code.too-many-words": "it has {count} words after the number; it can have at most {max}",
+  "code.unknown-word": "word {position} is not in the word list",
+  "code.misspelled-word": "word {position} is not in the word list; did you mean {suggestions}?",
   // File names refused or not storable (`problem` of bad-name and name-conflict errors)
   "name.empty": "it is empty",
   "name.encoding": "it is not valid Unicode text",
@@ -184,6 +192,8 @@ const en = {
   "error.not-sockit":
     "The program at {host}:{port} is not a sockit receiver. Check the port; for the lesson's Python receiver add --classic.",
   "error.name-conflict": "'{name}' cannot be stored: {problem}.",
+  "error.bad-code":
+    "That pairing code is not right: {problem}. Check it with the person receiving.",
   "error.internal": "Unexpected error: {reason}",
 } as const;
 
@@ -243,6 +253,13 @@ const ko: Record<MessageKey, string> = {
     "{sent}번 보냄, {matched}번 그대로 돌아옴, 왕복 최소/평균/최대 = {min}/{avg}/{max} ms",
   "trace.sent": "→ 보냄 {bytes} B",
   "trace.received": "← 받음 {bytes} B",
+  "code.empty": "코드가 비어 있습니다",
+  "code.missing-nameplate": "코드는 7-guitar-ocean-lamp 처럼 숫자로 시작해야 합니다",
+  "code.bad-nameplate": "앞의 숫자는 1부터 {max} 사이여야 합니다",
+  "code.too-few-words": "숫자 뒤에 단어가 적어도 {min}개 있어야 합니다 (지금 {count}개)",
+  "code.too-many-words": "숫자 뒤의 단어는 {max}개까지입니다 (지금 {count}개)",
+  "code.unknown-word": "{position}번째 단어가 단어 목록에 없습니다",
+  "code.misspelled-word": "{position}번째 단어가 단어 목록에 없습니다. 혹시 {suggestions} 인가요?",
   "name.empty": "이름이 비어 있습니다",
   "name.encoding": "올바른 유니코드 문자열이 아닙니다",
   "name.control": "제어 문자가 들어 있습니다",
@@ -353,6 +370,7 @@ const ko: Record<MessageKey, string> = {
   "error.not-sockit":
     "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",
   "error.name-conflict": "'{name}' 를 저장할 수 없습니다: {problem}.",
+  "error.bad-code": "페어링 코드가 올바르지 않습니다: {problem}. 받는 사람에게 코드를 확인하세요.",
   "error.internal": "예상하지 못한 오류: {reason}",
 };
 

@@ -75,6 +75,10 @@ export function renderError(style: RenderStyle, error: SockitError): string {
     const said = String(details.reason ?? "");
     details.reason = message(style, rejectKey as MessageKey) + (said ? ` (${said})` : "");
   }
+  // A refused pairing code names its problem: say it in the user's language.
+  if (error.code === "bad-code") {
+    details.problem = message(style, `code.${details.problem}` as MessageKey, details);
+  }
   const text = message(style, `error.${error.code}` as MessageKey, details);
   return paint(style, "red", `sockit: ${text}`);
 }

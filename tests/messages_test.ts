@@ -80,6 +80,7 @@ Deno.test("catalog: every error code has a message", () => {
     "unverified": true,
     "bad-name": true,
     "name-conflict": true,
+    "bad-code": true,
     "not-sockit": true,
     "internal": true,
   };

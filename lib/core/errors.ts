@@ -32,6 +32,7 @@ export type ErrorCode =
   | "bad-name"
   | "not-sockit"
   | "name-conflict"
+  | "bad-code"
   | "internal";
 
 /** Values substituted into an error's catalog message, e.g. `{ host: "10.0.0.5", port: 6000 }`. */
