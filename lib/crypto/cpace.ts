@@ -15,6 +15,7 @@
 import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE, equalBytes } from "@noble/curves/utils.js";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { SockitError } from "../core/errors.ts";
 
 type Point = InstanceType<typeof ristretto255.Point>;
@@ -54,17 +55,6 @@ export function prependLen(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Concatenates byte strings. */
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /**
  * The draft's `lv_cat`: each argument with its LEB128 length in front, concatenated. The
  * result is a prefix-free encoding, so different argument lists never collide.
@@ -76,8 +66,8 @@ function concat(...parts: Uint8Array[]): Uint8Array {
  * lvCat(b("1234"), b("5"), b(""), b("678")); // 04 31323334 01 35 00 03 363738
  * ```
  */
-export function lvCat(...parts: Uint8Array[]): Uint8Array {
-  return concat(...parts.map(prependLen));
+export function lvCat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return concatBytes(...parts.map(prependLen)) as Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -110,11 +100,8 @@ export function lexicographicallyLarger(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function oCat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return lexicographicallyLarger(a, b) ? concat(encoder.encode("oc"), a, b) : concat(
-    encoder.encode("oc"),
-    b,
-    a,
-  );
+  const [first, second] = lexicographicallyLarger(a, b) ? [a, b] : [b, a];
+  return concatBytes(encoder.encode("oc"), first, second);
 }
 
 /**
@@ -134,7 +121,7 @@ export function transcriptIr(
   yb: Uint8Array,
   adB: Uint8Array,
 ): Uint8Array {
-  return concat(lvCat(ya, adA), lvCat(yb, adB));
+  return concatBytes(lvCat(ya, adA), lvCat(yb, adB));
 }
 
 /**
@@ -266,7 +253,7 @@ export function scalarMultVfy(scalar: bigint, encoded: Uint8Array): Uint8Array {
  * ```
  */
 export function computeIsk(sid: Uint8Array, k: Uint8Array, transcript: Uint8Array): Uint8Array {
-  return sha512(concat(lvCat(DSI_ISK, sid, k), transcript));
+  return sha512(concatBytes(lvCat(DSI_ISK, sid, k), transcript));
 }
 
 /** The inputs both parties must share; CI and sid default to the empty string. */
