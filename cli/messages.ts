@@ -194,6 +194,15 @@ const en = {
   "error.name-conflict": "'{name}' cannot be stored: {problem}.",
   "error.bad-code":
     "That pairing code is not right: {problem}. Check it with the person receiving.",
+  "error.wrong-code": "The code does not match — check it with the person receiving.",
+  "error.record-tampered":
+    "Encrypted data from the other side failed its integrity check: it was changed or damaged on the way. The connection was closed.",
+  "error.record-replayed":
+    "The other side sent encrypted record {record} again (record {expected} was due): a replay. The connection was closed.",
+  "error.record-reordered":
+    "Encrypted record {record} arrived when record {expected} was due: records were lost or reordered. The connection was closed.",
+  "error.record-truncated":
+    "The encrypted data ended before its final record: it is incomplete. The connection was closed.",
   "error.internal": "Unexpected error: {reason}",
 } as const;
 
@@ -371,6 +380,15 @@ const ko: Record<MessageKey, string> = {
     "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",
   "error.name-conflict": "'{name}' 를 저장할 수 없습니다: {problem}.",
   "error.bad-code": "페어링 코드가 올바르지 않습니다: {problem}. 받는 사람에게 코드를 확인하세요.",
+  "error.wrong-code": "코드가 맞지 않습니다. 받는 사람에게 코드를 확인하세요.",
+  "error.record-tampered":
+    "상대편에서 온 암호화된 데이터가 무결성 검사를 통과하지 못했습니다. 오는 도중에 바뀌었거나 손상되었습니다. 연결을 닫았습니다.",
+  "error.record-replayed":
+    "상대편이 암호화된 레코드를 다시 보냈습니다 (받은 번호: {record}, 기다린 번호: {expected}). 재전송 공격일 수 있습니다. 연결을 닫았습니다.",
+  "error.record-reordered":
+    "암호화된 레코드의 순서가 맞지 않습니다 (받은 번호: {record}, 기다린 번호: {expected}). 레코드가 빠졌거나 순서가 바뀌었습니다. 연결을 닫았습니다.",
+  "error.record-truncated":
+    "암호화된 데이터가 마지막 레코드 전에 끝났습니다. 데이터가 완전하지 않습니다. 연결을 닫았습니다.",
   "error.internal": "예상하지 못한 오류: {reason}",
 };
 

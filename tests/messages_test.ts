@@ -81,6 +81,11 @@ Deno.test("catalog: every error code has a message", () => {
     "bad-name": true,
     "name-conflict": true,
     "bad-code": true,
+    "wrong-code": true,
+    "record-tampered": true,
+    "record-replayed": true,
+    "record-reordered": true,
+    "record-truncated": true,
     "not-sockit": true,
     "internal": true,
   };

@@ -33,6 +33,11 @@ export type ErrorCode =
   | "not-sockit"
   | "name-conflict"
   | "bad-code"
+  | "wrong-code"
+  | "record-tampered"
+  | "record-replayed"
+  | "record-reordered"
+  | "record-truncated"
   | "internal";
 
 /** Values substituted into an error's catalog message, e.g. `{ host: "10.0.0.5", port: 6000 }`. */
