@@ -13,6 +13,15 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
 
+/** Every {@linkcode ConflictProblem}. */
+export const CONFLICT_PROBLEMS = [
+  "symlink",
+  "not-a-folder",
+  "is-a-folder",
+  "outside",
+  "exhausted",
+] as const;
+
 /**
  * Why a safe name still cannot be stored. Each has a short phrase in the catalog under
  * `name.<problem>`, like the `NameProblem`s of `names.ts`.
@@ -23,16 +32,7 @@ import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
  * - `outside`: the folder would resolve outside DIR.
  * - `exhausted`: `name (1)` … `name (`{@linkcode MAX_NUMBERED}`)` are all taken.
  */
-export type ConflictProblem = "symlink" | "not-a-folder" | "is-a-folder" | "outside" | "exhausted";
-
-/** Every {@linkcode ConflictProblem}. */
-export const CONFLICT_PROBLEMS: readonly ConflictProblem[] = [
-  "symlink",
-  "not-a-folder",
-  "is-a-folder",
-  "outside",
-  "exhausted",
-];
+export type ConflictProblem = typeof CONFLICT_PROBLEMS[number];
 
 /** How many numbered alternatives {@linkcode commitFile} tries before giving up. */
 export const MAX_NUMBERED = 10_000;
