@@ -7,6 +7,7 @@
 
 import { SockitError, toSockitError } from "../core/errors.ts";
 import type { ErrorDetails } from "../core/errors.ts";
+import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 
 /** First read size of an endless stream (echo); it grows while reads fill it. */
@@ -98,11 +99,8 @@ export class Wire {
    */
   async waitForMore(ms: number): Promise<"data" | "quiet" | "end"> {
     const pending = this.#pending ??= this.#startRead(new Uint8Array(this.#bufferSize));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const quiet = new Promise<"quiet">((resolve) => timer = setTimeout(() => resolve("quiet"), ms));
-    const outcome = await Promise.race([pending.then(() => "done" as const), quiet]);
-    clearTimeout(timer);
-    if (outcome === "quiet") return "quiet";
+    const outcome = await within(pending.then(() => "done" as const), ms);
+    if (outcome === undefined) return "quiet";
     return await this.#takePending() ? "data" : "end";
   }
 
@@ -493,6 +491,11 @@ export class Wire {
    */
   get signal(): AbortSignal {
     return this.#closing.signal;
+  }
+
+  /** Closes the connection (what `using wire = …` does at the end of its block). */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** Closes the connection; safe to call more than once. */
