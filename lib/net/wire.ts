@@ -22,6 +22,12 @@ export type Direction = "sent" | "received";
 /** Called with every chunk that crosses the wire (for `--trace`). Must not keep `bytes`. */
 export type TraceHook = (direction: Direction, bytes: Uint8Array) => void;
 
+/** A running {@linkcode Wire.deadline}: `cancel` (or disposing it) stops it. */
+export interface Deadline extends Disposable {
+  /** Stops the deadline; safe to call more than once. */
+  cancel(): void;
+}
+
 /** Options for {@linkcode Wire}. */
 export interface WireOptions {
   /** Sees every chunk sent and received. */
@@ -469,9 +475,10 @@ export class Wire {
    * returned `cancel` is called within `ms`. Bounds how long a whole exchange (a header that
    * trickles in a byte at a time) may take, where the idle timeout bounds each read.
    */
-  deadline(ms: number): { cancel(): void } {
+  deadline(ms: number): Deadline {
     const timer = setTimeout(() => this.#expire(ms), ms);
-    return { cancel: () => clearTimeout(timer) };
+    const cancel = () => clearTimeout(timer);
+    return { cancel, [Symbol.dispose]: cancel };
   }
 
   #expire(ms: number): void {

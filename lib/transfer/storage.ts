@@ -104,29 +104,48 @@ export async function internalFolder(dir: string): Promise<string> {
 }
 
 /**
+ * A temporary file in `DIR/.sockit/`. Disposing it (`await using temp = …`) closes it and
+ * removes it, unless {@linkcode commitFile} already moved it to its final name.
+ */
+export interface TempFile extends AsyncDisposable {
+  /** Its absolute path. */
+  readonly path: string;
+  /** The file, open for reading and writing. */
+  readonly file: Deno.FsFile;
+}
+
+/**
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
- * {@linkcode commitFile} or {@linkcode discardTemp}.
+ * {@linkcode commitFile}.
  *
  * @example
  * ```ts
  * import { commitFile, openTemp } from "./storage.ts";
  * const dir = await Deno.makeTempDir();
- * const temp = await openTemp(dir);
+ * await using temp = await openTemp(dir);
  * await temp.file.write(new TextEncoder().encode("print('hi')\n"));
  * temp.file.close();
  * await commitFile({ dir, tempPath: temp.path, segments: ["homework.py"] });
  * ```
  */
-export async function openTemp(dir: string): Promise<{ path: string; file: Deno.FsFile }> {
+export async function openTemp(dir: string): Promise<TempFile> {
   const internal = await internalFolder(dir);
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
+  let file: Deno.FsFile;
   try {
-    const file = await Deno.open(path, { read: true, write: true, createNew: true });
-    return { path, file };
+    file = await Deno.open(path, { read: true, write: true, createNew: true });
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
+  return {
+    path,
+    file,
+    async [Symbol.asyncDispose]() {
+      file[Symbol.dispose]();
+      await discardTemp(path);
+    },
+  };
 }
 
 /**
