@@ -5,11 +5,11 @@
  * @module
  */
 
-/** The languages sockit speaks. */
-export type Lang = "en" | "ko";
-
 /** The languages in catalog order. */
-export const LANGS: readonly Lang[] = ["en", "ko"];
+export const LANGS = ["en", "ko"] as const;
+
+/** The languages sockit speaks. */
+export type Lang = typeof LANGS[number];
 
 const en = {
   // CLI and help

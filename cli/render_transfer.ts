@@ -9,10 +9,8 @@
 import { formatBytes, formatDuration, formatRate } from "../lib/core/format.ts";
 import { CATALOGS } from "./messages.ts";
 import type { MessageKey } from "./messages.ts";
-import { NAME_PROBLEMS } from "../lib/transfer/names.ts";
-import type { NameProblem } from "../lib/transfer/names.ts";
-import { CONFLICT_PROBLEMS } from "../lib/transfer/storage.ts";
 import { REJECT_CODES } from "../lib/transfer/protocol.ts";
+import type { RefusalProblem } from "../lib/transfer/protocol.ts";
 import type { ReceiverEvent } from "../lib/transfer/receiver.ts";
 import { message, paint, reachLine, renderTrace } from "./render.ts";
 import type { Line, RenderStyle } from "./render.ts";
@@ -53,17 +51,19 @@ export interface ViewUpdate {
 }
 
 /**
- * Translates why a file or connection failed: a name problem or reject code the receiver sent,
- * or an error code of our own side; anything else is shown as it came.
+ * Translates why a file or connection failed: a reject code the receiver sent (with the name
+ * problem behind it, when there is one), or an error code of our own side; anything else is
+ * shown as it came.
  */
-function reason(style: RenderStyle, code: string, text: string): string {
-  if ([...NAME_PROBLEMS, ...CONFLICT_PROBLEMS].includes(text as NameProblem)) {
-    return `${message(style, `reject.${code}` as MessageKey)} (${
-      message(style, `name.${text}` as MessageKey)
-    })`;
-  }
+function reason(
+  style: RenderStyle,
+  event: { code: string; reason: string; problem?: RefusalProblem },
+): string {
+  const { code, reason: text, problem } = event;
   if ((REJECT_CODES as readonly string[]).includes(code)) {
-    return message(style, `reject.${code}` as MessageKey) + (text ? ` (${text})` : "");
+    const why = message(style, `reject.${code}` as MessageKey);
+    if (problem) return `${why} (${message(style, `name.${problem}`)})`;
+    return why + (text ? ` (${text})` : "");
   }
   if (`why.${code}` in CATALOGS.en) {
     return message(style, `why.${code}` as MessageKey, { reason: text });
@@ -165,7 +165,7 @@ export class SendView {
               "red",
               message(s, "send.file-rejected", {
                 path: event.path,
-                reason: reason(s, event.code, event.reason),
+                reason: reason(s, event),
               }),
             ),
             level: "error",
@@ -300,7 +300,7 @@ export class ReceiveView {
               "yellow",
               message(s, "recv.file-rejected", {
                 ...event,
-                reason: reason(s, event.code, event.reason),
+                reason: reason(s, event),
               }),
             ),
             level: "error",
@@ -315,7 +315,7 @@ export class ReceiveView {
               "red",
               message(s, "recv.file-failed", {
                 ...event,
-                reason: reason(s, event.code, event.reason),
+                reason: reason(s, event),
               }),
             ),
             level: "error",
@@ -329,7 +329,7 @@ export class ReceiveView {
           log: [{
             text: message(s, "recv.session-error", {
               peer: event.peer,
-              reason: reason(s, event.code, event.reason),
+              reason: reason(s, event),
             }),
             level: "error",
           }],

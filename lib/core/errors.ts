@@ -5,40 +5,44 @@
  * @module
  */
 
+/** Every {@linkcode ErrorCode}. */
+export const ERROR_CODES = [
+  "connection-refused",
+  "address-in-use",
+  "address-unavailable",
+  "bad-address",
+  "bad-port",
+  "bind-permission",
+  "connection-reset",
+  "closed-early",
+  "unreachable",
+  "host-not-found",
+  "timeout",
+  "echo-mismatch",
+  "protocol",
+  "rejected",
+  "not-found",
+  "not-a-file",
+  "read-failed",
+  "write-failed",
+  "disk-full",
+  "bad-size",
+  "bad-option",
+  "unverified",
+  "bad-name",
+  "not-sockit",
+  "name-conflict",
+  "bad-code",
+  "wrong-code",
+  "record-tampered",
+  "record-replayed",
+  "record-reordered",
+  "record-truncated",
+  "internal",
+] as const;
+
 /** Stable machine-readable error codes. Each has a message in the catalog (`error.<code>`). */
-export type ErrorCode =
-  | "connection-refused"
-  | "address-in-use"
-  | "address-unavailable"
-  | "bad-address"
-  | "bad-port"
-  | "bind-permission"
-  | "connection-reset"
-  | "closed-early"
-  | "unreachable"
-  | "host-not-found"
-  | "timeout"
-  | "echo-mismatch"
-  | "protocol"
-  | "rejected"
-  | "not-found"
-  | "not-a-file"
-  | "read-failed"
-  | "write-failed"
-  | "disk-full"
-  | "bad-size"
-  | "bad-option"
-  | "unverified"
-  | "bad-name"
-  | "not-sockit"
-  | "name-conflict"
-  | "bad-code"
-  | "wrong-code"
-  | "record-tampered"
-  | "record-replayed"
-  | "record-reordered"
-  | "record-truncated"
-  | "internal";
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** Values substituted into an error's catalog message, e.g. `{ host: "10.0.0.5", port: 6000 }`. */
 export type ErrorDetails = Record<string, string | number>;

@@ -7,8 +7,12 @@
  */
 
 import { formatAddr } from "./address.ts";
+import { delay } from "../core/delay.ts";
 import { Wire } from "./wire.ts";
 import type { WireOptions } from "./wire.ts";
+
+/** Pause after a failed accept (too many open files) before the next one. */
+const ACCEPT_RETRY_MS = 50;
 
 /** Options for {@linkcode serveConnections}. */
 export interface ServeOptions {
@@ -65,7 +69,7 @@ export function serveConnections(
       } catch (err) {
         if (stopping || err instanceof Deno.errors.BadResource) return;
         options.onAcceptError(err);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await delay(ACCEPT_RETRY_MS);
         continue;
       }
       const peer = formatAddr(conn.remoteAddr);

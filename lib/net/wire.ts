@@ -7,6 +7,7 @@
 
 import { SockitError, toSockitError } from "../core/errors.ts";
 import type { ErrorDetails } from "../core/errors.ts";
+import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 
 /** First read size of an endless stream (echo); it grows while reads fill it. */
@@ -20,6 +21,12 @@ export type Direction = "sent" | "received";
 
 /** Called with every chunk that crosses the wire (for `--trace`). Must not keep `bytes`. */
 export type TraceHook = (direction: Direction, bytes: Uint8Array) => void;
+
+/** A running {@linkcode Wire.deadline}: `cancel` (or disposing it) stops it. */
+export interface Deadline extends Disposable {
+  /** Stops the deadline; safe to call more than once. */
+  cancel(): void;
+}
 
 /** Options for {@linkcode Wire}. */
 export interface WireOptions {
@@ -98,11 +105,8 @@ export class Wire {
    */
   async waitForMore(ms: number): Promise<"data" | "quiet" | "end"> {
     const pending = this.#pending ??= this.#startRead(new Uint8Array(this.#bufferSize));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const quiet = new Promise<"quiet">((resolve) => timer = setTimeout(() => resolve("quiet"), ms));
-    const outcome = await Promise.race([pending.then(() => "done" as const), quiet]);
-    clearTimeout(timer);
-    if (outcome === "quiet") return "quiet";
+    const outcome = await within(pending.then(() => "done" as const), ms);
+    if (outcome === undefined) return "quiet";
     return await this.#takePending() ? "data" : "end";
   }
 
@@ -471,9 +475,10 @@ export class Wire {
    * returned `cancel` is called within `ms`. Bounds how long a whole exchange (a header that
    * trickles in a byte at a time) may take, where the idle timeout bounds each read.
    */
-  deadline(ms: number): { cancel(): void } {
+  deadline(ms: number): Deadline {
     const timer = setTimeout(() => this.#expire(ms), ms);
-    return { cancel: () => clearTimeout(timer) };
+    const cancel = () => clearTimeout(timer);
+    return { cancel, [Symbol.dispose]: cancel };
   }
 
   #expire(ms: number): void {
@@ -493,6 +498,11 @@ export class Wire {
    */
   get signal(): AbortSignal {
     return this.#closing.signal;
+  }
+
+  /** Closes the connection (what `using wire = …` does at the end of its block). */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** Closes the connection; safe to call more than once. */

@@ -28,6 +28,25 @@ export const COMPOUND_EXTENSIONS: readonly string[] = [
   ".tar.zst",
 ];
 
+/** Every {@linkcode NameProblem}, in the order {@linkcode sanitizePath} checks them. */
+export const NAME_PROBLEMS = [
+  "empty",
+  "encoding",
+  "control",
+  "bidi",
+  "too-long",
+  "unc",
+  "absolute",
+  "drive",
+  "too-deep",
+  "empty-segment",
+  "dot-segment",
+  "invalid-char",
+  "trailing",
+  "reserved",
+  "internal",
+] as const;
+
 /**
  * Why a name was refused. Each has a short phrase in the catalog under `name.<problem>`.
  *
@@ -48,41 +67,7 @@ export const COMPOUND_EXTENSIONS: readonly string[] = [
  * - `too-deep`: it has more than {@linkcode MAX_SEGMENTS} segments.
  * - `internal`: it points into sockit's working folder {@linkcode INTERNAL_DIR}.
  */
-export type NameProblem =
-  | "empty"
-  | "encoding"
-  | "control"
-  | "bidi"
-  | "absolute"
-  | "unc"
-  | "drive"
-  | "empty-segment"
-  | "dot-segment"
-  | "invalid-char"
-  | "reserved"
-  | "trailing"
-  | "too-long"
-  | "too-deep"
-  | "internal";
-
-/** Every {@linkcode NameProblem}, in the order {@linkcode sanitizePath} checks them. */
-export const NAME_PROBLEMS: readonly NameProblem[] = [
-  "empty",
-  "encoding",
-  "control",
-  "bidi",
-  "too-long",
-  "unc",
-  "absolute",
-  "drive",
-  "too-deep",
-  "empty-segment",
-  "dot-segment",
-  "invalid-char",
-  "trailing",
-  "reserved",
-  "internal",
-];
+export type NameProblem = typeof NAME_PROBLEMS[number];
 
 /**
  * A wire name that was refused. `code` is `"bad-name"`; `details` holds the raw `name` and the

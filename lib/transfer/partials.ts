@@ -28,8 +28,11 @@ export interface PartialSource {
   mtime: number;
 }
 
-/** An open partial file for one transfer. */
-export interface PartialFile {
+/**
+ * An open partial file for one transfer. Disposing it (`await using partial = …`) releases
+ * it: kept for a resume when {@linkcode PartialFile.keep} is true, deleted otherwise.
+ */
+export interface PartialFile extends AsyncDisposable {
   /** Path of the `.part` file. */
   readonly path: string;
   /** The `.part` file, open for reading and writing. */
@@ -38,10 +41,10 @@ export interface PartialFile {
   readonly offset: number;
   /** True when this partial may be kept for a later resume. */
   readonly resumable: boolean;
+  /** Whether disposing keeps the bytes for a resume (only a resumable partial is kept). */
+  keep: boolean;
   /** Drops the bytes from `offset` on and positions the file there (use 0 to start over). */
   truncate(offset: number): Promise<void>;
-  /** Closes the file and, unless `keep`, deletes the partial and its description. */
-  release(keep: boolean): Promise<void>;
 }
 
 /**
@@ -52,9 +55,8 @@ export interface PartialFile {
  * ```ts
  * import { PartialStore } from "./partials.ts";
  * const store = new PartialStore(await Deno.makeTempDir());
- * const partial = await store.open({ path: "a.txt", size: 3, mtime: 0 });
+ * await using partial = await store.open({ path: "a.txt", size: 3, mtime: 0 });
  * console.log(partial.offset); // 0
- * await partial.release(false);
  * ```
  */
 export class PartialStore {
@@ -106,12 +108,8 @@ export class PartialStore {
       return this.#partial(path, file, offset, true, key, metaPath);
     } catch (err) {
       this.#active.delete(key);
-      try {
-        file?.close();
-      } catch {
-        // Already closed.
-      }
-      for (const path of fresh) await Deno.remove(path).catch(() => {});
+      file?.[Symbol.dispose]();
+      for (const path of fresh) await removeIfThere(path);
       throw toSockitError(err, "file", { path: source.path });
     }
   }
@@ -139,32 +137,31 @@ export class PartialStore {
     metaPath: string | undefined,
   ): PartialFile {
     let released = false;
+    const active = this.#active;
     return {
       path,
       file,
       offset,
       resumable,
+      keep: false,
       truncate: async (at) => {
         await file.truncate(at);
         await file.seek(at, Deno.SeekMode.Start);
       },
-      release: async (keep) => {
+      async [Symbol.asyncDispose]() {
         if (released) return;
         released = true;
-        try {
-          file.close();
-        } catch {
-          // Closed before a commit moved it.
-        }
-        if (resumable) this.#active.delete(key);
-        if (keep && resumable && metaPath) {
+        // Closed already when a commit moved it; disposing twice is harmless.
+        file[Symbol.dispose]();
+        if (resumable) active.delete(key);
+        if (this.keep && resumable && metaPath) {
           // Keep the description as fresh as the bytes, so a sweep removes both or neither.
           const now = new Date();
           await Deno.utime(metaPath, now, now).catch(() => {});
           return;
         }
-        await Deno.remove(path).catch(() => {});
-        if (metaPath) await Deno.remove(metaPath).catch(() => {});
+        await removeIfThere(path);
+        if (metaPath) await removeIfThere(metaPath);
       },
     };
   }
@@ -172,7 +169,7 @@ export class PartialStore {
   /** Forgets a partial whose file was moved to its final name (removes the description). */
   async committed(source: PartialSource): Promise<void> {
     const key = PartialStore.key(source);
-    await Deno.remove(join(this.#dir, INTERNAL_DIR, `partial-${key}.json`)).catch(() => {});
+    await removeIfThere(join(this.#dir, INTERNAL_DIR, `partial-${key}.json`));
   }
 
   /**
@@ -197,4 +194,9 @@ export class PartialStore {
     }
     return removed;
   }
+}
+
+/** Removes a file; one already gone (or never made) is fine. */
+async function removeIfThere(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
 }

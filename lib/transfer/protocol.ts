@@ -21,6 +21,10 @@
 
 import { SockitError } from "../core/errors.ts";
 import type { Wire } from "../net/wire.ts";
+import { NAME_PROBLEMS } from "./names.ts";
+import type { NameProblem } from "./names.ts";
+import { CONFLICT_PROBLEMS } from "./storage.ts";
+import type { ConflictProblem } from "./storage.ts";
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -37,22 +41,8 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024;
 /** Size of a frame's fixed header (type and length). */
 export const FRAME_HEADER_SIZE = 5;
 
-/** Why a receiver refuses a file or a session. Senders translate these (`reject.<code>`). */
-export type RejectCode =
-  | "bad-header"
-  | "bad-name"
-  | "name-conflict"
-  | "too-large"
-  | "unsupported-version"
-  | "busy"
-  | "disk-full"
-  | "write-failed"
-  | "hash-mismatch"
-  | "timeout"
-  | "internal";
-
 /** Every reject code, for validation. */
-export const REJECT_CODES: readonly RejectCode[] = [
+export const REJECT_CODES = [
   "bad-header",
   "bad-name",
   "name-conflict",
@@ -64,7 +54,31 @@ export const REJECT_CODES: readonly RejectCode[] = [
   "hash-mismatch",
   "timeout",
   "internal",
-];
+] as const;
+
+/** Why a receiver refuses a file or a session. Senders translate these (`reject.<code>`). */
+export type RejectCode = typeof REJECT_CODES[number];
+
+/** What is wrong with a refused name: a {@linkcode NameProblem} or a {@linkcode ConflictProblem}. */
+export type RefusalProblem = NameProblem | ConflictProblem;
+
+const REFUSAL_PROBLEMS: readonly string[] = [...NAME_PROBLEMS, ...CONFLICT_PROBLEMS];
+
+/**
+ * The problem a refusal names: for `bad-name` and `name-conflict` the receiver's message is
+ * the problem's code (`dot-segment`, `symlink`, …); `undefined` for any other refusal.
+ *
+ * @example
+ * ```ts
+ * import { refusalProblem } from "./protocol.ts";
+ * refusalProblem("bad-name", "dot-segment"); // "dot-segment"
+ * refusalProblem("too-large", "5 bytes is more than the limit of 4"); // undefined
+ * ```
+ */
+export function refusalProblem(code: RejectCode, message: string): RefusalProblem | undefined {
+  if (code !== "bad-name" && code !== "name-conflict") return undefined;
+  return REFUSAL_PROBLEMS.includes(message) ? message as RefusalProblem : undefined;
+}
 
 /** Sender → receiver: a file follows. */
 export interface FileFrame {

@@ -8,7 +8,7 @@
 
 import { basename, join, resolve } from "node:path";
 import { formatHostPort } from "../net/address.ts";
-import { delay } from "../core/delay.ts";
+import { delay, onAbort, within } from "../core/delay.ts";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { connect } from "../net/socket.ts";
 import {
@@ -17,9 +17,16 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   readFrame,
+  refusalProblem,
   writeFrame,
 } from "./protocol.ts";
-import type { AcceptFrame, ReceiverFrame, RejectCode } from "./protocol.ts";
+import type {
+  AcceptFrame,
+  ReceiverFrame,
+  RefusalProblem,
+  RejectCode,
+  RejectFrame,
+} from "./protocol.ts";
 import {
   DEFAULT_CHUNK_SIZE,
   fileSource,
@@ -92,7 +99,14 @@ export type SendEvent =
     sha256: string | null;
     ms: number;
   }
-  | { type: "file-rejected"; path: string; code: RejectCode; reason: string }
+  | {
+    type: "file-rejected";
+    path: string;
+    code: RejectCode;
+    reason: string;
+    /** For `bad-name` and `name-conflict`: which problem the name has (`reason` names it too). */
+    problem?: RefusalProblem;
+  }
   | { type: "folder"; path: string }
   | {
     type: "retry";
@@ -208,56 +222,303 @@ function mtimeOf(info: Deno.FileInfo): number {
  * @throws {SockitError} `connection-refused` (start the receiver first), `closed-early`, `protocol`, …
  */
 export async function sendFiles(options: SendOptions): Promise<SendResult> {
-  const emit = options.onEvent ?? (() => {});
   const started = performance.now();
   const items = await planSend(options.paths);
-  const files = items.filter((i) => i.kind === "file");
   if (options.classic && items.some((i) => i.kind === "folder" || i.path.includes("/"))) {
     throw new SockitError("bad-option", {
       reason: "--classic sends single files only; it cannot carry folders",
     });
   }
-  const totalSize = files.reduce((sum, i) => sum + i.size, 0);
-  emit({
-    type: "plan",
-    files: files.length,
-    folders: items.length - files.length,
-    bytes: totalSize,
-  });
-  const progressState = { totalBytes: 0, totalSize };
-  const result: SendResult = { files: 0, bytes: 0, rejected: 0, ms: 0 };
-  if (options.classic) {
-    for (const item of files) {
-      await sendClassic(options, item, emit, progressState);
-      result.files++;
-      result.bytes += item.size;
-    }
-  } else {
-    await sendWithRetries(options, items, emit, progressState, result);
-  }
-  result.ms = performance.now() - started;
-  emit({ type: "done", ...result });
-  return result;
+  return await new SendRun(options, items, started).run();
 }
 
-type Emit = (event: SendEvent) => void;
-type Totals = { totalBytes: number; totalSize: number };
+/** Errors after which a new connection may succeed (and resume). */
+const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unreachable"]);
 
-async function open(options: SendOptions, emit: Emit): Promise<{ wire: Wire; peer: string }> {
-  const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? 6000;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const conn = await connect({ host, port, timeoutMs, signal: options.signal });
-  const peer = formatHostPort({ host, port });
-  const wire = new Wire(conn, {
-    idleTimeoutMs: timeoutMs,
-    context: { host, port },
-    onTrace: options.trace
-      ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
-      : undefined,
-  });
-  options.signal?.addEventListener("abort", () => wire.close(), { once: true });
-  return { wire, peer };
+/** How long to wait for the classic receiver to close once every byte was sent. */
+const CLASSIC_DRAIN_MS = 5000;
+
+/** How long to wait for the receiver's reason after a failed write. */
+const EXPLAIN_MS = 2000;
+
+/**
+ * One run of {@linkcode sendFiles}: the options, the items still to send, the running totals,
+ * and the retry state, shared by every connection the run makes.
+ */
+class SendRun {
+  readonly #options: SendOptions;
+  readonly #items: SendItem[];
+  readonly #emit: (event: SendEvent) => void;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #peer: string;
+  readonly #started: number;
+  readonly #result: SendResult = { files: 0, bytes: 0, rejected: 0, ms: 0 };
+  /** Bytes sent of files confirmed or under way, and the bytes the run will send in all. */
+  #totalBytes = 0;
+  #totalSize: number;
+  /** The first item not yet answered for (where a reconnection resumes). */
+  #next = 0;
+  /** Failed connections in a row. */
+  #failures = 0;
+  /** True once any connection reached the receiver's hello. */
+  #connected = false;
+
+  constructor(options: SendOptions, items: SendItem[], started: number) {
+    this.#options = options;
+    this.#items = items;
+    this.#emit = options.onEvent ?? (() => {});
+    this.#host = options.host ?? "127.0.0.1";
+    this.#port = options.port ?? 6000;
+    this.#peer = formatHostPort({ host: this.#host, port: this.#port });
+    this.#started = started;
+    this.#totalSize = items.reduce((sum, i) => sum + (i.kind === "file" ? i.size : 0), 0);
+  }
+
+  async run(): Promise<SendResult> {
+    const files = this.#items.filter((i) => i.kind === "file").length;
+    this.#emit({
+      type: "plan",
+      files,
+      folders: this.#items.length - files,
+      bytes: this.#totalSize,
+    });
+    if (this.#options.classic) {
+      for (const item of this.#items) await this.#classic(item);
+    } else {
+      await this.#sendWithRetries();
+    }
+    this.#result.ms = performance.now() - this.#started;
+    this.#emit({ type: "done", ...this.#result });
+    return { ...this.#result };
+  }
+
+  get #signal(): AbortSignal | undefined {
+    return this.#options.signal;
+  }
+
+  get #chunkSize(): number {
+    return this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  }
+
+  /** Connects; the connection closes when the run is stopped, and when disposed. */
+  async #open(): Promise<Wire> {
+    const timeoutMs = this.#options.timeoutMs ?? 30_000;
+    const conn = await connect({
+      host: this.#host,
+      port: this.#port,
+      timeoutMs,
+      signal: this.#signal,
+    });
+    const peer = this.#peer;
+    return new Wire(conn, {
+      idleTimeoutMs: timeoutMs,
+      context: { host: this.#host, port: this.#port },
+      onTrace: this.#options.trace
+        ? (direction, bytes) => this.#emit({ type: "trace", peer, direction, bytes })
+        : undefined,
+    });
+  }
+
+  /**
+   * Sends the items, reconnecting after a dropped connection up to `retries` times in a row
+   * (with doubling pauses) and resuming the interrupted file where the receiver stopped.
+   */
+  async #sendWithRetries(): Promise<void> {
+    const retries = this.#options.retries ?? 3;
+    const baseDelay = this.#options.retryDelayMs ?? 1000;
+    while (true) {
+      try {
+        return await this.#session();
+      } catch (err) {
+        // Stopped by the user (Ctrl+C closes the connection at once): what was confirmed stays
+        // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
+        if (this.#signal?.aborted) return;
+        const error = toSockitError(err, "io");
+        const busy = error.code === "rejected" && error.details.code === "busy";
+        // A refusal is worth retrying only once a receiver was there (it is restarting).
+        const transient = RETRYABLE.has(error.code) || busy ||
+          (this.#connected && error.code === "connection-refused");
+        if (!transient || this.#failures >= retries) throw error;
+        this.#failures++;
+        const delayMs = Math.min(baseDelay * 2 ** (this.#failures - 1), 30_000);
+        this.#emit({
+          type: "retry",
+          attempt: this.#failures,
+          retries,
+          delayMs,
+          code: error.code,
+          reason: String(error.details.reason ?? error.code),
+        });
+        await delay(delayMs, this.#signal);
+      }
+    }
+  }
+
+  /** One connection: the preface, then every item not yet answered for, then `Q`. */
+  async #session(): Promise<void> {
+    using wire = await this.#open();
+    using _ = onAbort(this.#signal, () => wire.close());
+    await wire.write(encodePreface(PROTOCOL_VERSION));
+    const hello = await answer(wire).catch((err) => {
+      // A receiver that answers the preface with something else, or hangs up, is not sockit's:
+      // most likely the lesson's receiver (which wants --classic) or another program.
+      const error = toSockitError(err, "io");
+      if (error instanceof ProtocolError || error.code === "closed-early") {
+        throw new SockitError("not-sockit", { host: this.#host, port: this.#port });
+      }
+      throw error;
+    });
+    if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
+    this.#emit({ type: "connected", peer: this.#peer, protocol: "sockit" });
+    this.#connected = true;
+    for (; this.#next < this.#items.length; this.#next++, this.#failures = 0) {
+      if (this.#signal?.aborted) return;
+      const item = this.#items[this.#next];
+      if (item.kind === "folder") await this.#folder(wire, item);
+      else await this.#file(wire, item);
+    }
+    if (!this.#signal?.aborted) await writeFrame(wire, { type: "Q" });
+  }
+
+  #rejected(item: SendItem, reply: RejectFrame): void {
+    const problem = refusalProblem(reply.code, reply.message);
+    this.#result.rejected++;
+    this.#emit({
+      type: "file-rejected",
+      path: item.path,
+      code: reply.code,
+      reason: reply.message,
+      ...(problem ? { problem } : {}),
+    });
+  }
+
+  async #folder(wire: Wire, item: SendItem): Promise<void> {
+    await writeFrame(wire, { type: "D", path: item.path });
+    const reply = await answer(wire);
+    if (reply.type === "R") this.#rejected(item, reply);
+    else this.#emit({ type: "folder", path: item.path });
+  }
+
+  /** A progress transform for `item`, counting into the run's totals from `start`. */
+  #progress(item: SendItem, start: number): TransformStream<Uint8Array, Uint8Array> {
+    const before = this.#totalBytes;
+    return progress((bytes) => {
+      this.#totalBytes = before + bytes;
+      this.#emit({
+        type: "file-progress",
+        path: item.path,
+        size: item.size,
+        bytes,
+        totalBytes: this.#totalBytes,
+        totalSize: this.#totalSize,
+      });
+    }, { total: item.size, start });
+  }
+
+  /** Streams the file from `offset` to the connection; `file` is closed when it ends. */
+  async #stream(
+    wire: Wire,
+    item: SendItem,
+    file: Deno.FsFile,
+    offset: number,
+    hash?: StreamHash,
+  ): Promise<void> {
+    // Large file reads; socket writes of the chunk size asked for (see wire.writable).
+    const source = fileSource(file, {
+      chunkSize: Math.max(this.#chunkSize, DEFAULT_CHUNK_SIZE),
+      offset,
+      path: item.source,
+    });
+    await (hash ? source.pipeThrough(hash.transform) : source)
+      .pipeThrough(this.#progress(item, offset))
+      .pipeTo(wire.writable(this.#chunkSize));
+  }
+
+  async #file(wire: Wire, item: SendItem): Promise<void> {
+    await writeFrame(wire, { type: "F", path: item.path, size: item.size, mtime: item.mtime });
+    const reply = await answer(wire);
+    if (reply.type === "R") {
+      this.#totalSize -= item.size;
+      return this.#rejected(item, reply);
+    }
+    if (reply.type !== "A") throw new ProtocolError(`expected accept or reject, got ${reply.type}`);
+    const started = performance.now();
+    const hash = sha256Stream();
+    const offset = await resumeOffset(item, reply, hash);
+    this.#emit({ type: "file-start", path: item.path, size: item.size, offset });
+    const before = this.#totalBytes;
+    using file = await openSource(item);
+    try {
+      await writeFrame(wire, { type: "S", offset });
+      await this.#stream(wire, item, file, offset, hash);
+    } catch (err) {
+      await explain(wire, err);
+    }
+    const sha256 = hash.digest();
+    await writeFrame(wire, { type: "E", sha256 });
+    const verdict = await answer(wire);
+    if (verdict.type !== "V") throw new ProtocolError(`expected a verdict, got ${verdict.type}`);
+    if (!verdict.ok) {
+      throw new SockitError("unverified", {
+        path: item.path,
+        reason: verdict.message ?? verdict.code ?? "",
+      });
+    }
+    if (verdict.sha256 !== sha256) {
+      throw new SockitError("unverified", {
+        path: item.path,
+        reason: "the receiver reported a different SHA-256",
+      });
+    }
+    this.#result.files++;
+    this.#result.bytes += item.size;
+    this.#totalBytes = before + item.size;
+    this.#emit({
+      type: "file-done",
+      path: item.path,
+      size: item.size,
+      stored: verdict.stored ?? null,
+      sha256,
+      ms: performance.now() - started,
+    });
+  }
+
+  /** The lesson's protocol: size digits, wait for `ready`, the bytes, close. */
+  async #classic(item: SendItem): Promise<void> {
+    using wire = await this.#open();
+    using _ = onAbort(this.#signal, () => wire.close());
+    this.#emit({ type: "connected", peer: this.#peer, protocol: "classic" });
+    await wire.write(new TextEncoder().encode(String(item.size)));
+    const ready = await wire.readExact(CLASSIC_READY.length).catch((err) => {
+      throw toSockitError(err, "io", { host: this.#host, port: this.#port });
+    });
+    if (!ready.every((b, i) => b === CLASSIC_READY[i])) {
+      throw new ProtocolError(
+        `the receiver answered ${JSON.stringify(new TextDecoder().decode(ready))}, not "ready"`,
+      );
+    }
+    const started = performance.now();
+    this.#emit({ type: "file-start", path: item.path, size: item.size, offset: 0 });
+    const before = this.#totalBytes;
+    using file = await openSource(item);
+    await this.#stream(wire, item, file, 0);
+    await wire.closeWrite();
+    // The lesson's receiver closes once it has every byte; wait (bounded) for that.
+    await within(drain(wire), CLASSIC_DRAIN_MS);
+    this.#result.files++;
+    this.#result.bytes += item.size;
+    this.#totalBytes = before + item.size;
+    this.#emit({
+      type: "file-done",
+      path: item.path,
+      size: item.size,
+      stored: null,
+      sha256: null,
+      ms: performance.now() - started,
+    });
+    this.#emit({ type: "classic-unverified", path: item.path });
+  }
 }
 
 /** Reads the receiver's next answer, turning an `X` frame into an error. */
@@ -276,186 +537,9 @@ function sessionError(code: RejectCode, message: string): SockitError {
  * read that answer briefly and prefer it over the bare connection error.
  */
 async function explain(wire: Wire, error: unknown): Promise<never> {
-  const reason = await Promise.race([
-    readFrame(wire, "receiver").catch(() => null),
-    new Promise<null>((r) => setTimeout(() => r(null), 2000)),
-  ]);
+  const reason = await within(readFrame(wire, "receiver").catch(() => undefined), EXPLAIN_MS);
   if (reason?.type === "X") throw sessionError(reason.code, reason.message);
   throw error;
-}
-
-/** Errors after which a new connection may succeed (and resume). */
-const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unreachable"]);
-
-/**
- * Sends `items`, reconnecting after a dropped connection up to `retries` times in a row (with
- * doubling pauses) and resuming the interrupted file where the receiver stopped.
- */
-async function sendWithRetries(
-  options: SendOptions,
-  items: SendItem[],
-  emit: Emit,
-  totals: Totals,
-  result: SendResult,
-): Promise<void> {
-  const retries = options.retries ?? 3;
-  const baseDelay = options.retryDelayMs ?? 1000;
-  let next = 0;
-  let failures = 0;
-  let connected = false;
-  while (true) {
-    try {
-      await sendSession(options, items.slice(next), emit, totals, result, {
-        connected: () => connected = true,
-        finished: () => {
-          next++;
-          failures = 0;
-        },
-      });
-      return;
-    } catch (err) {
-      // Stopped by the user (Ctrl+C closes the connection at once): what was confirmed stays
-      // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
-      if (options.signal?.aborted) return;
-      const error = toSockitError(err, "io");
-      const busy = error.code === "rejected" && error.details.code === "busy";
-      // A refusal is worth retrying only once a receiver was there (it is restarting).
-      const transient = RETRYABLE.has(error.code) || busy ||
-        (connected && error.code === "connection-refused");
-      if (!transient || failures >= retries || options.signal?.aborted) throw error;
-      failures++;
-      const delayMs = Math.min(baseDelay * 2 ** (failures - 1), 30_000);
-      emit({
-        type: "retry",
-        attempt: failures,
-        retries,
-        delayMs,
-        code: error.code,
-        reason: reasonText(error),
-      });
-      await delay(delayMs, options.signal);
-    }
-  }
-}
-
-function reasonText(error: SockitError): string {
-  return String(error.details.reason ?? error.code);
-}
-
-async function sendSession(
-  options: SendOptions,
-  items: SendItem[],
-  emit: Emit,
-  totals: Totals,
-  result: SendResult,
-  progressOf: { connected(): void; finished(): void },
-): Promise<void> {
-  const { wire, peer } = await open(options, emit);
-  try {
-    await wire.write(encodePreface(PROTOCOL_VERSION));
-    const hello = await answer(wire).catch((err) => {
-      // A receiver that answers the preface with something else, or hangs up, is not sockit's:
-      // most likely the lesson's receiver (which wants --classic) or another program.
-      const error = toSockitError(err, "io");
-      if (error instanceof ProtocolError || error.code === "closed-early") {
-        throw new SockitError("not-sockit", {
-          host: options.host ?? "127.0.0.1",
-          port: options.port ?? 6000,
-        });
-      }
-      throw error;
-    });
-    if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
-    emit({ type: "connected", peer, protocol: "sockit" });
-    progressOf.connected();
-    for (const item of items) {
-      if (options.signal?.aborted) break;
-      if (item.kind === "folder") {
-        await writeFrame(wire, { type: "D", path: item.path });
-        const reply = await answer(wire);
-        if (reply.type === "R") {
-          result.rejected++;
-          emit({ type: "file-rejected", path: item.path, code: reply.code, reason: reply.message });
-        } else emit({ type: "folder", path: item.path });
-      } else {
-        await sendOne(options, wire, item, emit, totals, result);
-      }
-      progressOf.finished();
-    }
-    if (!options.signal?.aborted) await writeFrame(wire, { type: "Q" });
-  } finally {
-    wire.close();
-  }
-}
-
-async function sendOne(
-  options: SendOptions,
-  wire: Wire,
-  item: SendItem,
-  emit: Emit,
-  totals: Totals,
-  result: SendResult,
-): Promise<void> {
-  await writeFrame(wire, { type: "F", path: item.path, size: item.size, mtime: item.mtime });
-  const reply = await answer(wire);
-  if (reply.type === "R") {
-    result.rejected++;
-    totals.totalSize -= item.size;
-    emit({ type: "file-rejected", path: item.path, code: reply.code, reason: reply.message });
-    return;
-  }
-  if (reply.type !== "A") throw new ProtocolError(`expected accept or reject, got ${reply.type}`);
-  const started = performance.now();
-  const hash = sha256Stream();
-  const offset = await resumeOffset(item, reply, hash);
-  emit({ type: "file-start", path: item.path, size: item.size, offset });
-  const file = await openSource(item);
-  const before = totals.totalBytes;
-  try {
-    await writeFrame(wire, { type: "S", offset });
-    // Large file reads; socket writes of the chunk size asked for (see wire.writable).
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    await fileSource(file, {
-      chunkSize: Math.max(chunkSize, DEFAULT_CHUNK_SIZE),
-      offset,
-      path: item.source,
-    })
-      .pipeThrough(hash.transform)
-      .pipeThrough(progress((bytes) => {
-        totals.totalBytes = before + bytes;
-        emit({ type: "file-progress", path: item.path, size: item.size, bytes, ...totals });
-      }, { total: item.size, start: offset }))
-      .pipeTo(wire.writable(chunkSize));
-  } catch (err) {
-    await explain(wire, err);
-  }
-  const sha256 = hash.digest();
-  await writeFrame(wire, { type: "E", sha256 });
-  const verdict = await answer(wire);
-  if (verdict.type !== "V") throw new ProtocolError(`expected a verdict, got ${verdict.type}`);
-  if (!verdict.ok) {
-    throw new SockitError("unverified", {
-      path: item.path,
-      reason: verdict.message ?? verdict.code ?? "",
-    });
-  }
-  if (verdict.sha256 !== sha256) {
-    throw new SockitError("unverified", {
-      path: item.path,
-      reason: "the receiver reported a different SHA-256",
-    });
-  }
-  result.files++;
-  result.bytes += item.size;
-  totals.totalBytes = before + item.size;
-  emit({
-    type: "file-done",
-    path: item.path,
-    size: item.size,
-    stored: verdict.stored ?? null,
-    sha256,
-    ms: performance.now() - started,
-  });
 }
 
 /**
@@ -479,60 +563,6 @@ async function openSource(item: SendItem): Promise<Deno.FsFile> {
     return await Deno.open(item.source, { read: true });
   } catch (err) {
     throw new SockitError("read-failed", { path: item.source, reason: toSockitError(err).message });
-  }
-}
-
-/** The lesson's protocol: size digits, wait for `ready`, the bytes, close. */
-async function sendClassic(
-  options: SendOptions,
-  item: SendItem,
-  emit: Emit,
-  totals: Totals,
-): Promise<void> {
-  const { wire, peer } = await open(options, emit);
-  try {
-    emit({ type: "connected", peer, protocol: "classic" });
-    await wire.write(new TextEncoder().encode(String(item.size)));
-    const ready = await wire.readExact(CLASSIC_READY.length).catch((err) => {
-      throw toSockitError(err, "io", {
-        host: options.host ?? "127.0.0.1",
-        port: options.port ?? 6000,
-      });
-    });
-    if (!ready.every((b, i) => b === CLASSIC_READY[i])) {
-      throw new ProtocolError(
-        `the receiver answered ${JSON.stringify(new TextDecoder().decode(ready))}, not "ready"`,
-      );
-    }
-    const started = performance.now();
-    emit({ type: "file-start", path: item.path, size: item.size, offset: 0 });
-    const before = totals.totalBytes;
-    const file = await openSource(item);
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    await fileSource(file, {
-      chunkSize: Math.max(chunkSize, DEFAULT_CHUNK_SIZE),
-      path: item.source,
-    })
-      .pipeThrough(progress((bytes) => {
-        totals.totalBytes = before + bytes;
-        emit({ type: "file-progress", path: item.path, size: item.size, bytes, ...totals });
-      }, { total: item.size }))
-      .pipeTo(wire.writable(chunkSize));
-    await wire.closeWrite();
-    // The lesson's receiver closes once it has every byte; wait (bounded) for that.
-    await Promise.race([drain(wire), new Promise((r) => setTimeout(r, 5000))]);
-    totals.totalBytes = before + item.size;
-    emit({
-      type: "file-done",
-      path: item.path,
-      size: item.size,
-      stored: null,
-      sha256: null,
-      ms: performance.now() - started,
-    });
-    emit({ type: "classic-unverified", path: item.path });
-  } finally {
-    wire.close();
   }
 }
 

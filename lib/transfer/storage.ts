@@ -13,6 +13,15 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
 
+/** Every {@linkcode ConflictProblem}. */
+export const CONFLICT_PROBLEMS = [
+  "symlink",
+  "not-a-folder",
+  "is-a-folder",
+  "outside",
+  "exhausted",
+] as const;
+
 /**
  * Why a safe name still cannot be stored. Each has a short phrase in the catalog under
  * `name.<problem>`, like the `NameProblem`s of `names.ts`.
@@ -23,16 +32,7 @@ import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
  * - `outside`: the folder would resolve outside DIR.
  * - `exhausted`: `name (1)` … `name (`{@linkcode MAX_NUMBERED}`)` are all taken.
  */
-export type ConflictProblem = "symlink" | "not-a-folder" | "is-a-folder" | "outside" | "exhausted";
-
-/** Every {@linkcode ConflictProblem}. */
-export const CONFLICT_PROBLEMS: readonly ConflictProblem[] = [
-  "symlink",
-  "not-a-folder",
-  "is-a-folder",
-  "outside",
-  "exhausted",
-];
+export type ConflictProblem = typeof CONFLICT_PROBLEMS[number];
 
 /** How many numbered alternatives {@linkcode commitFile} tries before giving up. */
 export const MAX_NUMBERED = 10_000;
@@ -104,29 +104,48 @@ export async function internalFolder(dir: string): Promise<string> {
 }
 
 /**
+ * A temporary file in `DIR/.sockit/`. Disposing it (`await using temp = …`) closes it and
+ * removes it, unless {@linkcode commitFile} already moved it to its final name.
+ */
+export interface TempFile extends AsyncDisposable {
+  /** Its absolute path. */
+  readonly path: string;
+  /** The file, open for reading and writing. */
+  readonly file: Deno.FsFile;
+}
+
+/**
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
- * {@linkcode commitFile} or {@linkcode discardTemp}.
+ * {@linkcode commitFile}.
  *
  * @example
  * ```ts
  * import { commitFile, openTemp } from "./storage.ts";
  * const dir = await Deno.makeTempDir();
- * const temp = await openTemp(dir);
+ * await using temp = await openTemp(dir);
  * await temp.file.write(new TextEncoder().encode("print('hi')\n"));
  * temp.file.close();
  * await commitFile({ dir, tempPath: temp.path, segments: ["homework.py"] });
  * ```
  */
-export async function openTemp(dir: string): Promise<{ path: string; file: Deno.FsFile }> {
+export async function openTemp(dir: string): Promise<TempFile> {
   const internal = await internalFolder(dir);
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
+  let file: Deno.FsFile;
   try {
-    const file = await Deno.open(path, { read: true, write: true, createNew: true });
-    return { path, file };
+    file = await Deno.open(path, { read: true, write: true, createNew: true });
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
+  return {
+    path,
+    file,
+    async [Symbol.asyncDispose]() {
+      file[Symbol.dispose]();
+      await discardTemp(path);
+    },
+  };
 }
 
 /**

@@ -1,0 +1,114 @@
+/**
+ * What every connection of one receiver shares: its settings with their defaults filled in,
+ * the event sink, the running totals and the partial store; and how a failure is told to the
+ * log and to the sender. Per-connection state lives in the connection handlers
+ * (`receive_sockit.ts`, `receive_classic.ts`).
+ *
+ * @module
+ */
+
+import { SockitError } from "../core/errors.ts";
+import { NameError } from "./names.ts";
+import { ProtocolError } from "./protocol.ts";
+import type { RefusalProblem, RejectCode } from "./protocol.ts";
+import type { PartialStore } from "./partials.ts";
+import type { ConflictProblem } from "./storage.ts";
+import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
+
+/** A receiver's shared state, handed to each connection. */
+export class ReceiverContext {
+  /** The absolute path of the receiving folder. */
+  readonly dir: string;
+  /** Replace existing files instead of numbering new ones. */
+  readonly overwrite: boolean;
+  /** Largest file accepted, in bytes (`undefined`: no limit). */
+  readonly maxSize: number | undefined;
+  /** A sender silent for this long is dropped. */
+  readonly idleTimeoutMs: number;
+  /** How long a complete header (preface, size, frame) may take. */
+  readonly headerTimeoutMs: number;
+  /** Largest chunk read from the network at once. */
+  readonly chunkSize: number;
+  /** Base name for classic transfers, when one was given. */
+  readonly classicName: string | undefined;
+  /** How long a classic size may pause before it counts as complete. */
+  readonly classicQuietMs: number;
+  /** Receives every event. */
+  readonly emit: (event: ReceiverEvent) => void;
+  /** Totals over the receiver's life. */
+  readonly summary: ReceiverSummary = { sessions: 0, files: 0, bytes: 0 };
+  /** The receiving folder's resumable partial files. */
+  readonly partials: PartialStore;
+  #nextId = 1;
+
+  /** Fills in the defaults of `options` for the folder `dir`. */
+  constructor(options: ReceiverOptions, dir: string, partials: PartialStore) {
+    this.dir = dir;
+    this.overwrite = options.overwrite ?? false;
+    this.maxSize = options.maxSize;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.headerTimeoutMs = options.headerTimeoutMs ?? 10_000;
+    this.chunkSize = options.chunkSize ?? 1024 * 1024;
+    this.classicName = options.classicName;
+    this.classicQuietMs = options.classicQuietMs ?? 150;
+    this.emit = options.onEvent ?? (() => {});
+    this.partials = partials;
+  }
+
+  /** A new transfer id, unique over the receiver's life. */
+  nextId(): number {
+    return this.#nextId++;
+  }
+}
+
+/** The reason an error is logged with: its `reason` detail, else its message. */
+export function reasonOf(error: SockitError): string {
+  return String(error.details.reason ?? error.message);
+}
+
+/** The name problem behind a refusal or failure, when a name is what is wrong. */
+export function problemOf(error: SockitError): RefusalProblem | undefined {
+  if (error instanceof NameError) return error.problem;
+  if (error.code === "name-conflict") return error.details.problem as ConflictProblem;
+  return undefined;
+}
+
+/** A one-line description of an error for logs and answers (a name problem's code alone). */
+export function describe(error: SockitError): string {
+  return problemOf(error) ?? reasonOf(error);
+}
+
+/** Maps a storage or stream failure to the code told to the sender. */
+export function rejectCodeOf(error: SockitError): RejectCode {
+  switch (error.code) {
+    case "disk-full":
+    case "bad-name":
+    case "name-conflict":
+    case "timeout":
+      return error.code;
+    case "write-failed":
+    case "not-found":
+      return "write-failed";
+    default:
+      return error instanceof ProtocolError ? error.reject : "internal";
+  }
+}
+
+/**
+ * What the sender is told beside a code: storage failures carry the receiver's own paths and
+ * OS messages, which stay in the receiver's log; the code says enough.
+ */
+export function forPeer(code: RejectCode, message: string): string {
+  return code === "disk-full" || code === "write-failed" || code === "internal" ? "" : message;
+}
+
+/** The optional `problem` field of an event about `error`. */
+export function problemField(error: SockitError): { problem?: RefusalProblem } {
+  const problem = problemOf(error);
+  return problem ? { problem } : {};
+}
+
+/** A `timeout` error for a connection silent for `ms`. */
+export function silentFor(ms: number): SockitError {
+  return new SockitError("timeout", { seconds: ms / 1000 });
+}
