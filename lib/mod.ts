@@ -15,6 +15,9 @@
 
 export * from "./net/address.ts";
 export * from "./core/delay.ts";
+export * from "./discovery/announcer.ts";
+export * from "./discovery/beacon.ts";
+export * from "./discovery/listener.ts";
 export * from "./echo/client.ts";
 export * from "./echo/server.ts";
 export * from "./core/errors.ts";
