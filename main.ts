@@ -7,17 +7,30 @@
  */
 
 import { Command, CommanderError, type Help } from "commander";
-import { DEFAULT_PORTS, parseHostPort, parsePort } from "./lib/net/address.ts";
+import { DEFAULT_PORTS, parseHostPort, parsePort, reachableAddresses } from "./lib/net/address.ts";
 import { parseSize } from "./lib/core/format.ts";
 import { SockitError, toSockitError } from "./lib/core/errors.ts";
 import { versionLine } from "./lib/core/version.ts";
-import { runEcho, sendFiles, startEchoServer, startReceiver, textLines } from "./lib/mod.ts";
+import {
+  discoverReceivers,
+  DISCOVERY_PORT,
+  planSend,
+  runEcho,
+  sendFiles,
+  startAnnouncer,
+  startEchoServer,
+  startReceiver,
+  textLines,
+} from "./lib/mod.ts";
 import { detectLang, isLang, translate } from "./cli/messages.ts";
 import type { Lang, MessageKey } from "./cli/messages.ts";
-import { renderEchoClientEvent, renderEchoServerEvent, renderPing } from "./cli/render.ts";
+import { message, renderEchoClientEvent, renderEchoServerEvent, renderPing } from "./cli/render.ts";
 import type { RenderStyle } from "./cli/render.ts";
 import { ReceiveView, SendView } from "./cli/render_transfer.ts";
 import { liveRegion, Output } from "./cli/output.ts";
+import { findReceiver } from "./cli/discover.ts";
+import { qrLines } from "./cli/qr.ts";
+import { renderDiscoveryEvent } from "./cli/render_discovery.ts";
 
 /** Exit codes, as documented in the README. */
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -244,16 +257,19 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
     .option("--idle-timeout <seconds>", t("opt.idle-timeout"))
     .option("--classic-name <name>", t("opt.classic-name"))
     .option("--chunk-size <size>", t("opt.chunk-size"))
+    .option("--no-announce", t("opt.no-announce"))
+    .option("--no-qr", t("opt.no-qr"))
     .action(async (options: Record<string, string | boolean | undefined>, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       const text = (name: string) => options[name] as string | undefined;
       const view = new ReceiveView(style);
       const live = liveRegion(globals);
+      const host = text("host") ?? "0.0.0.0";
       await interruptible(out, async (signal) => {
         const receiver = await startReceiver({
           signal,
           dir: text("dir") ?? "received",
-          host: text("host") ?? "0.0.0.0",
+          host,
           port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
           overwrite: options.overwrite === true,
           maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
@@ -264,6 +280,27 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
           trace: globals.trace,
           onEvent: (event) => out.view(event, view.update(event), live),
         });
+        // The library never announces by itself; `receive` does unless --no-announce.
+        await using _announcer = options.announce === false ? null : startAnnouncer({
+          port: receiver.addr.port,
+          host,
+          // Wiring point for the pairing code (issue 12): a receiver with a code announces its
+          // nameplate here (the number only, never the words); without one, or with --open, null.
+          nameplate: null,
+          signal,
+          onEvent: (event) => {
+            const line = renderDiscoveryEvent(style, event, !!globals.trace);
+            out.view(event, { log: line ? [line] : [] }, live);
+          },
+        });
+        const reachable = reachableAddresses(receiver.addr.hostname, receiver.addr.port);
+        // The address for now; the web page's address (with its token) once there is one.
+        const qr = reachable[0];
+        const drawn = qr && options.qr !== false && live ? qrLines(qr, style.color) : null;
+        if (drawn) {
+          const lines = [message(style, "disc.qr", { text: qr }), ...drawn];
+          live!.show(lines.map((text) => ({ text, level: "info" })));
+        }
         await receiver.finished;
       });
       setExit(EXIT.ok);
@@ -272,7 +309,7 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
   program.command("send")
     .description(t("cmd.send"))
     .argument("<paths...>", t("arg.paths"))
-    .option("-t, --to <host[:port]>", `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.transfer})`)
+    .option("-t, --to <host[:port]>", `${t("opt.to")} (${t("opt.to-found")})`)
     .option("--chunk-size <size>", t("opt.chunk-size"))
     .option("--retries <n>", t("opt.retries"))
     .option("--classic", t("opt.classic"))
@@ -285,27 +322,64 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
       ) => {
         const { globals, style, out } = context(cmd);
         const text = (name: string) => options[name] as string | undefined;
-        const target = parseHostPort(text("to") ?? "127.0.0.1", DEFAULT_PORTS.transfer);
+        const to = text("to");
+        const given = to === undefined ? null : parseHostPort(to, DEFAULT_PORTS.transfer);
+        const settings = {
+          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+          classic: options.classic === true,
+          retries: count(lang, text("retries"), "--retries", 0),
+          timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
+          trace: globals.trace,
+        };
         const view = new SendView(style);
         const live = liveRegion(globals);
         let interrupted = false;
-        const result = await interruptible(out, (signal) => {
+        const result = await interruptible(out, async (signal) => {
           signal.addEventListener("abort", () => interrupted = true);
+          if (!given) await planSend(paths); // a missing file is said before listening
+          // Wiring point for the pairing code (issue 12): with SOCKIT_CODE, its nameplate picks
+          // the receiver among several.
+          const target = given ?? await findReceiver({ out, trace: globals.trace, signal });
+          if (!target) return null;
           return sendFiles({
             paths,
             ...target,
-            chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
-            classic: options.classic === true,
-            retries: count(lang, text("retries"), "--retries", 0),
-            timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
-            trace: globals.trace,
+            ...settings,
             signal,
             onEvent: (event) => out.view(event, view.update(event), live),
           });
         });
-        setExit(result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
+        setExit(!result || result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
       },
     );
+
+  program.command("receivers")
+    .description(t("cmd.receivers"))
+    .option("--wait <seconds>", t("opt.wait"))
+    .action(async (options: { wait?: string }, cmd: Command) => {
+      const { globals, style, out } = context(cmd);
+      const timeoutMs = seconds(lang, options.wait, 3) * 1000;
+      const found = await interruptible(out, (signal) =>
+        discoverReceivers({
+          timeoutMs,
+          signal,
+          onEvent: (event) => {
+            const line = renderDiscoveryEvent(style, event, !!globals.trace);
+            // The list is this command's result: shown with --quiet too.
+            out.event(
+              event,
+              line && event.type === "receiver-found" ? { ...line, level: "result" } : line,
+            );
+          },
+        }));
+      if (found.length === 0) {
+        throw new SockitError("no-receivers", {
+          seconds: timeoutMs / 1000,
+          port: DISCOVERY_PORT,
+        });
+      }
+      setExit(EXIT.ok);
+    });
 
   return program;
 }

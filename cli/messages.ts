@@ -40,7 +40,8 @@ const en = {
   "opt.timeout": "seconds to wait for the server before giving up",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
-  "usage.unknown-command": "Unknown command '{value}'. Commands: echo-server, echo, receive, send.",
+  "usage.unknown-command":
+    "Unknown command '{value}'. Commands: echo-server, echo, receive, send, receivers.",
   "usage.missing-argument": "Missing argument {value}.",
   "usage.missing-option-value": "Option {value} needs a value.",
   "usage.excess-arguments": "Too many arguments: {value}.",
@@ -108,6 +109,30 @@ const en = {
   "opt.chunk-size": "bytes moved per read and write, e.g. 1k or 4m (default: 1m)",
   "opt.retries": "reconnect and resume this many times after a dropped connection (default: 3)",
   "opt.classic": "speak the lesson's protocol (size, ready, bytes): no names, no verification",
+  // Discovery
+  "cmd.receivers": "List the receivers announcing themselves on this network.",
+  "opt.no-announce": "do not announce this receiver on the network (senders then need --to)",
+  "opt.no-qr": "do not show the QR code of the address at start",
+  "opt.to-found": "default: the receiver found on this network",
+  "opt.wait": "seconds to listen for receivers (default: 3)",
+  "disc.announcing":
+    "Announcing this receiver on the network every 2 s (UDP port {port}): classmates can simply run 'sockit send FILE'.",
+  "disc.no-targets":
+    "Not announcing: there is no network interface to announce on for {address}; senders need --to.",
+  "disc.announce-failed": "Could not announce by {via} on {address}: {reason}",
+  "disc.qr": "Scan for the address {text}:",
+  "disc.looking": "Looking for receivers on this network ({seconds} s)…",
+  "disc.join-failed":
+    "Cannot hear multicast beacons on {address} ({reason}); broadcast ones still count.",
+  "disc.ignored": "Ignored a datagram from {from} that is not a valid beacon ({problem})",
+  "disc.receiver": "{name} at {address}",
+  "disc.receiver-nameplate": "{name} at {address}, code number {nameplate}",
+  "disc.using-only": "Sending to {receiver}, the only receiver found on this network.",
+  "disc.using-nameplate": "Sending to {receiver}, the receiver with the code's number.",
+  "disc.using-chosen": "Sending to {receiver}.",
+  "disc.several": "Several receivers are announcing on this network:",
+  "disc.ask": "Which one? Type its number (1-{count}): ",
+  "disc.ask-again": "Type a number from 1 to {count}, or press Ctrl+C to stop.",
   // Receiver
   "recv.listening": "Receiving files into {dir} on {address}. Press Ctrl+C to stop.",
   "recv.hint": "Classmates send with: {command}",
@@ -203,6 +228,12 @@ const en = {
     "Encrypted record {record} arrived when record {expected} was due: records were lost or reordered. The connection was closed.",
   "error.record-truncated":
     "The encrypted data ended before its final record: it is incomplete. The connection was closed.",
+  "error.no-receivers":
+    "Discovery found no sockit receiver on this network within {seconds} s. Give the receiver's address with --to HOST (the receiver prints it when it starts), or check that the receiver is running without --no-announce, that its firewall allows UDP port {port}, and that the network does not keep devices apart (school and guest Wi-Fi often isolate clients or drop multicast).",
+  "error.several-receivers":
+    "Several receivers are announcing on this network: {list}. Choose one with --to HOST:PORT.",
+  "error.no-matching-receiver":
+    "No receiver on this network announces the code's number {nameplate} (found: {list}). Check the code with the person receiving, or give the address with --to HOST:PORT.",
   "error.internal": "Unexpected error: {reason}",
 } as const;
 
@@ -237,7 +268,7 @@ const ko: Record<MessageKey, string> = {
   "opt.timeout": "서버의 응답을 기다릴 최대 초",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
-    "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send.",
+    "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",
   "usage.missing-argument": "인자 {value} 가 필요합니다.",
   "usage.missing-option-value": "옵션 {value} 에는 값이 필요합니다.",
   "usage.excess-arguments": "인자가 너무 많습니다: {value}.",
@@ -298,6 +329,30 @@ const ko: Record<MessageKey, string> = {
   "opt.chunk-size": "한 번에 읽고 쓰는 바이트 수, 예: 1k, 4m (기본값: 1m)",
   "opt.retries": "연결이 끊어지면 이 횟수만큼 다시 연결해 이어서 보냅니다 (기본값: 3)",
   "opt.classic": "수업 예제의 프로토콜(크기, ready, 바이트)로 보냅니다: 이름과 검증이 없습니다",
+  "cmd.receivers": "이 네트워크에서 자신을 알리고 있는 받는 쪽 목록을 보여 줍니다.",
+  "opt.no-announce":
+    "이 받는 쪽을 네트워크에 알리지 않습니다 (그러면 보내는 사람은 --to 가 필요합니다)",
+  "opt.no-qr": "시작할 때 주소의 QR 코드를 보여 주지 않습니다",
+  "opt.to-found": "기본값: 이 네트워크에서 찾은 받는 쪽",
+  "opt.wait": "받는 쪽을 찾으며 기다릴 초 (기본값: 3)",
+  "disc.announcing":
+    "2초마다 이 받는 쪽을 네트워크에 알리고 있습니다 (UDP 포트 {port}). 친구들은 'sockit send 파일' 만 입력하면 됩니다.",
+  "disc.no-targets":
+    "네트워크에 알리지 않습니다: 주소 {address} 로는 알릴 네트워크 인터페이스가 없습니다. 보내는 사람은 --to 를 써야 합니다.",
+  "disc.announce-failed": "{address} 에서 {via} 방식으로 알리지 못했습니다: {reason}",
+  "disc.qr": "주소 {text} 의 QR 코드:",
+  "disc.looking": "이 네트워크에서 받는 쪽을 찾는 중… ({seconds}초)",
+  "disc.join-failed":
+    "{address} 에서 멀티캐스트 알림을 들을 수 없습니다 ({reason}). 브로드캐스트 알림은 그대로 받습니다.",
+  "disc.ignored": "{from} 에서 온 올바르지 않은 알림을 무시했습니다 ({problem})",
+  "disc.receiver": "{name} ({address})",
+  "disc.receiver-nameplate": "{name} ({address}, 코드 번호 {nameplate})",
+  "disc.using-only": "이 네트워크에서 찾은 유일한 받는 쪽으로 보냅니다: {receiver}",
+  "disc.using-nameplate": "코드 번호가 같은 받는 쪽으로 보냅니다: {receiver}",
+  "disc.using-chosen": "다음 받는 쪽으로 보냅니다: {receiver}",
+  "disc.several": "이 네트워크에 받는 쪽이 여럿 있습니다:",
+  "disc.ask": "어느 쪽으로 보낼까요? 번호를 입력하세요 (1-{count}): ",
+  "disc.ask-again": "1부터 {count} 사이의 번호를 입력하거나, 그만두려면 Ctrl+C 를 누르세요.",
   "recv.listening": "{address} 에서 파일을 받아 {dir} 에 저장합니다. 끝내려면 Ctrl+C 를 누르세요.",
   "recv.hint": "친구들은 이렇게 보내면 됩니다: {command}",
   "recv.file-start": "{peer} 에게서 {path} ({size}) 받는 중",
@@ -389,6 +444,12 @@ const ko: Record<MessageKey, string> = {
     "암호화된 레코드의 순서가 맞지 않습니다 (받은 번호: {record}, 기다린 번호: {expected}). 레코드가 빠졌거나 순서가 바뀌었습니다. 연결을 닫았습니다.",
   "error.record-truncated":
     "암호화된 데이터가 마지막 레코드 전에 끝났습니다. 데이터가 완전하지 않습니다. 연결을 닫았습니다.",
+  "error.no-receivers":
+    "{seconds}초 동안 이 네트워크에서 sockit 받는 쪽을 찾지 못했습니다. --to HOST 로 받는 쪽 주소를 직접 주거나 (받는 쪽이 시작할 때 보여 줍니다), 받는 쪽이 --no-announce 없이 실행 중인지, 받는 쪽 방화벽이 UDP 포트 {port} 를 허용하는지, 네트워크가 기기끼리 막아 두지 않았는지 확인하세요 (학교나 손님용 Wi-Fi 는 기기를 서로 격리하거나 멀티캐스트를 막는 경우가 많습니다).",
+  "error.several-receivers":
+    "이 네트워크에 받는 쪽이 여럿 있습니다: {list}. --to HOST:PORT 로 하나를 고르세요.",
+  "error.no-matching-receiver":
+    "이 네트워크에는 코드 번호가 {nameplate} 인 받는 쪽이 없습니다 (찾은 것: {list}). 받는 사람에게 코드를 확인하거나 --to HOST:PORT 로 주소를 주세요.",
   "error.internal": "예상하지 못한 오류: {reason}",
 };
 

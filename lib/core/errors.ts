@@ -38,6 +38,9 @@ export const ERROR_CODES = [
   "record-replayed",
   "record-reordered",
   "record-truncated",
+  "no-receivers",
+  "several-receivers",
+  "no-matching-receiver",
   "internal",
 ] as const;
 

@@ -59,6 +59,7 @@ export type AnnouncerEvent =
   | {
     type: "announcing";
     id: string;
+    host: string;
     targets: AnnounceTarget[];
     group: string;
     discoveryPort: number;
@@ -218,7 +219,7 @@ export function startAnnouncer(options: AnnouncerOptions): Announcer {
   };
 
   round();
-  emit({ type: "announcing", id, targets, group, discoveryPort });
+  emit({ type: "announcing", id, host, targets, group, discoveryPort });
 
   let closing: Promise<void> | undefined;
   const close = () => {
