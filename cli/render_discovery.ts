@@ -42,7 +42,7 @@ export function describeReceiver(style: RenderStyle, receiver: FoundReceiver): s
  * @example
  * ```ts
  * import { renderDiscoveryEvent } from "./render_discovery.ts";
- * renderDiscoveryEvent({ lang: "en", color: false }, { type: "discovery-done", receivers: 0 }, false);
+ * renderDiscoveryEvent({ lang: "en", color: false }, { type: "discovery-done", receivers: [] }, false);
  * // null
  * ```
  */

@@ -42,14 +42,19 @@ export interface CliOptions {
   cwd?: string;
   /** Kill the program after this many milliseconds. Default 60 000. */
   timeoutMs?: number;
+  /** Run it inside this network namespace (`ip netns exec`, root only; see tests/netns.ts). */
+  netns?: string;
 }
 
 function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.Command {
   const runtime = CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
     ? [Deno.execPath(), ["run", "--allow-all", "--quiet", CLI_ENTRY, ...args]] as const
     : [CLI_ENTRY, args] as const;
-  return new Deno.Command(runtime[0], {
-    args: [...runtime[1]],
+  const [command, commandArgs] = options.netns === undefined
+    ? [runtime[0], [...runtime[1]]]
+    : ["ip", ["netns", "exec", options.netns, runtime[0], ...runtime[1]]];
+  return new Deno.Command(command, {
+    args: commandArgs,
     cwd: options.cwd,
     env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1", ...options.env },
     stdin: piped ? "piped" : "null",
@@ -186,7 +191,17 @@ export interface BackgroundProcess extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-function background(command: Deno.Command, timeoutMs: number): BackgroundProcess {
+/**
+ * Starts `command` in the background with its output piped and read line by line; it is killed
+ * after `timeoutMs`. Dispose it (`await using`) to kill it.
+ *
+ * @example
+ * ```ts
+ * await using peer = background(new Deno.Command("python3", { args: ["-c", "print(1)"], stdout: "piped", stderr: "piped" }), 10_000);
+ * await peer.stdout.waitFor(/^1$/);
+ * ```
+ */
+export function background(command: Deno.Command, timeoutMs: number): BackgroundProcess {
   const child = command.spawn();
   const stdout = new LineReader(child.stdout);
   const stderr = new LineReader(child.stderr);

@@ -14,7 +14,7 @@ export const DISCOVERY_PORT = 6000;
 export const DISCOVERY_GROUP = "224.0.0.200";
 
 /** Datagrams longer than this are ignored unread. */
-export const MAX_BEACON_BYTES = 512;
+export const MAX_BEACON_BYTES = 1024;
 
 /** The beacon format version (the `beacon` field). */
 export const BEACON_VERSION = 1;

@@ -62,7 +62,7 @@ export type DiscoveryEvent =
   | { type: "discovery-join-failed"; address: string; reason: string }
   | { type: "receiver-found"; receiver: FoundReceiver }
   | { type: "beacon-ignored"; from: string; problem: BeaconProblem | "too-many" }
-  | { type: "discovery-done"; receivers: number };
+  | { type: "discovery-done"; receivers: FoundReceiver[] };
 
 /**
  * Listens for receivers' beacons for up to `timeoutMs` (or until `until` is satisfied) and
@@ -98,8 +98,9 @@ export function discoverReceivers(options: DiscoverOptions = {}): Promise<FoundR
       options.signal?.removeEventListener("abort", onAbort);
       socket.close(() => {
         if (error) return reject(error);
-        emit({ type: "discovery-done", receivers: found.size });
-        resolve([...found.values()]);
+        const receivers = [...found.values()];
+        emit({ type: "discovery-done", receivers });
+        resolve(receivers);
       });
     };
     const onAbort = () => finish();
