@@ -29,6 +29,7 @@ import type { RenderStyle } from "./cli/render.ts";
 import { ReceiveView, SendView } from "./cli/render_transfer.ts";
 import { liveRegion, Output } from "./cli/output.ts";
 import { findReceiver } from "./cli/discover.ts";
+import { parseCode } from "./lib/crypto/code.ts";
 import { qrLines } from "./cli/qr.ts";
 import { renderDiscoveryEvent } from "./cli/render_discovery.ts";
 
@@ -337,9 +338,12 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
         const result = await interruptible(out, async (signal) => {
           signal.addEventListener("abort", () => interrupted = true);
           if (!given) await planSend(paths); // a missing file is said before listening
-          // Wiring point for the pairing code (issue 12): with SOCKIT_CODE, its nameplate picks
-          // the receiver among several.
-          const target = given ?? await findReceiver({ out, trace: globals.trace, signal });
+          // With a pairing code (SOCKIT_CODE), its nameplate picks the receiver; only the number
+          // is used here, the words never leave the code.
+          const code = given ? undefined : Deno.env.get("SOCKIT_CODE");
+          const nameplate = code ? parseCode(code).nameplate : undefined;
+          const target = given ??
+            await findReceiver({ out, nameplate, trace: globals.trace, signal });
           if (!target) return null;
           return sendFiles({
             paths,

@@ -120,49 +120,58 @@ test("two receivers: the sender lists them and stops without a terminal; --to wi
 test("two receivers with different nameplates: the code's nameplate picks one", async () => {
   await using lan = await makeLan(3);
   const [a, b, c] = lan.hosts;
-  // The receiver takes no pairing code yet (issue 12), so the library announces the nameplates.
-  const peer = (host: LanHost, args: string[]) =>
-    new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        host.ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        peerPath("discovery_peer.ts"),
-        ...args,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-  await using announcerA = background(peer(a, ["announce", "7001", "7", "room-a"]), 60_000);
-  await using announcerB = background(peer(b, ["announce", "7002", "12", "room-b"]), 60_000);
-  await announcerA.stdout.waitFor(/"type":"announcing"/);
-  await announcerB.stdout.waitFor(/"type":"announcing"/);
-
-  const choose = async (nameplate: number) => {
-    const out = await peer(c, ["choose", String(nameplate)]).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  };
-  const twelve = await choose(12);
-  assert.equal(twelve.kind, "one");
-  assert.equal(twelve.receiver.host, b.address);
-  assert.equal(twelve.receiver.port, 7002);
-  assert.equal(twelve.receiver.name, "room-b");
-  const seven = await choose(7);
-  assert.equal(seven.receiver.host, a.address);
-  const none = await choose(99);
-  assert.equal(none.kind, "no-match");
-  assert.equal(none.receivers.length, 2);
+  await using inboxA = await tempDir();
+  await using inboxB = await tempDir();
+  await using src = await homework();
+  // `sockit receive` takes no pairing code yet (issue 12), so the library announces nameplates.
+  const announce = (host: LanHost, args: string[]) =>
+    background(
+      new Deno.Command("ip", {
+        args: [
+          "netns",
+          "exec",
+          host.ns,
+          Deno.execPath(),
+          "run",
+          "-A",
+          peerPath("discovery_peer.ts"),
+          ...args,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }),
+      60_000,
+    );
+  await using roomA = announce(a, ["7001", "7", "room-a", inboxA.path]);
+  await using roomB = announce(b, ["7002", "12", "room-b", inboxB.path]);
+  await roomA.stdout.waitFor(/"type":"announcing"/);
+  await roomB.stdout.waitFor(/"type":"announcing"/);
 
   const seen = await receiversSeenFrom(c);
   assert.deepEqual(seen.map((r) => r.nameplate).sort(), [12, 7]);
-  const ambiguous = await runCli(["send", CLI_ENTRY], { netns: c.ns });
+
+  const send = (code?: string) =>
+    runCli(["send", src.file], { netns: c.ns, env: code ? { SOCKIT_CODE: code } : {} });
+  const ambiguous = await send();
   assertOneLine(ambiguous, /room-a at 10\.99\.0\.1:7001, code number 7/);
   assert.match(ambiguous.stderr, /room-b at 10\.99\.0\.2:7002, code number 12/);
+
+  const picked = await send("12-guitar-ocean-lamp");
+  assert.equal(picked.code, 0, picked.stderr);
+  assert.match(
+    picked.stdout,
+    /^Sending to room-b at 10\.99\.0\.2:7002, code number 12, the receiver with the code's number\.$/m,
+  );
+  assert.deepEqual(await listing(inboxA.path), []);
+  assert.deepEqual(await listing(inboxB.path), ["숙제.txt"]);
+
+  const unknown = await send("99-guitar-ocean-lamp");
+  assertOneLine(unknown, /^sockit: No receiver on this network announces the code's number 99 /);
+  const typo = await send("12-guitra-ocean-lamp");
+  assert.equal(typo.code, 1);
+  assert.doesNotMatch(typo.stdout, /Looking for receivers/);
+  assert.doesNotMatch(typo.stderr, /guitra/);
 });
 
 test("multicast dropped: broadcast still finds the receiver", async () => {

@@ -20,6 +20,7 @@ import {
   parseBeacon,
 } from "../lib/mod.ts";
 import type { Beacon, BeaconProblem, DiscoveryEvent, FoundReceiver } from "../lib/mod.ts";
+import { MAX_NAMEPLATE } from "../lib/crypto/code.ts";
 import { qrLines } from "../cli/qr.ts";
 import { ROOT } from "./util.ts";
 
@@ -102,7 +103,8 @@ Deno.test("beacon: hostile and malformed datagrams are refused with the reason",
     ["port 65536", raw({ port: 65536 }), "port"],
     ["port as text", raw({ port: "6000" }), "port"],
     ["nameplate negative", raw({ nameplate: -1 }), "nameplate"],
-    ["nameplate too big", raw({ nameplate: 1_000_000 }), "nameplate"],
+    ["nameplate 0", raw({ nameplate: 0 }), "nameplate"],
+    ["nameplate too big", raw({ nameplate: MAX_NAMEPLATE + 1 }), "nameplate"],
     ["nameplate as text", raw({ nameplate: "7-guitar" }), "nameplate"],
     ["web javascript:", raw({ web: "javascript:alert(1)" }), "web"],
     ["web with a space", raw({ web: "http://a b" }), "web"],

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { MAX_NAMEPLATE } from "../crypto/code.ts";
+
 /** UDP port beacons are sent to and listened for (the same number as the transfer port). */
 export const DISCOVERY_PORT = 6000;
 
@@ -24,9 +26,6 @@ export const MAX_BEACON_NAME = 64;
 
 /** Longest web address in a beacon. */
 export const MAX_BEACON_WEB = 256;
-
-/** Largest nameplate number a beacon may carry. */
-export const MAX_NAMEPLATE = 999_999;
 
 /** How a beacon was sent: to the multicast group or to a subnet's broadcast address. */
 export type BeaconPath = "multicast" | "broadcast";
@@ -168,7 +167,7 @@ export function parseBeacon(bytes: Uint8Array): Beacon {
     throw new BeaconError("name");
   }
   if (!isInt(port, 1, 65535)) throw new BeaconError("port");
-  if (nameplate !== null && !isInt(nameplate, 0, MAX_NAMEPLATE)) {
+  if (nameplate !== null && !isInt(nameplate, 1, MAX_NAMEPLATE)) {
     throw new BeaconError("nameplate");
   }
   if (
