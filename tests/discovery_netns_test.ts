@@ -38,6 +38,29 @@ async function receiverIn(
   }
 }
 
+/** A CLI process on a terminal (`script` gives it one); `type` writes to that terminal. */
+interface TerminalProcess extends BackgroundProcess {
+  type(text: string): Promise<void>;
+}
+
+/** Runs `sockit ARGS` on a pseudo-terminal inside `host`'s namespace. Dispose it to kill it. */
+function cliOnTerminal(host: LanHost, args: string[]): TerminalProcess {
+  const command = [Deno.execPath(), "run", "-A", "--quiet", CLI_ENTRY, ...args]
+    .map((word) => `'${word}'`).join(" ");
+  const proc = background(
+    new Deno.Command("ip", {
+      args: ["netns", "exec", host.ns, "script", "-qfec", `exec ${command}`, "/dev/null"],
+      env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1", TERM: "dumb" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    60_000,
+  );
+  const writer = proc.child.stdin.getWriter();
+  return { ...proc, type: (text) => writer.write(new TextEncoder().encode(text)) };
+}
+
 /** `sockit --json receivers` in `host`'s namespace: the final list of receivers heard. */
 async function receiversSeenFrom(host: LanHost): Promise<Record<string, unknown>[]> {
   const result = await runCli(["--json", "receivers"], { netns: host.ns });
@@ -115,6 +138,29 @@ test("two receivers: the sender lists them and stops without a terminal; --to wi
   assert.doesNotMatch(chosen.stdout, /Looking for receivers/);
   assert.deepEqual(await listing(inboxA.path), []);
   assert.deepEqual(await listing(inboxB.path), ["숙제.txt"]);
+});
+
+test("two receivers and a terminal: the sender lists them and asks which", async () => {
+  await using lan = await makeLan(3);
+  const [a, b, c] = lan.hosts;
+  await using inboxA = await tempDir();
+  await using inboxB = await tempDir();
+  await using src = await homework();
+  await using _a = await receiverIn(a, inboxA.path, 7001);
+  await using _b = await receiverIn(b, inboxB.path, 7002);
+
+  await using term = cliOnTerminal(c, ["send", src.file]);
+  const [, second] = await term.stdout.waitFor(/^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)\r?$/);
+  await term.stdout.waitFor(/^ {2}1\. .+ at 10\.99\.0\.\d:700\d\r?$/);
+  await term.type("0\n");
+  await term.stdout.waitFor(/Type a number from 1 to 2/);
+  await term.type("2\n");
+  await term.stdout.waitFor(new RegExp(`Sending to ${second.replaceAll(".", "\\.")}\\.`));
+  await term.stdout.waitFor(/^Done: 1 files/);
+  const chosenInbox = second.endsWith(":7001") ? inboxA.path : inboxB.path;
+  const otherInbox = second.endsWith(":7001") ? inboxB.path : inboxA.path;
+  assert.deepEqual(await listing(chosenInbox), ["숙제.txt"]);
+  assert.deepEqual(await listing(otherInbox), []);
 });
 
 test("two receivers with different nameplates: the code's nameplate picks one", async () => {
@@ -305,41 +351,20 @@ test("the QR code of the address shows on a terminal only, and not with --no-qr 
   const [a] = lan.hosts;
   await using inbox = await tempDir();
   /** Runs `sockit receive ARGS` on a terminal (`script` gives it one), stops it with Ctrl+C. */
+  /** Runs `sockit receive ARGS` on a terminal, stops it with Ctrl+C, returns what it showed. */
   const onTerminal = async (args: string[], ready: RegExp): Promise<string> => {
-    const command = [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      CLI_ENTRY,
+    await using term = cliOnTerminal(a, [
       "receive",
       "--dir",
       inbox.path,
       "--port",
       "7001",
       ...args,
-    ]
-      .map((word) => `'${word}'`).join(" ");
-    const term = background(
-      new Deno.Command("ip", {
-        args: ["netns", "exec", a.ns, "script", "-qfec", `exec ${command}`, "/dev/null"],
-        env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1", TERM: "dumb" },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }),
-      60_000,
-    );
-    try {
-      await term.stdout.waitFor(ready);
-      const writer = term.child.stdin.getWriter();
-      await writer.write(new Uint8Array([3])); // Ctrl+C
-      await writer.close();
-      await term.stdout.waitFor(/Receiver stopped|"type":"stopped"/);
-      return term.stdout.text;
-    } finally {
-      await term.stop("SIGKILL");
-    }
+    ]);
+    await term.stdout.waitFor(ready);
+    await term.type("\x03"); // Ctrl+C
+    await term.stdout.waitFor(/Receiver stopped|"type":"stopped"/);
+    return term.stdout.text;
   };
 
   const shown = await onTerminal([], /^▀+\r?$/);
