@@ -229,7 +229,7 @@ const en = {
   "error.record-truncated":
     "The encrypted data ended before its final record: it is incomplete. The connection was closed.",
   "error.no-receivers":
-    "Discovery found no sockit receiver on this network within {seconds} s. Give the receiver's address with --to HOST (the receiver prints it when it starts), or check that the receiver is running without --no-announce, that its firewall allows UDP port {port}, and that the network does not keep devices apart (school and guest Wi-Fi often isolate clients or drop multicast).",
+    "Discovery found no sockit receiver on this network within {seconds} s. Give the receiver's address with --to HOST (the receiver prints it when it starts), or check that the receiver is running without --no-announce, that this computer's firewall lets sockit receive on UDP port {port}, and that the network does not keep devices apart (school and guest Wi-Fi often isolate clients or drop multicast).",
   "error.several-receivers":
     "Several receivers are announcing on this network: {list}. Choose one with --to HOST:PORT.",
   "error.no-matching-receiver":
@@ -445,7 +445,7 @@ const ko: Record<MessageKey, string> = {
   "error.record-truncated":
     "암호화된 데이터가 마지막 레코드 전에 끝났습니다. 데이터가 완전하지 않습니다. 연결을 닫았습니다.",
   "error.no-receivers":
-    "{seconds}초 동안 이 네트워크에서 sockit 받는 쪽을 찾지 못했습니다. --to HOST 로 받는 쪽 주소를 직접 주거나 (받는 쪽이 시작할 때 보여 줍니다), 받는 쪽이 --no-announce 없이 실행 중인지, 받는 쪽 방화벽이 UDP 포트 {port} 를 허용하는지, 네트워크가 기기끼리 막아 두지 않았는지 확인하세요 (학교나 손님용 Wi-Fi 는 기기를 서로 격리하거나 멀티캐스트를 막는 경우가 많습니다).",
+    "{seconds}초 동안 이 네트워크에서 sockit 받는 쪽을 찾지 못했습니다. --to HOST 로 받는 쪽 주소를 직접 주거나 (받는 쪽이 시작할 때 보여 줍니다), 받는 쪽이 --no-announce 없이 실행 중인지, 이 컴퓨터의 방화벽이 sockit 의 UDP 포트 {port} 수신을 허용하는지, 네트워크가 기기끼리 막아 두지 않았는지 확인하세요 (학교나 손님용 Wi-Fi 는 기기를 서로 격리하거나 멀티캐스트를 막는 경우가 많습니다).",
   "error.several-receivers":
     "이 네트워크에 받는 쪽이 여럿 있습니다: {list}. --to HOST:PORT 로 하나를 고르세요.",
   "error.no-matching-receiver":

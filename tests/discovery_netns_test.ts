@@ -258,7 +258,7 @@ test("multicast and broadcast dropped: one clear message, and --to still works",
   const lost = await runCli(["send", src.file], { netns: b.ns });
   assertOneLine(
     lost,
-    /^sockit: Discovery found no sockit receiver on this network within 3 s\. Give the receiver's address with --to HOST .*firewall allows UDP port 6000.*isolate clients or drop multicast/,
+    /^sockit: Discovery found no sockit receiver on this network within 3 s\. Give the receiver's address with --to HOST .*this computer's firewall lets sockit receive on UDP port 6000.*isolate clients or drop multicast/,
   );
   assert.deepEqual(await listing(inbox.path), []);
   const listed = await runCli(["receivers"], { netns: b.ns });
