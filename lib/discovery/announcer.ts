@@ -28,7 +28,7 @@ export interface AnnouncerOptions {
    * Default `0.0.0.0`.
    */
   host?: string;
-  /** A name people recognise the receiver by. Default: this machine's host name. */
+  /** A name people recognise the receiver by. Default: this machine's host name (or `sockit`). */
   name?: string;
   /** The pairing code's nameplate number; `null` (the default) when the receiver has no code. */
   nameplate?: number | null;
@@ -117,6 +117,15 @@ function broadcastAddress(address: string, netmask: string): string | null {
   return [24, 16, 8, 0].map((shift) => (broadcast >>> shift) & 255).join(".");
 }
 
+/** This machine's host name, or `sockit` when it cannot be read (no `--allow-sys`). */
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "sockit";
+  }
+}
+
 /**
  * Starts announcing a receiver: a round of beacons at once, then one every ~2 s, until closed
  * or `signal` aborts. Failures to send are reported once per interface and way until that way
@@ -141,7 +150,7 @@ export function startAnnouncer(options: AnnouncerOptions): Announcer {
     encodeBeacon({
       id,
       protocol: PROTOCOL_VERSION,
-      name: beaconName(options.name ?? Deno.hostname()),
+      name: beaconName(options.name ?? hostName()),
       port: options.port,
       nameplate: options.nameplate ?? null,
       web: options.web ?? null,
