@@ -269,6 +269,31 @@ test("multicast and broadcast dropped: one clear message, and --to still works",
   assert.deepEqual(await listing(inbox.path), ["숙제.txt"]);
 });
 
+test("beacons that cannot leave are reported, once per interface and way", async () => {
+  await using lan = await makeLan(1);
+  const [a] = lan.hosts;
+  await lan.run(a, ["iptables", "-A", "OUTPUT", "-p", "udp", "--dport", "6000", "-j", "DROP"]);
+  await using inbox = await tempDir();
+  await using receiver = spawnCli(["--json", "receive", "--dir", inbox.path, "--port", "7001"], {
+    netns: a.ns,
+  });
+  await receiver.stdout.waitFor(/"type":"announce-failed".*"via":"multicast"/);
+  await receiver.stdout.waitFor(/"type":"announce-failed".*"via":"broadcast"/);
+  // Listening 3 s on the same machine hears nothing, and lets the receiver try again.
+  const listed = await runCli(["receivers"], { netns: a.ns });
+  assertOneLine(listed, /Discovery found no sockit receiver/);
+  const status = await receiver.stop("SIGINT");
+  assert.equal(status.code, 0, receiver.stderr.text);
+  const events = receiver.stdout.lines.map((line) => JSON.parse(line));
+  const stopped = events.find((e) => e.type === "announce-stopped");
+  assert.ok(stopped?.rounds >= 2, `rounds: ${stopped?.rounds}`);
+  const failures = events.filter((e) => e.type === "announce-failed");
+  assert.deepEqual(failures.map((e) => [e.address, e.via]).sort(), [
+    ["10.99.0.1", "broadcast"],
+    ["10.99.0.1", "multicast"],
+  ]);
+});
+
 test("--no-announce sends no beacon; a missing file is said before listening", async () => {
   await using lan = await makeLan(2);
   const [a, b] = lan.hosts;
