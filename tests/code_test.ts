@@ -178,6 +178,23 @@ Deno.test("code: full-width input from a Korean input method reads the same", ()
   }
 });
 
+Deno.test("code: words typed with a Korean input method left in Hangul mode read as the keys", () => {
+  // What a 2-set (dubeolsik) input method shows for the keys g-u-i-t-a-r, o-c-e-a-n, l-a-m-p.
+  assert.equal(parseCode("7-혀ㅑㅅㅁㄱ-ㅐㅊㄷ무-ㅣ므ㅔ").text, "7-guitar-ocean-lamp");
+  // Trailing consonants (앻: d-o-g), a compound one (앿: d-i-r-t), syllables mid-word.
+  assert.equal(parseCode("7 앻 ㅅ둣 앿").text, "7-dog-tent-dirt");
+  // A doubled key composed into ㅆ, two single ㅅ, and ㅆ typed with Shift for one t.
+  assert.equal(parseCode("7 ㅡㅁㅆㄷㄱ ㅡㅁㅅㅅㄷㄱ ㅊㅁㅆ").text, "7-matter-matter-cat");
+  // Compatibility jamo and full-width digits together.
+  assert.equal(parseCode("７ ㄹ므ㅑㅣㅛ ㅣ므ㅔ ㅣ므ㅔ").text, "7-family-lamp-lamp");
+  // Hangul that spells no list word is an unknown word, with suggestions from its keys.
+  assert.deepEqual(badCode("7 혀ㅑㅅㅁ 혀ㅑㅅㅁㄱ 혀ㅑㅅㅁㄱ").details, {
+    problem: "misspelled-word",
+    position: 1,
+    suggestions: "guitar/grit/guide",
+  });
+});
+
 Deno.test("code: the secret is the words only, never the nameplate", () => {
   const a = parseCode("7-guitar-ocean-lamp");
   const b = parseCode("42 GUITAR ocean lamp");

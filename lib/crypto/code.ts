@@ -65,6 +65,45 @@ function randomBelow(n: number): number {
   }
 }
 
+/**
+ * The keys of the Korean 2-set (dubeolsik) layout under each Hangul jamo, in Unicode order:
+ * leading consonants U+1100…, vowels U+1161…, trailing consonants U+11A8…. A capital marks
+ * a shifted key (ㄲ is Shift+R), which an input method also makes from a doubled key.
+ */
+const DUBEOLSIK = {
+  lead: { first: 0x1100, keys: "r R s e E f a q Q t T d w W c z x v g".split(" ") },
+  vowel: {
+    first: 0x1161,
+    keys: "k o i O j p u P h hk ho hl y n nj np nl b m ml l".split(" "),
+  },
+  trail: {
+    first: 0x11a8,
+    keys: "r R rt s sw sg e f fr fa fq ft fx fv fg a q qt t T d w c z x v g".split(" "),
+  },
+};
+
+/**
+ * Reads a word typed while a Korean input method was in Hangul mode (`7-혀ㅑㅅㅁㄱ` for
+ * `7-guitar`) back as the Latin keys pressed. Shifted jamo are tried as a doubled key first
+ * (ㅆ from `tt`), then as a single one; the first spelling in the list wins, else the first.
+ */
+function fromHangulKeys(word: string): string {
+  if (!/[\u1100-\u11ff\uac00-\ud7a3]/u.test(word)) return word;
+  let spellings = [""];
+  for (const jamo of word.normalize("NFD")) {
+    const code = jamo.codePointAt(0)!;
+    const table = Object.values(DUBEOLSIK).find((t) =>
+      code >= t.first && code < t.first + t.keys.length
+    );
+    const keys = table ? table.keys[code - table.first] : jamo;
+    const variants = /[A-Z]/.test(keys)
+      ? [keys.toLowerCase().replace(/./, "$&$&"), keys.toLowerCase()]
+      : [keys];
+    spellings = spellings.flatMap((s) => variants.map((v) => s + v));
+  }
+  return spellings.find((s) => WORD_INDEX.has(s)) ?? spellings[0];
+}
+
 function codeError(problem: CodeProblem, details: Record<string, string | number> = {}): never {
   throw new SockitError("bad-code", { problem, ...details });
 }
@@ -110,7 +149,8 @@ export function generateCode(options: { words?: number; nameplate?: number } = {
 /**
  * Reads a code as a person typed it: NFKC-normalised (so full-width input from an IME
  * works), case-insensitive, with any run of spaces, dashes, dots, underscores or commas
- * between the parts, and surrounding white space ignored.
+ * between the parts, and surrounding white space ignored. Words typed with a Korean input
+ * method left in Hangul mode (`혀ㅑㅅㅁㄱ`) are read as the keys pressed (`guitar`).
  *
  * @throws {SockitError} `bad-code` with a `problem` ({@linkcode CodeProblem}): `empty`,
  * `missing-nameplate` (no number in front), `bad-nameplate` (number out of range),
@@ -122,10 +162,12 @@ export function generateCode(options: { words?: number; nameplate?: number } = {
  * import { parseCode } from "./code.ts";
  * parseCode("  7 Guitar.OCEAN_lamp ").text; // "7-guitar-ocean-lamp"
  * parseCode("７－ｇｕｉｔａｒ－ｏｃｅａｎ－ｌａｍｐ").words; // ["guitar", "ocean", "lamp"]
+ * parseCode("7-혀ㅑㅅㅁㄱ-ㅐㅊㄷ무-ㅣ므ㅔ").text; // "7-guitar-ocean-lamp"
  * ```
  */
 export function parseCode(input: string): PairingCode {
-  const parts = input.normalize("NFKC").toLowerCase().split(SEPARATORS).filter((p) => p !== "");
+  const parts = input.normalize("NFKC").toLowerCase().split(SEPARATORS).filter((p) => p !== "")
+    .map(fromHangulKeys);
   if (parts.length === 0) codeError("empty");
   const [first, ...words] = parts;
   if (!/^[0-9]+$/.test(first)) codeError("missing-nameplate");
@@ -163,7 +205,7 @@ export function codeSecret(code: PairingCode): Uint8Array {
  * @example
  * ```ts
  * import { closestWords } from "./code.ts";
- * closestWords("gitar"); // ["guitar"]
+ * closestWords("gitar"); // ["guitar", "cigar", "liar"]
  * ```
  */
 export function closestWords(word: string, limit = 3): string[] {

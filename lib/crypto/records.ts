@@ -20,7 +20,7 @@
  */
 
 import { SockitError } from "../core/errors.ts";
-import type { Direction, RecordKey } from "./session_keys.ts";
+import type { RecordDirection, RecordKey } from "./session_keys.ts";
 
 /** Bytes in front of each record's ciphertext: length, counter, flags. */
 export const RECORD_HEADER_BYTES = 13;
@@ -32,13 +32,13 @@ export const MAX_RECORD_DATA = 1024 * 1024;
 const FLAG_DATA = 0;
 const FLAG_FINAL = 1;
 
-const PREFIX: Readonly<Record<Direction, number>> = {
+const PREFIX: Readonly<Record<RecordDirection, number>> = {
   "sender-to-receiver": 1,
   "receiver-to-sender": 2,
 };
 
 /** The 12-byte GCM nonce of `counter` in `direction`: prefix, then the 64-bit counter. */
-function nonce(direction: Direction, counter: number): Uint8Array<ArrayBuffer> {
+function nonce(direction: RecordDirection, counter: number): Uint8Array<ArrayBuffer> {
   const iv = new Uint8Array(12);
   const view = new DataView(iv.buffer);
   view.setUint32(0, PREFIX[direction]);

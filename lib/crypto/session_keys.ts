@@ -28,14 +28,14 @@ const encoder = new TextEncoder();
 export type Role = "sender" | "receiver";
 
 /** Which way a record key protects data. */
-export type Direction = "sender-to-receiver" | "receiver-to-sender";
+export type RecordDirection = "sender-to-receiver" | "receiver-to-sender";
 
 /** An AES-256-GCM key for one direction (a non-extractable WebCrypto key). */
 export interface RecordKey {
   /** The WebCrypto key: `encrypt` only for our sending side, `decrypt` only for receiving. */
   readonly key: CryptoKey;
   /** The direction it protects; it selects the nonce prefix. */
-  readonly direction: Direction;
+  readonly direction: RecordDirection;
 }
 
 /** The result of a handshake: one key to seal what we send, one to open what we receive. */
@@ -153,8 +153,8 @@ export class KeySchedule {
 
   /** Imports the two AES-256-GCM keys for `role`: ours to seal, the other side's to open. */
   async recordKeys(role: Role): Promise<SessionKeys> {
-    const ours: Direction = role === "sender" ? "sender-to-receiver" : "receiver-to-sender";
-    const theirs: Direction = role === "sender" ? "receiver-to-sender" : "sender-to-receiver";
+    const ours: RecordDirection = role === "sender" ? "sender-to-receiver" : "receiver-to-sender";
+    const theirs: RecordDirection = role === "sender" ? "receiver-to-sender" : "sender-to-receiver";
     return {
       send: await this.#importKey(ours, "encrypt"),
       receive: await this.#importKey(theirs, "decrypt"),
@@ -162,7 +162,7 @@ export class KeySchedule {
     };
   }
 
-  async #importKey(direction: Direction, usage: "encrypt" | "decrypt"): Promise<RecordKey> {
+  async #importKey(direction: RecordDirection, usage: "encrypt" | "decrypt"): Promise<RecordKey> {
     const raw = this.#derive(direction, 32);
     try {
       const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, [usage]);
