@@ -187,6 +187,8 @@ Deno.test("code: words typed with a Korean input method left in Hangul mode read
   assert.equal(parseCode("7 ㅡㅁㅆㄷㄱ ㅡㅁㅅㅅㄷㄱ ㅊㅁㅆ").text, "7-matter-matter-cat");
   // Compatibility jamo and full-width digits together.
   assert.equal(parseCode("７ ㄹ므ㅑㅣㅛ ㅣ므ㅔ ㅣ므ㅔ").text, "7-family-lamp-lamp");
+  // Many shifted jamo do not multiply the spellings tried without bound.
+  assert.equal(badCode(`7 ${"ㅆ".repeat(60)} ㅆ ㅆ`).details.problem, "unknown-word");
   // Hangul that spells no list word is an unknown word, with suggestions from its keys.
   assert.deepEqual(badCode("7 혀ㅑㅅㅁ 혀ㅑㅅㅁㄱ 혀ㅑㅅㅁㄱ").details, {
     problem: "misspelled-word",

@@ -86,7 +86,11 @@ const DUBEOLSIK = {
  * Reads a word typed while a Korean input method was in Hangul mode (`7-혀ㅑㅅㅁㄱ` for
  * `7-guitar`) back as the Latin keys pressed. Shifted jamo are tried as a doubled key first
  * (ㅆ from `tt`), then as a single one; the first spelling in the list wins, else the first.
+ * Only the first {@linkcode MAX_SPELLINGS} spellings are tried, however many shifted jamo.
  */
+/** How many spellings of a Hangul-typed word are tried (a list word has at most 8 letters). */
+const MAX_SPELLINGS = 16;
+
 function fromHangulKeys(word: string): string {
   if (!/[\u1100-\u11ff\uac00-\ud7a3]/u.test(word)) return word;
   let spellings = [""];
@@ -99,7 +103,7 @@ function fromHangulKeys(word: string): string {
     const variants = /[A-Z]/.test(keys)
       ? [keys.toLowerCase().replace(/./, "$&$&"), keys.toLowerCase()]
       : [keys];
-    spellings = spellings.flatMap((s) => variants.map((v) => s + v));
+    spellings = spellings.flatMap((s) => variants.map((v) => s + v)).slice(0, MAX_SPELLINGS);
   }
   return spellings.find((s) => WORD_INDEX.has(s)) ?? spellings[0];
 }
@@ -166,14 +170,14 @@ export function generateCode(options: { words?: number; nameplate?: number } = {
  * ```
  */
 export function parseCode(input: string): PairingCode {
-  const parts = input.normalize("NFKC").toLowerCase().split(SEPARATORS).filter((p) => p !== "")
-    .map(fromHangulKeys);
+  const parts = input.normalize("NFKC").toLowerCase().split(SEPARATORS).filter((p) => p !== "");
   if (parts.length === 0) codeError("empty");
-  const [first, ...words] = parts;
+  const [first, ...typed] = parts;
   if (!/^[0-9]+$/.test(first)) codeError("missing-nameplate");
   const nameplate = Number(first);
   checkNameplate(nameplate);
-  checkWordCount(words.length);
+  checkWordCount(typed.length);
+  const words = typed.map(fromHangulKeys);
   words.forEach((word, i) => {
     if (WORD_INDEX.has(word)) return;
     const suggestions = closestWords(word);
