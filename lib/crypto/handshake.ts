@@ -61,7 +61,7 @@ const SIZES: Readonly<Record<number, number>> = {
 };
 
 /** The longest handshake message (97 bytes): a transport may refuse anything longer. */
-export const MAX_HANDSHAKE_MESSAGE = Math.max(...Object.values(SIZES));
+export const MAX_HANDSHAKE_MESSAGE: number = Math.max(...Object.values(SIZES));
 
 const encoder = new TextEncoder();
 
