@@ -46,6 +46,17 @@ function nonce(direction: RecordDirection, counter: number): Uint8Array<ArrayBuf
   return iv;
 }
 
+/**
+ * One sealed record in two parts, written one after the other: the 13-byte header, then the
+ * ciphertext with its tag (kept apart so that a 1 MiB record is never copied).
+ */
+export interface SealedRecord {
+  /** Length, counter and flags (13 bytes). */
+  header: Uint8Array;
+  /** The AES-GCM ciphertext and its 16-byte tag. */
+  body: Uint8Array;
+}
+
 /** One decrypted record. */
 export interface OpenedRecord {
   /** The plaintext (may be empty, typically for the final record). */
@@ -66,8 +77,8 @@ export interface OpenedRecord {
  * const sender = await schedule.recordKeys("sender");
  * const receiver = await schedule.recordKeys("receiver");
  * const sealer = new RecordSealer(sender.send);
- * const record = await sealer.seal(new TextEncoder().encode("hello"), { final: true });
- * const opened = await new RecordOpener(receiver.receive).open(record);
+ * const { header, body } = await sealer.seal(new TextEncoder().encode("hello"), { final: true });
+ * const opened = await new RecordOpener(receiver.receive).open(new Uint8Array([...header, ...body]));
  * new TextDecoder().decode(opened.data); // "hello"
  * ```
  */
@@ -87,12 +98,12 @@ export class RecordSealer {
   }
 
   /**
-   * Encrypts `data` (at most {@linkcode MAX_RECORD_DATA} bytes) into one whole record,
-   * header included. With `final`, this is the direction's last record.
+   * Encrypts `data` (at most {@linkcode MAX_RECORD_DATA} bytes) into one record: send its
+   * header, then its body. With `final`, this is the direction's last record.
    *
    * @throws {SockitError} `internal` after the final record or for an oversized `data`.
    */
-  async seal(data: Uint8Array, options: { final?: boolean } = {}): Promise<Uint8Array> {
+  async seal(data: Uint8Array, options: { final?: boolean } = {}): Promise<SealedRecord> {
     if (this.#finished) {
       throw new SockitError("internal", { reason: "a record was sealed after the final one" });
     }
@@ -116,10 +127,7 @@ export class RecordSealer {
       this.#key.key,
       data as Uint8Array<ArrayBuffer>,
     );
-    const record = new Uint8Array(RECORD_HEADER_BYTES + sealed.byteLength);
-    record.set(header);
-    record.set(new Uint8Array(sealed), RECORD_HEADER_BYTES);
-    return record;
+    return { header, body: new Uint8Array(sealed) };
   }
 }
 
@@ -153,7 +161,8 @@ export function recordSize(bytes: Uint8Array): number {
  * const schedule = new KeySchedule(crypto.getRandomValues(new Uint8Array(64)), new Uint8Array(0));
  * const sealer = new RecordSealer((await schedule.recordKeys("sender")).send);
  * const opener = new RecordOpener((await schedule.recordKeys("receiver")).receive);
- * const first = await sealer.seal(Uint8Array.of(1));
+ * const { header, body } = await sealer.seal(Uint8Array.of(1));
+ * const first = new Uint8Array([...header, ...body]);
  * await opener.open(first);
  * await opener.open(first).catch((e) => console.log(e.code)); // "record-replayed"
  * ```
@@ -248,7 +257,8 @@ export class RecordOpener {
 /**
  * A stream that seals what is written into records: each chunk becomes one record (chunks
  * over {@linkcode MAX_RECORD_DATA} become several), so frames keep their boundaries and small
- * ones are not padded. Closing the writable side emits the final (empty) record.
+ * ones are not padded. Each record comes out as two chunks, its header and its body. Closing
+ * the writable side emits the final (empty) record.
  *
  * @example
  * ```ts
@@ -268,14 +278,21 @@ export function sealStream(key: RecordKey): TransformStream<Uint8Array, Uint8Arr
   return new TransformStream({
     async transform(chunk, controller) {
       for (let at = 0; at < chunk.length; at += MAX_RECORD_DATA) {
-        controller.enqueue(await sealer.seal(chunk.subarray(at, at + MAX_RECORD_DATA)));
+        const { header, body } = await sealer.seal(chunk.subarray(at, at + MAX_RECORD_DATA));
+        controller.enqueue(header);
+        controller.enqueue(body);
       }
     },
     async flush(controller) {
-      controller.enqueue(await sealer.seal(new Uint8Array(0), { final: true }));
+      const { header, body } = await sealer.seal(new Uint8Array(0), { final: true });
+      controller.enqueue(header);
+      controller.enqueue(body);
     },
   });
 }
+
+/** Record size from which the opening stream assembles records in its reusable buffer. */
+const SCRATCH_FROM = 64 * 1024;
 
 /** Chunks from the network, gathered until a whole record (or header) can be taken. */
 class ByteQueue {
@@ -292,11 +309,15 @@ class ByteQueue {
     this.#length += chunk.length;
   }
 
-  /** The first `n` bytes (n ≤ length) as one array, without removing them. */
-  peek(n: number): Uint8Array {
+  /**
+   * The first `n` bytes (n ≤ length) as one array, without removing them: a view of the
+   * first chunk when it holds them all, else a copy into `scratch` (when it is large enough,
+   * so that the same memory serves record after record) or into a new array.
+   */
+  peek(n: number, scratch?: Uint8Array): Uint8Array {
     const head = this.#chunks[0];
     if (head.length >= n) return head.subarray(0, n);
-    const out = new Uint8Array(n);
+    const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Uint8Array(n);
     let at = 0;
     for (const chunk of this.#chunks) {
       const part = chunk.subarray(0, n - at);
@@ -307,9 +328,9 @@ class ByteQueue {
     return out;
   }
 
-  /** Removes and returns the first `n` bytes (n ≤ length). */
-  take(n: number): Uint8Array {
-    const out = this.peek(n);
+  /** Removes and returns the first `n` bytes (n ≤ length), as {@linkcode peek} does. */
+  take(n: number, scratch?: Uint8Array): Uint8Array {
+    const out = this.peek(n, scratch);
     this.#length -= n;
     let left = n;
     while (left > 0) {
@@ -344,6 +365,10 @@ class ByteQueue {
 export function openStream(key: RecordKey): TransformStream<Uint8Array, Uint8Array> {
   const opener = new RecordOpener(key);
   const queue = new ByteQueue();
+  // Large records that arrive in pieces are put together here: WebCrypto copies its input
+  // when called, so one buffer serves every record (a fresh megabyte each time costs page
+  // faults); connections that carry only small frames never allocate it.
+  let scratch: Uint8Array | undefined;
   return new TransformStream({
     async transform(chunk, controller) {
       queue.push(chunk);
@@ -353,7 +378,10 @@ export function openStream(key: RecordKey): TransformStream<Uint8Array, Uint8Arr
         }
         const size = recordSize(queue.peek(4));
         if (queue.length < size) break;
-        const { data } = await opener.open(queue.take(size));
+        if (size > SCRATCH_FROM) {
+          scratch ??= new Uint8Array(RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES);
+        }
+        const { data } = await opener.open(queue.take(size, scratch));
         if (data.length > 0) controller.enqueue(data);
       }
     },
