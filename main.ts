@@ -6,9 +6,8 @@
  * @module
  */
 
-import { Command, CommanderError, type Help } from "commander";
-import { DEFAULT_PORTS, parseHostPort, parsePort, reachableAddresses } from "./lib/net/address.ts";
-import { parseSize } from "./lib/core/format.ts";
+import { Command, CommanderError } from "commander";
+import { DEFAULT_PORTS, type HostPort, parsePort, reachableAddresses } from "./lib/net/address.ts";
 import { SockitError, toSockitError } from "./lib/core/errors.ts";
 import { versionLine } from "./lib/core/version.ts";
 import {
@@ -22,7 +21,7 @@ import {
   startReceiver,
   textLines,
 } from "./lib/mod.ts";
-import { detectLang, isLang, translate } from "./cli/messages.ts";
+import { detectLang, translate } from "./cli/messages.ts";
 import type { Lang, MessageKey } from "./cli/messages.ts";
 import { message, renderEchoClientEvent, renderEchoServerEvent, renderPing } from "./cli/render.ts";
 import type { RenderStyle } from "./cli/render.ts";
@@ -32,6 +31,15 @@ import { findReceiver } from "./cli/discover.ts";
 import { parseCode } from "./lib/crypto/code.ts";
 import { qrLines } from "./cli/qr.ts";
 import { renderDiscoveryEvent } from "./cli/render_discovery.ts";
+import { commandPrefix, currentLaunch } from "./cli/invocation.ts";
+import {
+  checkSingleDash,
+  type GlobalOptions,
+  langArgument,
+  localizedHelp,
+  parsers,
+  usageMessage,
+} from "./cli/options.ts";
 
 /** Exit codes, as documented in the README. */
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -39,27 +47,29 @@ const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 /** Error codes that mean the user typed something wrong (exit 2). */
 const USAGE_CODES = new Set(["bad-port", "bad-address", "bad-size", "bad-option"]);
 
-interface GlobalOptions {
-  lang?: string;
-  json?: boolean;
-  quiet?: boolean;
-  trace?: boolean;
-}
+/** Presses of Ctrl+C closer together than this are one press (see {@linkcode interruptible}). */
+const SAME_PRESS_MS = 250;
 
 /**
  * Runs `work` with a signal that the first Ctrl+C (or SIGTERM) aborts; a second one exits at
  * once. The handlers are in place before `work` starts, so an early Ctrl+C still stops cleanly,
- * and removed when it ends.
+ * and removed when it ends. Under `deno task` one key press arrives twice (the terminal signals
+ * the whole process group and deno task forwards its own copy), so a repeat within
+ * {@linkcode SAME_PRESS_MS} counts as the same press.
  */
 async function interruptible<T>(
   out: Output,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  let presses = 0;
+  let first = 0;
   const handler = () => {
-    presses++;
-    if (presses > 1) Deno.exit(EXIT.interrupted);
+    const now = performance.now();
+    if (controller.signal.aborted) {
+      if (now - first > SAME_PRESS_MS) Deno.exit(EXIT.interrupted);
+      return;
+    }
+    first = now;
     out.note("net.stopping");
     controller.abort();
   };
@@ -72,110 +82,53 @@ async function interruptible<T>(
   }
 }
 
-/** Finds `--lang` before commander runs, so help and errors are already translated. */
-function preferredLang(args: readonly string[]): Lang {
-  for (let i = 0; i < args.length; i++) {
-    const value = args[i].startsWith("--lang=")
-      ? args[i].slice(7)
-      : args[i] === "--lang"
-      ? args[i + 1]
-      : undefined;
-    if (value !== undefined && isLang(value)) return value;
-  }
-  return detectLang(Deno.env.toObject());
-}
-
 function useColor(): boolean {
   return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 }
 
-/** Commander's help, laid out the usual way but with translated headings. */
-function localizedHelp(lang: Lang) {
-  return (cmd: Command, helper: Help): string => {
-    const width = helper.padWidth(cmd, helper);
-    const item = (term: string, description: string) =>
-      description ? `  ${term.padEnd(width + 2)}${description}` : `  ${term}`;
-    const section = (key: MessageKey, rows: string[]) =>
-      rows.length ? ["", translate(lang, key), ...rows] : [];
-    const lines = [`${translate(lang, "cli.usage")} ${helper.commandUsage(cmd)}`];
-    const description = helper.commandDescription(cmd);
-    if (description) lines.push("", description);
-    lines.push(
-      ...section(
-        "cli.arguments",
-        helper.visibleArguments(cmd).map((a) =>
-          item(helper.argumentTerm(a), helper.argumentDescription(a))
-        ),
-      ),
-      ...section(
-        "cli.options",
-        [
-          ...helper.visibleOptions(cmd),
-          ...helper.visibleGlobalOptions(cmd),
-        ].map((o) => item(helper.optionTerm(o), helper.optionDescription(o))),
-      ),
-      ...section(
-        "cli.commands",
-        helper.visibleCommands(cmd).map((c) =>
-          item(helper.subcommandTerm(c), helper.subcommandDescription(c))
-        ),
-      ),
-    );
-    return lines.join("\n") + "\n";
-  };
+interface EchoServerOptions {
+  host?: string;
+  port?: number;
 }
 
-/** Maps commander's parse errors to translated usage messages. */
-function usageMessage(lang: Lang, error: CommanderError): string {
-  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? error.message;
-  const key: MessageKey = ({
-    "commander.unknownOption": "usage.unknown-option",
-    "commander.unknownCommand": "usage.unknown-command",
-    "commander.missingArgument": "usage.missing-argument",
-    "commander.optionMissingArgument": "usage.missing-option-value",
-    "commander.excessArguments": "usage.excess-arguments",
-  } as Record<string, MessageKey>)[error.code] ?? "error.bad-option";
-  const text = translate(lang, key, {
-    value: quoted,
-    reason: error.message.replace(/^error: /, ""),
-  });
-  return `sockit: ${text}`;
+interface EchoOptions {
+  to?: HostPort;
+  count?: number;
+  interval?: number;
+  timeout?: number;
 }
 
-/** Parses a whole number option of at least `min`; `undefined` when not given. */
-function count(
-  lang: Lang,
-  value: string | undefined,
-  option: string,
-  min: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
-    const reason = translate(lang, "usage.bad-whole-number", { option, value, min });
-    throw new SockitError("bad-option", { reason });
-  }
-  return n;
+interface ReceiveOptions {
+  dir?: string;
+  host?: string;
+  port?: number;
+  overwrite?: boolean;
+  maxSize?: number;
+  maxConnections?: number;
+  idleTimeout?: number;
+  classicName?: string;
+  chunkSize?: number;
+  announce?: boolean;
+  qr?: boolean;
 }
 
-/** Parses a number of seconds given as an option. */
-function seconds(lang: Lang, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || value.trim() === "") {
-    throw new SockitError("bad-option", { reason: translate(lang, "usage.bad-number", { value }) });
-  }
-  return n;
+interface SendOptions {
+  to?: HostPort;
+  chunkSize?: number;
+  retries?: number;
+  classic?: boolean;
+  timeout?: number;
 }
 
-function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
+function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) => void): Command {
   const t = (key: MessageKey) => translate(lang, key);
+  const p = parsers(lang);
   const program = new Command("sockit")
     .description(t("cli.description"))
     .version(versionLine(), "-V, --version", t("opt.version"))
     .helpOption("-h, --help", t("opt.help"))
-    .helpCommand("help [command]", t("cmd.help"))
-    .option("--lang <lang>", t("opt.lang"))
+    .helpCommand(`help [${t("val.command")}]`, t("cmd.help"))
+    .option(`--lang <${t("val.lang")}>`, t("opt.lang"), p.lang)
     .option("--json", t("opt.json"))
     .option("-q, --quiet", t("opt.quiet"))
     .option("--trace", t("opt.trace"))
@@ -185,25 +138,20 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
 
   const context = (cmd: Command) => {
     const globals = cmd.optsWithGlobals<GlobalOptions>();
-    if (globals.lang !== undefined && !isLang(globals.lang)) {
-      throw new SockitError("bad-option", {
-        reason: translate(lang, "usage.bad-lang", { value: globals.lang }),
-      });
-    }
     const style: RenderStyle = { lang, color: useColor() };
     return { globals, style, out: new Output(style, !!globals.json, !!globals.quiet) };
   };
 
   program.command("echo-server")
     .description(t("cmd.echo-server"))
-    .option("--host <host>", t("opt.host"))
-    .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.echo})`)
-    .action(async (options: { host?: string; port?: string }, cmd: Command) => {
+    .option(`--host <${t("val.host")}>`, t("opt.host"))
+    .option(`-p, --port <${t("val.port")}>`, `${t("opt.port")} (${DEFAULT_PORTS.echo})`, parsePort)
+    .action(async (options: EchoServerOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       await interruptible(out, (signal) =>
         startEchoServer({
           host: options.host ?? "0.0.0.0",
-          port: options.port === undefined ? DEFAULT_PORTS.echo : parsePort(options.port),
+          port: options.port ?? DEFAULT_PORTS.echo,
           trace: globals.trace,
           signal,
           onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
@@ -213,15 +161,23 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
 
   program.command("echo")
     .description(t("cmd.echo"))
-    .argument("[message...]", t("arg.message"))
-    .option("-t, --to <host[:port]>", `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`)
-    .option("-c, --count <n>", t("opt.count"))
-    .option("-i, --interval <seconds>", `${t("opt.interval")} (1)`)
-    .option("--timeout <seconds>", `${t("opt.timeout")} (10)`)
-    .action(async (words: string[], options: Record<string, string | undefined>, cmd: Command) => {
+    .argument(`[${t("val.message")}...]`, t("arg.message"))
+    .option(
+      `-t, --to <${t("val.to")}>`,
+      `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`,
+      p.target(DEFAULT_PORTS.echo),
+    )
+    .option(`-c, --count <${t("val.n")}>`, t("opt.count"), p.whole("--count", 1))
+    .option(
+      `-i, --interval <${t("val.seconds")}>`,
+      `${t("opt.interval")} (1)`,
+      p.seconds("--interval"),
+    )
+    .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (10)`, p.seconds("--timeout"))
+    .action(async (words: string[], options: EchoOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      const target = parseHostPort(options.to ?? "127.0.0.1", DEFAULT_PORTS.echo);
-      const rounds = count(lang, options.count, "--count", 1) ?? 1;
+      const target = options.to ?? { host: "127.0.0.1", port: DEFAULT_PORTS.echo };
+      const rounds = options.count ?? 1;
       const messages = words.length > 0
         ? [words.join(" ")]
         : Deno.stdin.readable.pipeThrough(textLines({ skipEmpty: true }));
@@ -231,8 +187,8 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
           messages,
           trace: globals.trace,
           count: rounds,
-          intervalMs: rounds > 1 ? seconds(lang, options.interval, 1) * 1000 : 0,
-          timeoutMs: seconds(lang, options.timeout, 10) * 1000,
+          intervalMs: rounds > 1 ? (options.interval ?? 1) * 1000 : 0,
+          timeoutMs: (options.timeout ?? 10) * 1000,
           signal,
           onEvent: (event) => {
             const line = event.type === "reply" && rounds > 1
@@ -249,35 +205,46 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
 
   program.command("receive")
     .description(t("cmd.receive"))
-    .option("-d, --dir <dir>", t("opt.dir"))
-    .option("--host <host>", t("opt.host"))
-    .option("-p, --port <port>", `${t("opt.port")} (${DEFAULT_PORTS.transfer})`)
+    .option(`-d, --dir <${t("val.dir")}>`, t("opt.dir"))
+    .option(`--host <${t("val.host")}>`, t("opt.host"))
+    .option(
+      `-p, --port <${t("val.port")}>`,
+      `${t("opt.port")} (${DEFAULT_PORTS.transfer})`,
+      parsePort,
+    )
     .option("--overwrite", t("opt.overwrite"))
-    .option("--max-size <size>", t("opt.max-size"))
-    .option("--max-connections <n>", t("opt.max-connections"))
-    .option("--idle-timeout <seconds>", t("opt.idle-timeout"))
-    .option("--classic-name <name>", t("opt.classic-name"))
-    .option("--chunk-size <size>", t("opt.chunk-size"))
+    .option(`--max-size <${t("val.size")}>`, t("opt.max-size"), p.size)
+    .option(
+      `--max-connections <${t("val.n")}>`,
+      t("opt.max-connections"),
+      p.whole("--max-connections", 1),
+    )
+    .option(
+      `--idle-timeout <${t("val.seconds")}>`,
+      t("opt.idle-timeout"),
+      p.seconds("--idle-timeout"),
+    )
+    .option(`--classic-name <${t("val.name")}>`, t("opt.classic-name"))
+    .option(`--chunk-size <${t("val.size")}>`, t("opt.chunk-size"), p.chunkSize)
     .option("--no-announce", t("opt.no-announce"))
     .option("--no-qr", t("opt.no-qr"))
-    .action(async (options: Record<string, string | boolean | undefined>, cmd: Command) => {
+    .action(async (options: ReceiveOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      const text = (name: string) => options[name] as string | undefined;
-      const view = new ReceiveView(style);
-      const live = liveRegion(globals);
-      const host = text("host") ?? "0.0.0.0";
+      const view = new ReceiveView(style, prefix());
+      const live = liveRegion(globals, style);
+      const host = options.host ?? "0.0.0.0";
       await interruptible(out, async (signal) => {
         const receiver = await startReceiver({
           signal,
-          dir: text("dir") ?? "received",
+          dir: options.dir ?? "received",
           host,
-          port: text("port") === undefined ? DEFAULT_PORTS.transfer : parsePort(text("port")!),
+          port: options.port ?? DEFAULT_PORTS.transfer,
           overwrite: options.overwrite === true,
-          maxSize: text("maxSize") === undefined ? undefined : parseSize(text("maxSize")!),
-          maxConnections: count(lang, text("maxConnections"), "--max-connections", 1),
-          idleTimeoutMs: seconds(lang, text("idleTimeout"), 30) * 1000,
-          classicName: text("classicName"),
-          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
+          maxSize: options.maxSize,
+          maxConnections: options.maxConnections,
+          idleTimeoutMs: (options.idleTimeout ?? 30) * 1000,
+          classicName: options.classicName,
+          chunkSize: options.chunkSize,
           trace: globals.trace,
           onEvent: (event) => out.view(event, view.update(event), live),
         });
@@ -309,60 +276,56 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
 
   program.command("send")
     .description(t("cmd.send"))
-    .argument("<paths...>", t("arg.paths"))
-    .option("-t, --to <host[:port]>", `${t("opt.to")} (${t("opt.to-found")})`)
-    .option("--chunk-size <size>", t("opt.chunk-size"))
-    .option("--retries <n>", t("opt.retries"))
+    .argument(`<${t("val.paths")}...>`, t("arg.paths"))
+    .option(
+      `-t, --to <${t("val.to")}>`,
+      `${t("opt.to")} (${t("opt.to-found")})`,
+      p.target(DEFAULT_PORTS.transfer),
+    )
+    .option(`--chunk-size <${t("val.size")}>`, t("opt.chunk-size"), p.chunkSize)
+    .option(`--retries <${t("val.n")}>`, t("opt.retries"), p.whole("--retries", 0))
     .option("--classic", t("opt.classic"))
-    .option("--timeout <seconds>", `${t("opt.timeout")} (30)`)
-    .action(
-      async (
-        paths: string[],
-        options: Record<string, string | boolean | undefined>,
-        cmd: Command,
-      ) => {
-        const { globals, style, out } = context(cmd);
-        const text = (name: string) => options[name] as string | undefined;
-        const to = text("to");
-        const given = to === undefined ? null : parseHostPort(to, DEFAULT_PORTS.transfer);
-        const settings = {
-          chunkSize: text("chunkSize") === undefined ? undefined : parseSize(text("chunkSize")!),
-          classic: options.classic === true,
-          retries: count(lang, text("retries"), "--retries", 0),
-          timeoutMs: seconds(lang, text("timeout"), 30) * 1000,
-          trace: globals.trace,
-        };
-        const view = new SendView(style);
-        const live = liveRegion(globals);
-        let interrupted = false;
-        const result = await interruptible(out, async (signal) => {
-          signal.addEventListener("abort", () => interrupted = true);
-          if (!given) await planSend(paths); // a missing file is said before listening
-          // With a pairing code (SOCKIT_CODE), its nameplate picks the receiver; only the number
-          // is used here, the words never leave the code.
-          const code = given ? undefined : Deno.env.get("SOCKIT_CODE");
-          const nameplate = code ? parseCode(code).nameplate : undefined;
-          const target = given ??
-            await findReceiver({ out, nameplate, trace: globals.trace, signal });
-          if (!target) return null;
-          return sendFiles({
-            paths,
-            ...target,
-            ...settings,
-            signal,
-            onEvent: (event) => out.view(event, view.update(event), live),
-          });
+    .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (30)`, p.seconds("--timeout"))
+    .action(async (paths: string[], options: SendOptions, cmd: Command) => {
+      const { globals, style, out } = context(cmd);
+      const given = options.to ?? null;
+      const settings = {
+        chunkSize: options.chunkSize,
+        classic: options.classic === true,
+        retries: options.retries,
+        timeoutMs: (options.timeout ?? 30) * 1000,
+        trace: globals.trace,
+      };
+      const view = new SendView(style);
+      const live = liveRegion(globals, style);
+      let interrupted = false;
+      const result = await interruptible(out, async (signal) => {
+        signal.addEventListener("abort", () => interrupted = true);
+        if (!given) await planSend(paths); // a missing file is said before listening
+        // With a pairing code (SOCKIT_CODE), its nameplate picks the receiver; only the number
+        // is used here, the words never leave the code.
+        const code = given ? undefined : Deno.env.get("SOCKIT_CODE");
+        const nameplate = code ? parseCode(code).nameplate : undefined;
+        const target = given ??
+          await findReceiver({ out, nameplate, trace: globals.trace, signal });
+        if (!target) return null;
+        return sendFiles({
+          paths,
+          ...target,
+          ...settings,
+          signal,
+          onEvent: (event) => out.view(event, view.update(event), live),
         });
-        setExit(!result || result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
-      },
-    );
+      });
+      setExit(!result || result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
+    });
 
   program.command("receivers")
     .description(t("cmd.receivers"))
-    .option("--wait <seconds>", t("opt.wait"))
-    .action(async (options: { wait?: string }, cmd: Command) => {
+    .option(`--wait <${t("val.seconds")}>`, t("opt.wait"), p.seconds("--wait"))
+    .action(async (options: { wait?: number }, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      const timeoutMs = seconds(lang, options.wait, 3) * 1000;
+      const timeoutMs = (options.wait ?? 3) * 1000;
       const found = await interruptible(out, (signal) =>
         discoverReceivers({
           timeoutMs,
@@ -399,11 +362,22 @@ function buildProgram(lang: Lang, setExit: (code: number) => void): Command {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const lang = preferredLang(args);
-  const style: RenderStyle = { lang, color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") };
+  const json = args.includes("--json");
+  let lang = detectLang(Deno.env.toObject(), navigator.language);
+  let prefixText: string | undefined;
+  const prefix = () => prefixText ??= commandPrefix(currentLaunch());
+  const fail = (error: SockitError, hint: boolean) => {
+    new Output({ lang, color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") }, json, false)
+      .error(error);
+    if (hint && !json) {
+      console.error(translate(lang, "cli.help-hint", { command: prefix() }));
+    }
+  };
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(lang, (code) => exitCode = code);
   try {
+    lang = langArgument(args, lang);
+    const program = buildProgram(lang, prefix, (code) => exitCode = code);
+    checkSingleDash(lang, program, args);
     await program.parseAsync(args, { from: "user" });
     return exitCode;
   } catch (err) {
@@ -411,13 +385,12 @@ export async function main(args: string[]): Promise<number> {
       if (err.exitCode === 0) return EXIT.ok;
       // No command given: commander has already printed the help to stderr.
       if (err.code === "commander.help") return EXIT.usage;
-      console.error(usageMessage(lang, err));
-      console.error(translate(lang, "cli.help-hint", { command: "sockit" }));
+      const reason = usageMessage(lang, err, args, prefix());
+      fail(new SockitError("bad-option", { reason }), true);
       return EXIT.usage;
     }
     const error = toSockitError(err);
-    const json = args.includes("--json");
-    new Output(style, json, false).error(error);
+    fail(error, false);
     if (error.code === "internal") console.error(err);
     return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
   }

@@ -38,16 +38,43 @@ const en = {
   "opt.count": "send the message N times and report round-trip times",
   "opt.interval": "seconds to wait between messages with --count",
   "opt.timeout": "seconds to wait for the server before giving up",
+  // Command line: value names, usage examples, plurals (kept together)
+  "cli.usage-options": "[options]",
+  "cli.usage-command": "[command]",
+  "val.command": "command",
+  "val.lang": "lang",
+  "val.host": "host",
+  "val.port": "port",
+  "val.to": "host[:port]",
+  "val.n": "n",
+  "val.seconds": "seconds",
+  "val.message": "message",
+  "val.paths": "paths",
+  "val.dir": "dir",
+  "val.size": "size",
+  "val.name": "name",
+  "usage.unknown-option-suggest": "Unknown option '{value}'. Did you mean {suggestion}?",
+  "usage.missing-paths": "Say which files or folders to send, for example: {example}",
+  "usage.single-dash": "'{value}' has one dash; long options take two: {option}",
+  "usage.chunk-size-limit":
+    "--chunk-size {value} is too large: at most {max}, because every transfer keeps a buffer of that size in memory (larger is not faster).",
+  "send.plan-folders":
+    "Sending {files} {files:file|files} ({bytes}) and {folders} empty {folders:folder|folders}",
+  "progress.total": "All files",
+  "progress.left": "{time} left",
+  "progress.amount": "{size} in {duration} ({rate})",
+  "progress.more": "+{count} more {count:transfer|transfers}",
+  "recv.hint-file": "FILE",
+  "recv.hint-ip": "THIS_COMPUTER_IP",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
     "Unknown command '{value}'. Commands: echo-server, echo, receive, send, receivers.",
-  "usage.missing-argument": "Missing argument {value}.",
-  "usage.missing-option-value": "Option {value} needs a value.",
-  "usage.excess-arguments": "Too many arguments: {value}.",
-  "usage.invalid-value": "Invalid value for {option}: {value}",
+  "usage.missing-option-value": "Option {option} needs a value, for example: {example}",
+  "usage.excess-arguments":
+    "{command} takes no arguments such as '{value}'; for example: {example}",
   "usage.bad-lang": "Unknown language '{value}'; use en or ko.",
-  "usage.bad-number": "'{value}' is not a valid number.",
+  "usage.bad-number": "{option} needs a number of seconds, not '{value}'.",
   "usage.bad-whole-number": "{option} needs a whole number of at least {min}, not '{value}'.",
   // Shared
   "net.reach": "Classmates can reach this machine at: {addresses}",
@@ -61,10 +88,11 @@ const en = {
   "echo.closed": "Disconnected by {peer} (closed normally, {bytes} echoed)",
   "echo.reset": "Disconnected by {peer} (connection reset, {bytes} echoed)",
   "echo.client-error": "Connection with {peer} failed: {reason}",
-  "echo.summary": "Echo server stopped: {connections} connections served, {bytes} echoed.",
+  "echo.summary":
+    "Echo server stopped: {connections} {connections:connection|connections} served, {bytes} echoed.",
   // Echo client
   "echo.reply": "Received: {text}",
-  "echo.ping": "{bytes} bytes from {peer}: seq={seq} time={ms} ms",
+  "echo.ping": "{bytes} {bytes:byte|bytes} from {peer}: seq={seq} time={ms} ms",
   "echo.stats":
     "{sent} sent, {matched} echoed intact, round trip min/avg/max = {min}/{avg}/{max} ms",
   // Trace
@@ -138,19 +166,20 @@ const en = {
   "recv.hint": "Classmates send with: {command}",
   "recv.file-start": "Receiving {path} ({size}) from {peer}",
   "recv.file-resume": "Resuming {path} ({size}) from {peer} after {offset} already received",
-  "recv.file-done": "Stored {stored} from {peer}: {size} in {duration} ({rate}), SHA-256 {sha256}",
+  "recv.file-done": "Stored {stored} from {peer}: {amount}, SHA-256 {sha256}",
   "recv.file-done-classic":
-    "Stored {stored} from {peer} (classic sender, unverified): {size} in {duration} ({rate}), SHA-256 {sha256}",
+    "Stored {stored} from {peer} (classic sender, unverified): {amount}, SHA-256 {sha256}",
   "recv.file-rejected": "Refused {path} from {peer}: {reason}",
   "recv.file-failed": "Transfer of {path} from {peer} failed, nothing stored: {reason}",
   "recv.folder": "Created folder {stored} for {peer}",
   "recv.session-error": "Connection from {peer} ended: {reason}",
-  "recv.summary": "Receiver stopped: {files} files ({bytes}) received over {sessions} connections.",
+  "recv.summary":
+    "Receiver stopped: {files} {files:file|files} ({bytes}) received over {sessions} {sessions:connection|connections}.",
   // Sender
-  "send.plan": "Sending {files} files ({bytes}) and {folders} empty folders",
+  "send.plan": "Sending {files} {files:file|files} ({bytes})",
   "send.connected": "Connected to {peer}",
-  "send.file-done": "Sent {path}: stored as {stored} ({size}, {rate}, SHA-256 verified)",
-  "send.file-done-classic": "Sent {path} ({size}, {rate})",
+  "send.file-done": "Sent {path}: stored as {stored} ({amount}, SHA-256 verified)",
+  "send.file-done-classic": "Sent {path} ({amount})",
   "send.classic-unverified":
     "Classic mode cannot verify the content: the lesson's receiver reports no hash, so check the file by hand.",
   "send.file-rejected": "The receiver refused {path}: {reason}",
@@ -158,8 +187,8 @@ const en = {
   "send.resume": "Resuming {path} after the {offset} the receiver already has",
   "send.retry":
     "Connection lost ({reason}); reconnecting in {seconds} s (attempt {attempt} of {retries})…",
-  "send.summary": "Done: {files} files, {bytes} in {duration} ({rate}).",
-  "send.summary-rejected": "{rejected} items were refused by the receiver.",
+  "send.summary": "Done: {files} {files:file|files}, {amount}.",
+  "send.summary-rejected": "{rejected} {rejected:item was|items were} refused by the receiver.",
   // Why a receiver refuses (reject codes on the wire)
   "reject.bad-header": "the request was malformed",
   "reject.bad-name": "the name is not safe",
@@ -187,8 +216,7 @@ const en = {
     "Address {host} does not belong to this machine. Use one of its own addresses, or leave --host out.",
   "error.bad-address":
     "'{value}' is not a valid address. Use HOST or HOST:PORT, e.g. 192.168.0.12:6000.",
-  "error.bad-port":
-    "'{value}' is not a valid port. Use a number from 1 to 65535 (0 picks a free one).",
+  "error.bad-port": "'{value}' is not a valid port. Use a number from 1 to 65535.",
   "error.bind-permission":
     "No permission to listen on port {port}. Ports below 1024 need administrator rights; use a port of 1024 or more.",
   "error.connection-reset":
@@ -246,7 +274,7 @@ const ko: Record<MessageKey, string> = {
   "cli.arguments": "인자:",
   "cli.options": "옵션:",
   "cli.commands": "명령:",
-  "cli.help-hint": "사용법은 '{command} --help' 로 확인하세요.",
+  "cli.help-hint": "사용법 보기: {command} --help",
   "cmd.echo-server": "클라이언트가 보낸 것을 그대로 돌려주는 TCP 에코 서버를 실행합니다.",
   "cmd.echo": "에코 서버에 메시지를 보내고 그대로 돌아오는지 확인합니다.",
   "cmd.receive": "친구들이 보낸 파일을 폴더에 받습니다.",
@@ -258,30 +286,54 @@ const ko: Record<MessageKey, string> = {
   "opt.version": "sockit 버전을 출력합니다",
   "opt.host": "접속을 기다릴 주소 (기본값: 모든 인터페이스)",
   "opt.port": "접속을 기다릴 TCP 포트",
-  "opt.to": "접속할 곳, HOST 또는 HOST:PORT",
-  "opt.lang": "메시지 언어: en 또는 ko (기본값: LANG 에서 결정)",
+  "opt.to": "접속할 곳: 호스트 또는 호스트:포트",
+  "opt.lang": "메시지 언어: en 또는 ko (기본값: 시스템 언어)",
   "opt.json": "이벤트마다 JSON 객체 하나를 표준 출력에 씁니다",
   "opt.quiet": "오류와 최종 결과만 출력합니다",
   "opt.trace": "네트워크로 오가는 모든 바이트를 보여 줍니다",
   "opt.count": "메시지를 N번 보내고 왕복 시간을 보고합니다",
   "opt.interval": "--count 사용 시 메시지 사이에 기다릴 초",
   "opt.timeout": "서버의 응답을 기다릴 최대 초",
+  "cli.usage-options": "[옵션]",
+  "cli.usage-command": "[명령]",
+  "val.command": "명령",
+  "val.lang": "언어",
+  "val.host": "호스트",
+  "val.port": "포트",
+  "val.to": "호스트[:포트]",
+  "val.n": "수",
+  "val.seconds": "초",
+  "val.message": "메시지",
+  "val.paths": "경로",
+  "val.dir": "폴더",
+  "val.size": "크기",
+  "val.name": "이름",
+  "usage.unknown-option-suggest": "알 수 없는 옵션 '{value}' 입니다. 혹시 {suggestion} 인가요?",
+  "usage.missing-paths": "보낼 파일이나 폴더를 적어 주세요. 예: {example}",
+  "usage.single-dash":
+    "'{value}' 에는 대시가 하나뿐입니다. 긴 옵션은 대시 두 개로 씁니다: {option}",
+  "usage.chunk-size-limit":
+    "--chunk-size {value}: 너무 큽니다. 전송마다 이 크기의 버퍼를 메모리에 두므로 최대 {max} 까지 쓸 수 있습니다 (더 크게 해도 빨라지지 않습니다).",
+  "send.plan-folders": "파일 {files}개와 빈 폴더 {folders}개를 보냅니다 ({bytes})",
+  "progress.total": "전체",
+  "progress.left": "{time} 남음",
+  "progress.amount": "{duration} 동안 {size} ({rate})",
+  "progress.more": "외 {count}개 전송 중",
+  "recv.hint-file": "파일",
+  "recv.hint-ip": "이_컴퓨터_IP",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",
-  "usage.missing-argument": "인자 {value} 가 필요합니다.",
-  "usage.missing-option-value": "옵션 {value} 에는 값이 필요합니다.",
-  "usage.excess-arguments": "인자가 너무 많습니다: {value}.",
-  "usage.invalid-value": "{option} 의 값이 올바르지 않습니다: {value}",
+  "usage.missing-option-value": "옵션 {option} 뒤에 값이 필요합니다. 예: {example}",
+  "usage.excess-arguments": "{command} 명령은 '{value}' 같은 인자를 받지 않습니다. 예: {example}",
   "usage.bad-lang": "알 수 없는 언어 '{value}' 입니다. en 또는 ko 를 쓰세요.",
-  "usage.bad-number": "'{value}' 는 올바른 숫자가 아닙니다.",
-  "usage.bad-whole-number":
-    "{option} 에는 {min} 이상의 정수가 필요합니다 ('{value}' 는 안 됩니다).",
+  "usage.bad-number": "{option} 에는 초 단위 숫자가 필요합니다 (받은 값: '{value}').",
+  "usage.bad-whole-number": "{option} 에는 {min} 이상의 정수가 필요합니다 (받은 값: '{value}').",
   "net.reach": "친구들은 이 주소로 접속할 수 있습니다: {addresses}",
   "net.reach-none": "루프백 외의 네트워크 주소가 없습니다. 이 컴퓨터에서만 접속할 수 있습니다.",
   "net.stopping": "종료하는 중… (바로 끝내려면 Ctrl+C 를 한 번 더 누르세요)",
   "echo.listening": "에코 서버가 {address} 에서 기다리는 중입니다. 끝내려면 Ctrl+C 를 누르세요.",
-  "echo.connected": "{peer} 이(가) 접속했습니다",
+  "echo.connected": "{peer}{peer:이/가} 접속했습니다",
   "echo.received": "{peer} 에게서 받음: {text}",
   "echo.closed": "{peer} 의 접속이 끝났습니다 (정상 종료, {bytes} 에코)",
   "echo.reset": "{peer} 의 접속이 끊어졌습니다 (연결 리셋, {bytes} 에코)",
@@ -356,28 +408,28 @@ const ko: Record<MessageKey, string> = {
   "recv.listening": "{address} 에서 파일을 받아 {dir} 에 저장합니다. 끝내려면 Ctrl+C 를 누르세요.",
   "recv.hint": "친구들은 이렇게 보내면 됩니다: {command}",
   "recv.file-start": "{peer} 에게서 {path} ({size}) 받는 중",
-  "recv.file-resume": "{peer} 에게서 {path} ({size}) 를 이미 받은 {offset} 다음부터 이어 받는 중",
+  "recv.file-resume": "{peer} 에게서 {path} 이어 받는 중: 전체 {size}, 이미 받은 양 {offset}",
   "recv.file-done":
-    "{peer} 에게서 받은 파일을 {stored} 로 저장: {size}, {duration} ({rate}), SHA-256 {sha256}",
+    "{peer} 에게서 받은 파일을 {stored}{stored:으로/로} 저장: {amount}, SHA-256 {sha256}",
   "recv.file-done-classic":
-    "{peer} 에게서 받은 파일을 {stored} 로 저장 (classic 방식, 검증 없음): {size}, {duration} ({rate}), SHA-256 {sha256}",
-  "recv.file-rejected": "{peer} 의 {path} 를 거절했습니다: {reason}",
+    "{peer} 에게서 받은 파일을 {stored}{stored:으로/로} 저장 (classic 방식, 검증 없음): {amount}, SHA-256 {sha256}",
+  "recv.file-rejected": "{peer} 의 {path}{path:을/를} 거절했습니다: {reason}",
   "recv.file-failed": "{peer} 의 {path} 전송이 실패해 아무것도 저장하지 않았습니다: {reason}",
-  "recv.folder": "{peer} 를 위해 폴더 {stored} 를 만들었습니다",
+  "recv.folder": "{peer}{peer:을/를} 위해 폴더 {stored}{stored:을/를} 만들었습니다",
   "recv.session-error": "{peer} 의 연결이 끝났습니다: {reason}",
-  "recv.summary": "받기 종료: 연결 {sessions}개에서 파일 {files}개 ({bytes}) 를 받았습니다.",
-  "send.plan": "파일 {files}개 ({bytes}) 와 빈 폴더 {folders}개를 보냅니다",
+  "recv.summary": "받기 종료: 연결 {sessions}개에서 파일 {files}개를 받았습니다 ({bytes}).",
+  "send.plan": "파일 {files}개를 보냅니다 ({bytes})",
   "send.connected": "{peer} 에 연결했습니다",
-  "send.file-done": "{path} 보냄: {stored} 로 저장됨 ({size}, {rate}, SHA-256 검증 완료)",
-  "send.file-done-classic": "{path} 보냄 ({size}, {rate})",
+  "send.file-done": "{path} 보냄: {stored}{stored:으로/로} 저장됨 ({amount}, SHA-256 검증 완료)",
+  "send.file-done-classic": "{path} 보냄 ({amount})",
   "send.classic-unverified":
     "classic 방식은 내용을 검증할 수 없습니다: 수업 예제의 받는 프로그램은 해시를 알려 주지 않으니 직접 확인하세요.",
-  "send.file-rejected": "받는 쪽이 {path} 를 거절했습니다: {reason}",
-  "send.folder": "폴더 {path} 를 만들었습니다",
-  "send.resume": "받는 쪽에 이미 있는 {offset} 다음부터 {path} 를 이어서 보냅니다",
+  "send.file-rejected": "받는 쪽이 {path}{path:을/를} 거절했습니다: {reason}",
+  "send.folder": "폴더 {path}{path:을/를} 만들었습니다",
+  "send.resume": "받는 쪽에 이미 있는 {offset} 다음부터 {path}{path:을/를} 이어서 보냅니다",
   "send.retry":
     "연결이 끊어졌습니다 ({reason}). {seconds}초 뒤에 다시 연결합니다 ({retries}번 중 {attempt}번째)…",
-  "send.summary": "완료: 파일 {files}개, {bytes}, {duration} ({rate}).",
+  "send.summary": "완료: 파일 {files}개, {amount}.",
   "send.summary-rejected": "받는 쪽이 {rejected}개를 거절했습니다.",
   "reject.bad-header": "요청 형식이 잘못되었습니다",
   "reject.bad-name": "안전하지 않은 이름입니다",
@@ -398,13 +450,12 @@ const ko: Record<MessageKey, string> = {
   "error.connection-refused":
     "{host}:{port} 에서 기다리는 프로그램이 없습니다. 서버(또는 받는 쪽)를 먼저 실행하고, IP 주소와 포트, 두 컴퓨터가 같은 네트워크인지, 받는 쪽 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.address-in-use":
-    "{host} 의 포트 {port} 는 이미 사용 중입니다. 다른 프로그램을 끄거나 --port 로 다른 포트를 고르세요.",
+    "{host} 의 포트 {port}{port:은/는} 이미 사용 중입니다. 다른 프로그램을 끄거나 --port 로 다른 포트를 고르세요.",
   "error.address-unavailable":
-    "{host} 는 이 컴퓨터의 주소가 아닙니다. 이 컴퓨터의 주소를 쓰거나 --host 를 빼세요.",
+    "{host}{host:은/는} 이 컴퓨터의 주소가 아닙니다. 이 컴퓨터의 주소를 쓰거나 --host 를 빼세요.",
   "error.bad-address":
-    "'{value}' 는 올바른 주소가 아닙니다. HOST 또는 HOST:PORT 형식으로 쓰세요 (예: 192.168.0.12:6000).",
-  "error.bad-port":
-    "'{value}' 는 올바른 포트가 아닙니다. 1부터 65535 사이의 숫자를 쓰세요 (0 은 빈 포트를 고릅니다).",
+    "올바른 주소가 아닙니다: '{value}'. 호스트 또는 호스트:포트 형식으로 쓰세요 (예: 192.168.0.12:6000).",
+  "error.bad-port": "올바른 포트가 아닙니다: '{value}'. 1부터 65535 사이의 숫자를 쓰세요.",
   "error.bind-permission":
     "포트 {port} 에서 기다릴 권한이 없습니다. 1024 미만 포트는 관리자 권한이 필요하니 1024 이상을 쓰세요.",
   "error.connection-reset":
@@ -414,26 +465,27 @@ const ko: Record<MessageKey, string> = {
   "error.unreachable":
     "{host} 에 닿을 수 없습니다. 두 컴퓨터가 같은 네트워크에 있는지, 주소가 맞는지, 상대 컴퓨터의 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.host-not-found":
-    "'{host}' 라는 호스트를 찾을 수 없습니다. 철자를 확인하거나 IP 주소를 쓰세요.",
+    "호스트 이름 '{host}' 에 해당하는 컴퓨터를 찾을 수 없습니다. 철자를 확인하거나 IP 주소를 쓰세요.",
   "error.timeout":
-    "{host}:{port} 가 {seconds}초 안에 응답하지 않았습니다. 실행 중인지, 같은 네트워크인지, 방화벽이 sockit 을 허용하는지 확인하세요.",
+    "{host}:{port}{port:이/가} {seconds}초 안에 응답하지 않았습니다. 실행 중인지, 같은 네트워크인지, 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.echo-mismatch":
     "에코가 보낸 것과 다릅니다 (보낸 바이트 {sent} B, 돌아온 바이트 {received} B).",
   "error.protocol": "상대편이 프로토콜을 어겼습니다: {reason}",
   "error.rejected": "받는 쪽이 전송을 끝냈습니다: {reason}",
-  "error.not-found": "{path} 가 없습니다. 경로를 확인하세요.",
-  "error.not-a-file": "{path} 는 파일도 폴더도 아닙니다.",
-  "error.read-failed": "{path} 를 읽을 수 없습니다: {reason}",
-  "error.write-failed": "{path} 를 쓸 수 없습니다: {reason}",
-  "error.disk-full": "{path} 를 쓰는 중에 디스크가 가득 찼습니다. 공간을 비우고 다시 보내세요.",
+  "error.not-found": "{path}{path:이/가} 없습니다. 경로를 확인하세요.",
+  "error.not-a-file": "{path}{path:은/는} 파일도 폴더도 아닙니다.",
+  "error.read-failed": "{path}{path:을/를} 읽을 수 없습니다: {reason}",
+  "error.write-failed": "{path}{path:을/를} 쓸 수 없습니다: {reason}",
+  "error.disk-full":
+    "{path}{path:을/를} 쓰는 중에 디스크가 가득 찼습니다. 공간을 비우고 다시 보내세요.",
   "error.bad-size":
-    "'{value}' 는 올바른 크기가 아닙니다. 숫자 뒤에 k, m, g 를 붙일 수 있습니다 (예: 1k, 4m).",
+    "올바른 크기가 아닙니다: '{value}'. 숫자 뒤에 k, m, g 를 붙일 수 있습니다 (예: 1k, 4m).",
   "error.bad-option": "{reason}",
-  "error.unverified": "{path} 는 도착했지만 내용을 검증할 수 없습니다: {reason}",
-  "error.bad-name": "'{name}' 는 안전한 파일 이름이 아닙니다: {problem}.",
+  "error.unverified": "{path}{path:은/는} 도착했지만 내용을 검증할 수 없습니다: {reason}",
+  "error.bad-name": "안전한 파일 이름이 아닙니다: '{name}' ({problem}).",
   "error.not-sockit":
     "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",
-  "error.name-conflict": "'{name}' 를 저장할 수 없습니다: {problem}.",
+  "error.name-conflict": "이 이름으로 저장할 수 없습니다: '{name}' ({problem}).",
   "error.bad-code": "페어링 코드가 올바르지 않습니다: {problem}. 받는 사람에게 코드를 확인하세요.",
   "error.wrong-code": "코드가 맞지 않습니다. 받는 사람에게 코드를 확인하세요.",
   "error.record-tampered":
@@ -463,37 +515,84 @@ export type MessageParams = Record<string, string | number | undefined>;
  * Looks up `key` in the `lang` catalog and fills its placeholders. A placeholder with no
  * value is left as written, so a missing value is visible rather than silently empty.
  *
+ * Two forms choose words by a value: `{n:file|files}` is the singular when `n` is 1, else the
+ * plural; `{path:을/를}` is the Korean particle that fits how `path` ends (the first after a
+ * final consonant, the second after a vowel; `으로/로` also after ㄹ), or both as `을(를)` when
+ * the end cannot be read. Neither prints the value itself.
+ *
  * @example
  * ```ts
  * import { translate } from "./messages.ts";
  * translate("en", "echo.connected", { peer: "127.0.0.1:50000" });
  * // "Connected by 127.0.0.1:50000"
+ * translate("en", "send.plan", { files: 1, bytes: "10 B" }); // "Sending 1 file (10 B)"
+ * translate("ko", "send.folder", { path: "big.bin" }); // "폴더 big.bin을 만들었습니다"
  * ```
  */
 export function translate(lang: Lang, key: MessageKey, params: MessageParams = {}): string {
-  return CATALOGS[lang][key].replace(/\{([a-z0-9]+)\}/gi, (whole, name: string) => {
-    const value = params[name];
-    return value === undefined ? whole : String(value);
-  });
+  return CATALOGS[lang][key].replace(
+    /\{([a-z0-9]+)(?::([^{}]*))?\}/gi,
+    (whole, name: string, forms?: string) => {
+      const value = params[name];
+      if (value === undefined) return whole;
+      if (forms === undefined) return String(value);
+      if (forms.includes("|")) {
+        const [one, other] = forms.split("|");
+        return Number(value) === 1 ? one : other;
+      }
+      const [afterConsonant, afterVowel] = forms.split("/");
+      return particle(String(value), afterConsonant, afterVowel);
+    },
+  );
+}
+
+/** Final consonants (받침) of digits as Korean reads them: 영 일 이 삼 사 오 육 칠 팔 구. */
+const DIGIT_FINAL = ["ㅇ", "ㄹ", "", "ㅁ", "", "", "ㄱ", "ㄹ", "ㄹ", ""];
+
+/**
+ * The final consonant that `text` is read with ("" for a vowel), or `undefined` when its end
+ * is not Hangul, a digit or a Latin letter. Latin letters are read as their Korean spelling
+ * of English endings: l → ㄹ, m and n → a consonant, others → a vowel (`.py` 파이, `.bin` 빈).
+ */
+function finalConsonant(text: string): string | undefined {
+  const last = /([가-힣0-9A-Za-z])[^가-힣0-9A-Za-z]*$/.exec(text)?.[1];
+  if (last === undefined) return undefined;
+  if (/[0-9]/.test(last)) return DIGIT_FINAL[Number(last)];
+  if (/[A-Za-z]/.test(last)) {
+    const lower = last.toLowerCase();
+    return lower === "l" ? "ㄹ" : lower === "m" || lower === "n" ? "ㄴ" : "";
+  }
+  const jong = (last.charCodeAt(0) - 0xac00) % 28;
+  return jong === 0 ? "" : jong === 8 ? "ㄹ" : "ㄴ";
+}
+
+function particle(value: string, afterConsonant: string, afterVowel: string): string {
+  const final = finalConsonant(value);
+  if (final === undefined) return `${afterConsonant}(${afterVowel})`;
+  // 으로/로: ㄹ takes 로 like a vowel.
+  if (afterConsonant === "으로" && final === "ㄹ") return afterVowel;
+  return final === "" ? afterVowel : afterConsonant;
 }
 
 /**
- * Picks the language from the environment the way POSIX tools do: the first of `LC_ALL`,
- * `LC_MESSAGES`, `LANG` that is set decides; a value starting with `ko` means Korean.
+ * Picks the language the way POSIX tools do: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that
+ * is set decides; a value starting with `ko` means Korean. Where none is set (Windows sets none
+ * of them), the system's language as Deno reports it (`navigator.language`) decides.
  *
  * @example
  * ```ts
  * import { detectLang } from "./messages.ts";
  * detectLang({ LANG: "ko_KR.UTF-8" }); // "ko"
  * detectLang({ LC_ALL: "C", LANG: "ko_KR.UTF-8" }); // "en"
+ * detectLang({}, "ko-KR"); // "ko"
  * ```
  */
-export function detectLang(env: Record<string, string | undefined>): Lang {
+export function detectLang(env: Record<string, string | undefined>, system?: string): Lang {
   for (const name of ["LC_ALL", "LC_MESSAGES", "LANG"]) {
     const value = env[name];
     if (value) return value.toLowerCase().startsWith("ko") ? "ko" : "en";
   }
-  return "en";
+  return system?.toLowerCase().startsWith("ko") ? "ko" : "en";
 }
 
 /** Returns true when `value` names a language sockit speaks. */

@@ -16,30 +16,93 @@ import { message, paint, reachLine, renderTrace } from "./render.ts";
 import type { Line, RenderStyle } from "./render.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 
+/** Below this many bytes moved, or this many milliseconds, a rate says nothing useful. */
+const RATE_MIN_BYTES = 1024 * 1024;
+const RATE_MIN_MS = 1000;
+
 /**
- * Draws a progress bar with percentage, amounts, rate and time left.
+ * The rate of `moved` bytes in `ms`, or `undefined` when too little moved, or for too short a
+ * time, for a rate to mean anything (a 2 KiB file, the first instant of a transfer).
+ *
+ * @example
+ * ```ts
+ * import { meaningfulRate } from "./render_transfer.ts";
+ * meaningfulRate(50_000_000, 500); // undefined
+ * meaningfulRate(50_000_000, 5_000); // "10.0 MB/s"
+ * ```
+ */
+export function meaningfulRate(moved: number, ms: number): string | undefined {
+  return moved >= RATE_MIN_BYTES && ms >= RATE_MIN_MS ? formatRate(moved, ms) : undefined;
+}
+
+/** Progress of one transfer, or of all of them. */
+export interface Progress {
+  /** Bytes present so far, a resumed start included. */
+  bytes: number;
+  /** Bytes in all. */
+  size: number;
+  /** Bytes moved by this run (without what a resume found already there), for the rate. */
+  moved: number;
+  /** Milliseconds this run has taken. */
+  ms: number;
+  /** Bar width in characters. Default 20. */
+  width?: number;
+}
+
+/**
+ * Draws a progress bar with percentage and amounts, and the rate and time left once they mean
+ * something (see {@linkcode meaningfulRate}).
  *
  * @example
  * ```ts
  * import { progressBar } from "./render_transfer.ts";
- * progressBar({ bytes: 512, size: 1024, ms: 1000, width: 10 });
- * // "[█████░░░░░]  50%  512 B/1.00 KiB  0.00 MB/s  ETA 1.0 s"
+ * const style = { lang: "en" as const, color: false };
+ * progressBar(style, { bytes: 512, size: 1024, moved: 512, ms: 1000, width: 10 });
+ * // "[█████░░░░░]  50%  512 B/1.00 KiB"
+ * progressBar(style, { bytes: 2 ** 21, size: 2 ** 22, moved: 2 ** 21, ms: 1000, width: 10 });
+ * // "[█████░░░░░]  50%  2.00 MiB/4.00 MiB  2.10 MB/s  1.0 s left"
  * ```
  */
-export function progressBar(
-  p: { bytes: number; size: number; ms: number; width?: number },
-): string {
+export function progressBar(style: RenderStyle, p: Progress): string {
   const width = p.width ?? 20;
   const fraction = p.size > 0 ? Math.min(1, p.bytes / p.size) : 1;
   const filled = Math.round(fraction * width);
-  const rate = p.ms > 0 ? p.bytes / p.ms : 0;
-  const eta = rate > 0 && p.bytes < p.size
-    ? `  ETA ${formatDuration((p.size - p.bytes) / rate)}`
-    : "";
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${percent}  ${
+  let text = `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${percent}  ${
     formatBytes(p.bytes)
-  }/${formatBytes(p.size)}  ${formatRate(p.bytes, p.ms)}${eta}`;
+  }/${formatBytes(p.size)}`;
+  const rate = meaningfulRate(p.moved, p.ms);
+  if (rate) {
+    text += `  ${rate}`;
+    if (p.bytes < p.size) {
+      const left = (p.size - p.bytes) / (p.moved / p.ms);
+      text += `  ${message(style, "progress.left", { time: formatDuration(left) })}`;
+    }
+  }
+  return text;
+}
+
+/**
+ * "2.1 KiB", or "300 MiB in 2.7 s (112 MB/s)" when a rate means something: how much a finished
+ * transfer moved.
+ */
+function amount(style: RenderStyle, size: number, moved: number, ms: number): string {
+  const rate = meaningfulRate(moved, ms);
+  return rate
+    ? message(style, "progress.amount", {
+      size: formatBytes(size),
+      duration: formatDuration(ms),
+      rate,
+    })
+    : formatBytes(size);
+}
+
+/** One line of the live area: a label (a name, shortened to fit) and its progress. */
+export interface LiveLine {
+  /** What the line is about; shortened with "…" when the line is too wide. */
+  label: string;
+  /** The progress bar and figures, kept whole where they fit. */
+  detail: string;
 }
 
 /** What a view wants shown after an event: lines to log, and the live lines to redraw. */
@@ -47,7 +110,9 @@ export interface ViewUpdate {
   /** Lines to print once (above the live area). */
   log: Line[];
   /** The live area's new content, or `undefined` when it did not change. */
-  live?: string[];
+  live?: LiveLine[];
+  /** Leave these lines on the terminal as they are (the final bar), then print `log` below. */
+  final?: LiveLine[];
 }
 
 /**
@@ -79,7 +144,7 @@ function reason(
  * import { SendView } from "./render_transfer.ts";
  * const view = new SendView({ lang: "en", color: false });
  * view.update({ type: "plan", files: 1, folders: 0, bytes: 10 }).log[0].text;
- * // "Sending 1 files (10 B) and 0 empty folders"
+ * // "Sending 1 file (10 B)"
  * ```
  */
 export class SendView {
@@ -87,6 +152,11 @@ export class SendView {
   #now: () => number;
   #started: number;
   #fileStarted = 0;
+  #fileOffset = 0;
+  /** Bytes that resumes found already at the receiver: present, but not moved by this run. */
+  #resumed = 0;
+  #files = 0;
+  #last?: Extract<SendEvent, { type: "file-progress" }>;
 
   /** Creates a view; `now` is the clock in milliseconds (injectable for tests). */
   constructor(style: RenderStyle, now: () => number = () => performance.now()) {
@@ -95,17 +165,50 @@ export class SendView {
     this.#started = now();
   }
 
+  /** The live lines for the latest progress: the file, and all files when there are several. */
+  #bars(event: Extract<SendEvent, { type: "file-progress" }>): LiveLine[] {
+    const s = this.#style;
+    const now = this.#now();
+    const file: LiveLine = {
+      label: event.path,
+      detail: progressBar(s, {
+        bytes: event.bytes,
+        size: event.size,
+        moved: event.bytes - this.#fileOffset,
+        ms: now - this.#fileStarted,
+      }),
+    };
+    if (this.#files <= 1) return [file];
+    return [file, {
+      label: message(s, "progress.total"),
+      detail: progressBar(s, {
+        bytes: event.totalBytes,
+        size: event.totalSize,
+        moved: event.totalBytes - this.#resumed,
+        ms: now - this.#started,
+      }),
+    }];
+  }
+
   /** Returns what to show for `event`. */
   update(event: SendEvent): ViewUpdate {
     const s = this.#style;
     const info = (text: string): ViewUpdate => ({ log: [{ text, level: "info" }] });
     switch (event.type) {
       case "plan":
-        return info(message(s, "send.plan", { ...event, bytes: formatBytes(event.bytes) }));
+        this.#files = event.files;
+        return info(
+          message(s, event.folders > 0 ? "send.plan-folders" : "send.plan", {
+            ...event,
+            bytes: formatBytes(event.bytes),
+          }),
+        );
       case "connected":
         return info(message(s, "send.connected", { peer: event.peer }));
       case "file-start":
         this.#fileStarted = this.#now();
+        this.#fileOffset = event.offset;
+        this.#resumed += event.offset;
         return event.offset > 0
           ? info(message(s, "send.resume", { path: event.path, offset: formatBytes(event.offset) }))
           : { log: [] };
@@ -126,30 +229,15 @@ export class SendView {
           }],
           live: [],
         };
-      case "file-progress": {
-        const now = this.#now();
-        return {
-          log: [],
-          live: [
-            `${event.path}  ${
-              progressBar({ bytes: event.bytes, size: event.size, ms: now - this.#fileStarted })
-            }`,
-            `Σ  ${
-              progressBar({
-                bytes: event.totalBytes,
-                size: event.totalSize,
-                ms: now - this.#started,
-              })
-            }`,
-          ],
-        };
-      }
+      case "file-progress":
+        this.#last = event;
+        return { log: [], live: this.#bars(event) };
       case "file-done": {
+        const ms = event.ms;
         const params = {
           path: event.path,
           stored: event.stored ?? "",
-          size: formatBytes(event.size),
-          rate: formatRate(event.size, event.ms),
+          amount: amount(s, event.size, event.size - this.#fileOffset, ms),
         };
         const key = event.stored === null ? "send.file-done-classic" : "send.file-done";
         return {
@@ -184,9 +272,7 @@ export class SendView {
         const log: Line[] = [{
           text: message(s, "send.summary", {
             files: event.files,
-            bytes: formatBytes(event.bytes),
-            duration: formatDuration(event.ms),
-            rate: formatRate(event.bytes, event.ms),
+            amount: amount(s, event.bytes, event.bytes - this.#resumed, event.ms),
           }),
           level: "result",
         }];
@@ -200,7 +286,10 @@ export class SendView {
             level: "error",
           });
         }
-        return { log, live: [] };
+        // The last bar stays on the terminal, at 100% when everything arrived.
+        const last = this.#last;
+        const final = last ? this.#bars(last).slice(-1) : [];
+        return { log, live: [], final };
       }
       case "trace":
         return { log: [{ text: renderTrace(s, event), level: "info" }] };
@@ -215,23 +304,28 @@ export class SendView {
  * @example
  * ```ts
  * import { ReceiveView } from "./render_transfer.ts";
- * const view = new ReceiveView({ lang: "en", color: false });
+ * const view = new ReceiveView({ lang: "en", color: false }, "sockit");
  * view.update({ type: "session", peer: "127.0.0.1:5000", protocol: "sockit" }).log.length; // 0
  * ```
  */
 export class ReceiveView {
   #style: RenderStyle;
+  #prefix: string;
   #now: () => number;
-  #active = new Map<number, { line: string; started: number }>();
+  #active = new Map<number, { line: LiveLine; started: number; offset: number }>();
 
-  /** Creates a view; `now` is the clock in milliseconds (injectable for tests). */
-  constructor(style: RenderStyle, now: () => number = () => performance.now()) {
+  /**
+   * Creates a view; `prefix` is how classmates run sockit (e.g. `sockit`, `deno task sockit`)
+   * and `now` the clock in milliseconds (injectable for tests).
+   */
+  constructor(style: RenderStyle, prefix: string, now: () => number = () => performance.now()) {
     this.#style = style;
+    this.#prefix = prefix;
     this.#now = now;
   }
 
   /** The live lines, one per active transfer. */
-  #live(): string[] {
+  #live(): LiveLine[] {
     return [...this.#active.values()].map((a) => a.line);
   }
 
@@ -241,10 +335,9 @@ export class ReceiveView {
     const info = (text: string): ViewUpdate => ({ log: [{ text, level: "info" }] });
     switch (event.type) {
       case "listening": {
-        const target = event.reachable[0]?.replace(/:\d+$/, "") ?? "THIS_COMPUTER_IP";
-        const command = event.port === 6000
-          ? `sockit send FILE --to ${target}`
-          : `sockit send FILE --to ${target}:${event.port}`;
+        const target = event.reachable[0]?.replace(/:\d+$/, "") ?? message(s, "recv.hint-ip");
+        const to = event.port === 6000 ? target : `${target}:${event.port}`;
+        const command = `${this.#prefix} send ${message(s, "recv.hint-file")} --to ${to}`;
         return info(
           [
             message(s, "recv.listening", { dir: event.dir, address: event.address }),
@@ -257,7 +350,11 @@ export class ReceiveView {
       case "session-end":
         return { log: [] };
       case "file-start":
-        this.#active.set(event.id, { line: `${event.peer}  ${event.path}`, started: this.#now() });
+        this.#active.set(event.id, {
+          line: { label: `${event.peer}  ${event.path}`, detail: "" },
+          started: this.#now(),
+          offset: event.offset,
+        });
         return {
           ...info(message(s, event.offset > 0 ? "recv.file-resume" : "recv.file-start", {
             ...event,
@@ -269,25 +366,26 @@ export class ReceiveView {
       case "file-progress": {
         const active = this.#active.get(event.id);
         if (!active) return { log: [] };
-        active.line = `${event.peer}  ${event.path}  ${
-          progressBar({
+        active.line = {
+          label: `${event.peer}  ${event.path}`,
+          detail: progressBar(s, {
             bytes: event.bytes,
             size: event.size,
+            moved: event.bytes - active.offset,
             ms: this.#now() - active.started,
             width: 16,
-          })
-        }`;
+          }),
+        };
         return { log: [], live: this.#live() };
       }
       case "file-done": {
+        const offset = this.#active.get(event.id)?.offset ?? 0;
         this.#active.delete(event.id);
         const key = event.classic ? "recv.file-done-classic" : "recv.file-done";
         const text = message(s, key, {
           stored: event.stored,
           peer: event.peer,
-          size: formatBytes(event.size),
-          duration: formatDuration(event.ms),
-          rate: formatRate(event.size, event.ms),
+          amount: amount(s, event.size, event.size - offset, event.ms),
           sha256: event.sha256,
         });
         return { log: [{ text: paint(s, "green", text), level: "result" }], live: this.#live() };

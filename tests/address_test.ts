@@ -139,3 +139,9 @@ Deno.test("isWildcard and isLoopback", () => {
 Deno.test("the default ports are the lesson's", () => {
   assert.deepEqual(DEFAULT_PORTS, { echo: 9999, transfer: 6000 });
 });
+
+Deno.test("parseHostPort: what users mistype is refused, never passed on to connect", () => {
+  for (const bad of ["127.0.0.1;6003", "127,0,0,1", "127.0.0.1:6003:", "256.1.1.1", "[12345::]"]) {
+    assertCode(() => parseHostPort(bad, 6000), "bad-address", bad);
+  }
+});

@@ -122,3 +122,56 @@ Deno.test("translate leaves a missing placeholder visible and ignores extra valu
   // Values are inserted literally: `$&` and braces in a value are not re-interpreted.
   assert.equal(translate("en", "echo.reply", { text: "$& {text}" }), "Received: $& {text}");
 });
+
+Deno.test("detectLang: with no locale variable (Windows), the system language decides", () => {
+  assert.equal(detectLang({}, "ko-KR"), "ko");
+  assert.equal(detectLang({}, "en-US"), "en");
+  assert.equal(detectLang({}, undefined), "en");
+  assert.equal(detectLang({ LANG: "C.UTF-8" }, "ko-KR"), "en");
+});
+
+Deno.test("translate: English plurals follow the number", () => {
+  assert.equal(translate("en", "send.plan", { files: 1, bytes: "10 B" }), "Sending 1 file (10 B)");
+  assert.equal(translate("en", "send.plan", { files: 2, bytes: "10 B" }), "Sending 2 files (10 B)");
+  assert.equal(translate("en", "send.plan", { files: 0, bytes: "0 B" }), "Sending 0 files (0 B)");
+  assert.equal(
+    translate("en", "send.summary-rejected", { rejected: 1 }),
+    "1 item was refused by the receiver.",
+  );
+  assert.equal(
+    translate("en", "echo.summary", { connections: 1, bytes: "2 B" }),
+    "Echo server stopped: 1 connection served, 2 B echoed.",
+  );
+  assert.equal(
+    translate("en", "recv.summary", { files: 1, bytes: "2 B", sessions: 1 }),
+    "Receiver stopped: 1 file (2 B) received over 1 connection.",
+  );
+});
+
+Deno.test("translate: Korean particles fit the word before them", () => {
+  assert.equal(translate("ko", "send.folder", { path: "big.bin" }), "폴더 big.bin을 만들었습니다");
+  assert.equal(translate("ko", "send.folder", { path: "main.py" }), "폴더 main.py를 만들었습니다");
+  assert.equal(translate("ko", "send.folder", { path: "숙제" }), "폴더 숙제를 만들었습니다");
+  assert.equal(translate("ko", "send.folder", { path: "사진" }), "폴더 사진을 만들었습니다");
+  const port = (p: number) => translate("ko", "error.address-in-use", { host: "h", port: p });
+  assert.match(port(6003), /포트 6003은 /);
+  assert.match(port(6002), /포트 6002는 /);
+  const stored = (name: string) =>
+    translate("ko", "send.file-done", { path: "a", stored: name, amount: "1 B" });
+  assert.match(stored("과제 (1).py"), /과제 \(1\)\.py로 저장됨/);
+  assert.match(stored("그림"), /그림으로 저장됨/);
+  assert.match(stored("파일"), /파일로 저장됨/);
+  assert.match(stored("메일"), /메일로 저장됨/); // ㄹ takes 로
+  assert.match(stored("!!!"), /!!!으로\(로\) 저장됨/); // unreadable: both
+  assert.match(translate("ko", "echo.connected", { peer: "127.0.0.1:5000" }), /5000이 접속/);
+});
+
+Deno.test("catalog: no Korean particle is fixed after a placeholder", () => {
+  // 을/를, 이/가, 은/는, 과/와, 으로/로 depend on the word before them: they must be chosen
+  // with `{name:을/를}`, never written after a placeholder (or a quote or bracket closing one).
+  const fixed =
+    /\{[a-z0-9]+\}['")]?\s?(을|를|이|가|은|는|과|와|으로|로|이\(가\)|을\(를\))(?![가-힣])/i;
+  for (const key of KEYS) {
+    assert.doesNotMatch(CATALOGS.ko[key], fixed, `ko ${key}: ${CATALOGS.ko[key]}`);
+  }
+});

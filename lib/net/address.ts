@@ -48,8 +48,9 @@ export function parseHostPort(text: string, defaultPort: number): HostPort {
   const value = text.trim();
   const bad = () => new SockitError("bad-address", { value: text });
   if (value === "") throw bad();
-  const bracketed = /^\[([0-9a-fA-F:.%\w]+)\](?::(.*))?$/.exec(value);
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(value);
   if (bracketed) {
+    if (!isIPv6(bracketed[1])) throw bad();
     return {
       host: bracketed[1],
       port: bracketed[2] === undefined ? defaultPort : parsePort(bracketed[2]),
@@ -57,12 +58,36 @@ export function parseHostPort(text: string, defaultPort: number): HostPort {
   }
   const colons = value.split(":").length - 1;
   if (colons > 1) {
-    if (!/^[0-9a-fA-F:.%\w]+$/.test(value)) throw bad();
+    if (!isIPv6(value)) throw bad();
     return { host: value, port: defaultPort };
   }
   const [host, port] = colons === 1 ? value.split(":") : [value, undefined];
-  if (host === "" || /[\s/\\@]/.test(host)) throw bad();
+  if (!isHostName(host)) throw bad();
   return { host, port: port === undefined ? defaultPort : parsePort(port) };
+}
+
+/** True for an IPv6 address as URLs accept it (`::1`, `::ffff:1.2.3.4`), with a zone (`fe80::1%eth0`). */
+function isIPv6(text: string): boolean {
+  const [address, zone, ...rest] = text.split("%");
+  if (rest.length > 0 || (zone !== undefined && !/^[\w.-]+$/.test(zone))) return false;
+  if (!/^[0-9a-fA-F:.]+$/.test(address) || !address.includes(":")) return false;
+  try {
+    new URL(`http://[${address}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a dotted IPv4 address or a DNS host name (letters, digits, `-`, dots). */
+function isHostName(text: string): boolean {
+  if (/^[\d.]+$/.test(text)) {
+    const parts = text.split(".");
+    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  }
+  const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  const name = text.endsWith(".") ? text.slice(0, -1) : text;
+  return name.length > 0 && name.length <= 253 && name.split(".").every((l) => label.test(l));
 }
 
 /**
