@@ -31,7 +31,7 @@ const en = {
   "opt.host": "address to listen on (default: all interfaces)",
   "opt.port": "TCP port to listen on",
   "opt.to": "where to connect, HOST or HOST:PORT",
-  "opt.lang": "language of messages: en or ko (default: from LANG)",
+  "opt.lang": "language of messages: en or ko (default: the system's language)",
   "opt.json": "print one JSON object per event on standard output",
   "opt.quiet": "print only errors and the final result",
   "opt.trace": "show every byte that crosses the wire",

@@ -7,6 +7,7 @@
  */
 
 import type { Command, CommanderError, Help } from "commander";
+import stringWidth from "string-width";
 import { SockitError } from "../lib/core/errors.ts";
 import { parseSize } from "../lib/core/format.ts";
 import { type HostPort, parseHostPort } from "../lib/net/address.ts";
@@ -214,9 +215,19 @@ function excessWord(args: readonly string[]): string {
 /** Commander's help, laid out the usual way but with translated headings and value names. */
 export function localizedHelp(lang: Lang): (cmd: Command, helper: Help) => string {
   return (cmd: Command, helper: Help): string => {
-    const width = helper.padWidth(cmd, helper);
+    // Terms are padded by display width: a Korean value name takes two columns a character.
+    const terms = [
+      ...helper.visibleArguments(cmd).map((a) => helper.argumentTerm(a)),
+      ...[...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) =>
+        helper.optionTerm(o)
+      ),
+      ...helper.visibleCommands(cmd).map((c) => helper.subcommandTerm(c)),
+    ];
+    const width = Math.max(0, ...terms.map((term) => stringWidth(term)));
     const item = (term: string, description: string) =>
-      description ? `  ${term.padEnd(width + 2)}${description}` : `  ${term}`;
+      description
+        ? `  ${term}${" ".repeat(width + 2 - stringWidth(term))}${description}`
+        : `  ${term}`;
     const section = (key: MessageKey, rows: string[]) =>
       rows.length ? ["", translate(lang, key), ...rows] : [];
     const lines = [`${translate(lang, "cli.usage")} ${helper.commandUsage(cmd)}`];

@@ -64,11 +64,15 @@ export function message(style: RenderStyle, key: MessageKey, params: MessagePara
  * import { SockitError } from "../lib/core/errors.ts";
  * import { renderError } from "./render.ts";
  * renderError({ lang: "en", color: false }, new SockitError("bad-port", { value: "x" }));
- * // "sockit: 'x' is not a valid port. Use a number from 1 to 65535 (0 picks a free one)."
+ * // "sockit: 'x' is not a valid port. Use a number from 1 to 65535."
  * ```
  */
 export function renderError(style: RenderStyle, error: SockitError): string {
   const details = { ...error.details };
+  // "{host}:{port}" must read [::1]:6099 for IPv6, as users type it back.
+  if (typeof details.host === "string" && details.host.includes(":")) {
+    details.host = `[${details.host}]`;
+  }
   // A receiver's refusal carries a reject code: say it in the user's language.
   const rejectKey = `reject.${details.code}`;
   if (error.code === "rejected" && rejectKey in CATALOGS.en) {

@@ -127,3 +127,24 @@ Deno.test("cli usage: every usage error reaches --json as one error event", asyn
     });
   }
 });
+
+Deno.test("cli words: IPv6 addresses in messages read [::1]:PORT", async () => {
+  const listener = Deno.listen({ hostname: "::1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const result = await runCli(["echo", "--to", `[::1]:${port}`, "hi"], OPTIONS);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, new RegExp(`^sockit: Nothing is listening at \\[::1\\]:${port}\\. `));
+});
+
+Deno.test("cli words: Korean help has no English words left", async () => {
+  // Words that stay as they are: the program, its commands and option names, and a few names.
+  const kept =
+    /--?[a-z][a-z-]*|sockit|echo-server|echo|receive|send|help|JSON|TCP|Ctrl\+C|SHA-256|classic|ready|en|ko|IP/g;
+  for (const args of [["--help"], ["send", "--help"], ["receive", "--help"], ["echo", "--help"]]) {
+    const result = await runCli(["--lang", "ko", ...args], OPTIONS);
+    assert.equal(result.code, 0, result.stderr);
+    const rest = result.stdout.replace(kept, "");
+    assert.doesNotMatch(rest, /[A-Za-z]{2,}/, `${args.join(" ")}:\n${result.stdout}`);
+  }
+});

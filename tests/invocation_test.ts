@@ -1,0 +1,89 @@
+/**
+ * The commands sockit prints work for how it was started: `deno task`, the bundled file with
+ * `deno run`, an installed `sockit`, or a compiled executable.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { commandPrefix, type Launch } from "../cli/invocation.ts";
+import { ROOT, tempDir } from "./util.ts";
+
+function launch(overrides: Partial<Launch>): Launch {
+  return {
+    env: { PATH: "/usr/local/bin:/usr/bin" },
+    mainModule: "file:///home/kim/sockit/main.ts",
+    execPath: "/usr/bin/deno",
+    cwd: "/home/kim",
+    os: "linux",
+    readText: () => undefined,
+    ...overrides,
+  };
+}
+
+Deno.test("commandPrefix: deno task", () => {
+  assert.equal(commandPrefix(launch({ env: { SOCKIT_FROM_TASK: "1" } })), "deno task sockit");
+});
+
+Deno.test("commandPrefix: the bundled file run with deno run", () => {
+  const bundle = "file:///home/kim/Downloads/sockit.js";
+  assert.equal(
+    commandPrefix(launch({ mainModule: bundle, cwd: "/home/kim/Downloads" })),
+    "deno run -A sockit.js",
+  );
+  assert.equal(commandPrefix(launch({ mainModule: bundle })), "deno run -A Downloads/sockit.js");
+  assert.equal(
+    commandPrefix(launch({ mainModule: bundle, cwd: "/tmp" })),
+    "deno run -A /home/kim/Downloads/sockit.js",
+  );
+});
+
+Deno.test("commandPrefix: an installed launcher on PATH that runs this script", () => {
+  const scripts: Record<string, string> = {
+    "/home/kim/.deno/bin/sockit":
+      '#!/bin/sh\nexec deno run --allow-net "file:///home/kim/sockit/main.ts" "$@"\n',
+  };
+  const env = { PATH: "/usr/bin:/home/kim/.deno/bin" };
+  assert.equal(commandPrefix(launch({ env, readText: (p) => scripts[p] })), "sockit");
+  // A launcher named sockit that runs something else is not ours.
+  const other = { "/home/kim/.deno/bin/sockit": "#!/bin/sh\nexec deno run other.ts\n" };
+  assert.equal(
+    commandPrefix(launch({ env, readText: (p) => (other as Record<string, string>)[p] })),
+    "deno run -A sockit/main.ts",
+  );
+});
+
+Deno.test("commandPrefix: a compiled executable, by name on PATH or by path", () => {
+  const exe = "/home/kim/Downloads/sockit";
+  const compiled = { execPath: exe, mainModule: "file:///tmp/deno-compile-sockit/main.ts" };
+  assert.equal(commandPrefix(launch({ ...compiled, cwd: "/home/kim/Downloads" })), "./sockit");
+  assert.equal(
+    commandPrefix(launch({ ...compiled, env: { PATH: "/usr/bin:/home/kim/Downloads" } })),
+    "sockit",
+  );
+  assert.equal(commandPrefix(launch({ ...compiled, cwd: "/tmp" })), exe);
+});
+
+Deno.test("deno task: the help hint and examples name deno task sockit", async () => {
+  await using work = await tempDir();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "--config", join(ROOT, "deno.json"), "send"],
+    cwd: work.path,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      NO_COLOR: "1",
+      LANG: "C.UTF-8",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.match(stderr, /for example: deno task sockit send homework\.py --to 192\.168\.0\.12$/m);
+  assert.match(stderr, /^Run 'deno task sockit --help' for usage\.$/m);
+  assert.doesNotMatch(stderr, /'sockit --help'/);
+});
