@@ -340,3 +340,149 @@ export function randomBytes(length: number): Uint8Array {
   for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
   return out;
 }
+
+/** Why terminal tests cannot run here (no tmux), or `undefined` when they can. */
+export const NO_TMUX: string | undefined = await new Deno.Command("tmux", {
+  args: ["-V"],
+  stdout: "null",
+  stderr: "null",
+}).output().then(
+  (out) => out.success ? undefined : "tmux -V failed",
+  () => "tmux is not installed (apt-get install tmux)",
+);
+
+/** Quotes `word` for a POSIX shell. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `sockit ARGS…` as a shell command line, for the CLI entry under test. */
+export function cliShellCommand(args: string[]): string {
+  const runtime = CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
+    ? [Deno.execPath(), "run", "--allow-all", "--quiet", CLI_ENTRY]
+    : [CLI_ENTRY];
+  return [...runtime, ...args].map(shellQuote).join(" ");
+}
+
+/**
+ * A real terminal of a given size: a private tmux server running a plain shell. Commands are
+ * typed into it, keys pressed, and its screen and scrollback read back as a user sees them.
+ * Dispose it to kill the server.
+ *
+ * @example
+ * ```ts
+ * await using term = await Terminal.open(80, 24, { LANG: "C.UTF-8" });
+ * await term.run(cliShellCommand(["--version"]));
+ * assert.equal(await term.exitCode(), 0);
+ * ```
+ */
+export class Terminal implements AsyncDisposable {
+  #socket: string;
+  #runs = 0;
+
+  private constructor(socket: string) {
+    this.#socket = socket;
+  }
+
+  /** Starts a `columns` × `rows` terminal whose shell has `env` (and `PATH`, `HOME`, `TERM`). */
+  static async open(
+    columns: number,
+    rows: number,
+    env: Record<string, string> = {},
+    cwd: string = ROOT,
+  ): Promise<Terminal> {
+    const term = new Terminal(`sockit-test-${crypto.randomUUID().slice(0, 8)}`);
+    const vars = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      TERM: "xterm-256color",
+      NO_COLOR: "1",
+      LANG: "C.UTF-8",
+      PS1: "$ ",
+      ...env,
+    };
+    const shell = [
+      "env",
+      "-i",
+      ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
+      "bash",
+      "--norc",
+      "--noprofile",
+    ].map(shellQuote).join(" ");
+    await term.#tmux([
+      "new-session",
+      "-d",
+      "-x",
+      String(columns),
+      "-y",
+      String(rows),
+      "-c",
+      cwd,
+      shell,
+    ]);
+    await term.#tmux(["set-option", "-g", "history-limit", "50000"]);
+    return term;
+  }
+
+  async #tmux(args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", {
+      args: ["-L", this.#socket, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    const decoder = new TextDecoder();
+    if (!out.success) throw new Error(`tmux ${args[0]} failed: ${decoder.decode(out.stderr)}`);
+    return decoder.decode(out.stdout);
+  }
+
+  /** Types `command` and Enter; its exit code is printed after it for {@linkcode exitCode}. */
+  async run(command: string): Promise<void> {
+    this.#runs++;
+    await this.#tmux(["send-keys", "-t", "0", "-l", `${command}; echo "EXIT-${this.#runs}=$?"`]);
+    await this.#tmux(["send-keys", "-t", "0", "Enter"]);
+  }
+
+  /** Presses keys, in tmux's names (`C-c`, `C-d`, `Enter`). */
+  async keys(...keys: string[]): Promise<void> {
+    await this.#tmux(["send-keys", "-t", "0", ...keys]);
+  }
+
+  /** Everything the terminal shows and has scrolled off, one string per line, trailing blanks dropped. */
+  async history(): Promise<string[]> {
+    const text = await this.#tmux(["capture-pane", "-p", "-J", "-S", "-", "-t", "0"]);
+    const lines = text.split("\n").map((line) => line.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    return lines;
+  }
+
+  /** Waits (checking every 50 ms, at most `timeoutMs`) until a line matches `pattern`. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      for (const line of await this.history()) {
+        const match = line.match(pattern);
+        if (match) return match;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${pattern}; screen:\n${(await this.history()).join("\n")}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Waits for the last command typed with {@linkcode run} to end and returns its exit code. */
+  async exitCode(timeoutMs = 60_000): Promise<number> {
+    const [, code] = await this.waitFor(new RegExp(`^EXIT-${this.#runs}=(\\d+)$`), timeoutMs);
+    return Number(code);
+  }
+
+  /** Kills the terminal and whatever still runs in it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#tmux(["kill-server"]).catch(() => {});
+  }
+}
