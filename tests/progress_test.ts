@@ -41,7 +41,7 @@ Deno.test("LiveRegion: a block taller than the terminal ends with a '+N more' li
 });
 
 Deno.test("SendView: one file has one bar; several add a worded total, never Σ", () => {
-  let now = 0;
+  const now = 0;
   const one = new SendView(en, () => now);
   one.update({ type: "plan", files: 1, folders: 0, bytes: 100 });
   one.update({ type: "file-start", path: "a.bin", size: 100, offset: 0 });
@@ -97,7 +97,7 @@ Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only wh
     totalBytes: big,
     totalSize: big,
   }).live![0].detail;
-  assert.match(bar, /100%  636 MiB\/636 MiB  5\.24 MB\/s$/);
+  assert.match(bar, /100% {2}636 MiB\/636 MiB {2}5\.24 MB\/s$/);
   const sent = resumed.update({
     type: "file-done",
     path: "big.iso",

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import stringWidth from "string-width";
-import { cliShellCommand, NO_TMUX, ROOT, tempDir, Terminal } from "./util.ts";
+import { cliShellCommand, NO_TMUX, tempDir, Terminal } from "./util.ts";
 
 const ignore = NO_TMUX !== undefined;
 const name = (what: string) => NO_TMUX ? `${what} (skipped: ${NO_TMUX})` : what;
@@ -40,7 +40,7 @@ Deno.test({
     const sent = await sending.history();
     const sentBars = bars(sent);
     assert.equal(sentBars.length, 1, `sender:\n${sent.join("\n")}`);
-    assert.match(sentBars[0], /100%  300 MiB\/300 MiB/);
+    assert.match(sentBars[0], /100% {2}300 MiB\/300 MiB/);
     assert.ok(stringWidth(sentBars[0]) < 80, sentBars[0]);
     assert.match(sent.join("\n"), /^Done: 1 file, 300 MiB/m);
     // The receiver's live line is gone once the file is stored: no stale bars either.
