@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   "not-found",
   "not-a-file",
   "read-failed",
+  "permission-denied",
   "write-failed",
   "disk-full",
   "bad-size",

@@ -143,7 +143,8 @@ export interface SendResult {
  * const items = await planSend(["deno.json"]);
  * console.log(items[0].path); // "deno.json"
  * ```
- * @throws {SockitError} `not-found` or `not-a-file` for a path that cannot be sent.
+ * @throws {SockitError} `not-found`, `not-a-file`, `permission-denied` or `read-failed` for a
+ * path that cannot be sent.
  */
 export async function planSend(paths: readonly string[]): Promise<SendItem[]> {
   const items: SendItem[] = [];
@@ -152,6 +153,7 @@ export async function planSend(paths: readonly string[]): Promise<SendItem[]> {
     const info = await statOrThrow(source, path);
     const name = basename(source);
     if (info.isFile) {
+      await checkReadable(source, path);
       items.push({ kind: "file", source, path: name, size: info.size, mtime: mtimeOf(info) });
     } else if (info.isDirectory) {
       await walk(source, name, items);
@@ -166,10 +168,31 @@ async function statOrThrow(source: string, shown: string): Promise<Deno.FileInfo
   try {
     return await Deno.stat(source);
   } catch (err) {
-    const error = toSockitError(err, "file", { path: shown });
-    throw error.code === "not-found"
-      ? error
-      : new SockitError("read-failed", { path: shown, reason: error.message });
+    throw readError(err, shown);
+  }
+}
+
+/**
+ * What went wrong reading `path`: `not-found`, `permission-denied`, or `read-failed` with the
+ * system's reason.
+ */
+function readError(err: unknown, path: string): SockitError {
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return new SockitError("permission-denied", { path });
+  }
+  if (err instanceof Deno.errors.NotFound) return new SockitError("not-found", { path });
+  return new SockitError("read-failed", {
+    path,
+    reason: err instanceof Error ? err.message : String(err),
+  });
+}
+
+/** Fails now, before anything is sent, for a file this user may not read. */
+async function checkReadable(source: string, shown: string): Promise<void> {
+  try {
+    (await Deno.open(source, { read: true })).close();
+  } catch (err) {
+    throw readError(err, shown);
   }
 }
 
@@ -178,7 +201,7 @@ async function walk(folder: string, prefix: string, items: SendItem[]): Promise<
   try {
     for await (const entry of Deno.readDir(folder)) entries.push(entry);
   } catch (err) {
-    throw new SockitError("read-failed", { path: folder, reason: toSockitError(err).message });
+    throw readError(err, folder);
   }
   entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const files = entries.length;
@@ -196,6 +219,7 @@ async function walk(folder: string, prefix: string, items: SendItem[]): Promise<
     }
     const info = await statOrThrow(source, source);
     if (info.isFile) {
+      await checkReadable(source, source);
       items.push({ kind: "file", source, path, size: info.size, mtime: mtimeOf(info) });
     }
     // Folders reached through links and special files (sockets, devices) are not sent.
@@ -336,9 +360,11 @@ class SendRun {
         if (this.#signal?.aborted) return;
         const error = toSockitError(err, "io");
         const busy = error.code === "rejected" && error.details.code === "busy";
-        // A refusal is worth retrying only once a receiver was there (it is restarting).
-        const transient = RETRYABLE.has(error.code) || busy ||
-          (this.#connected && error.code === "connection-refused");
+        // Reconnecting is worth it only once a receiver was there (it is restarting, or the
+        // network dropped): before that, a timeout, a refusal or an unreachable host is the
+        // answer, and retrying would multiply the --timeout the user asked for.
+        const transient = busy ||
+          (this.#connected && (RETRYABLE.has(error.code) || error.code === "connection-refused"));
         if (!transient || this.#failures >= retries) throw error;
         this.#failures++;
         const delayMs = Math.min(baseDelay * 2 ** (this.#failures - 1), 30_000);
@@ -562,7 +588,7 @@ async function openSource(item: SendItem): Promise<Deno.FsFile> {
   try {
     return await Deno.open(item.source, { read: true });
   } catch (err) {
-    throw new SockitError("read-failed", { path: item.source, reason: toSockitError(err).message });
+    throw readError(err, item.source);
   }
 }
 
