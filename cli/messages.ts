@@ -66,6 +66,8 @@ const en = {
   "progress.more": "+{count} more {count:transfer|transfers}",
   "recv.hint-file": "FILE",
   "recv.hint-ip": "THIS_COMPUTER_IP",
+  "send.retry-timeout":
+    "The receiver stopped answering; reconnecting in {seconds} s (attempt {attempt} of {retries})…",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -235,6 +237,8 @@ const en = {
   "error.not-found": "{path} does not exist. Check the path.",
   "error.not-a-file": "{path} is neither a file nor a folder.",
   "error.read-failed": "Could not read {path}: {reason}",
+  "error.permission-denied":
+    "Permission denied: this user may not read {path}. Allow reading it (or copy it into a folder of your own) and send again.",
   "error.write-failed": "Could not write {path}: {reason}",
   "error.disk-full": "The disk is full while writing {path}. Free some space and send again.",
   "error.bad-size":
@@ -321,6 +325,8 @@ const ko: Record<MessageKey, string> = {
   "progress.more": "외 {count}개 전송 중",
   "recv.hint-file": "파일",
   "recv.hint-ip": "이_컴퓨터_IP",
+  "send.retry-timeout":
+    "받는 쪽이 응답하지 않습니다. {seconds}초 뒤에 다시 연결합니다 ({retries}번 중 {attempt}번째)…",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",
@@ -475,6 +481,8 @@ const ko: Record<MessageKey, string> = {
   "error.not-found": "{path}{path:이/가} 없습니다. 경로를 확인하세요.",
   "error.not-a-file": "{path}{path:은/는} 파일도 폴더도 아닙니다.",
   "error.read-failed": "{path}{path:을/를} 읽을 수 없습니다: {reason}",
+  "error.permission-denied":
+    "권한이 없습니다: 이 사용자는 {path}{path:을/를} 읽을 수 없습니다. 읽기 권한을 주거나 내 폴더로 복사한 뒤 다시 보내세요.",
   "error.write-failed": "{path}{path:을/를} 쓸 수 없습니다: {reason}",
   "error.disk-full":
     "{path}{path:을/를} 쓰는 중에 디스크가 가득 찼습니다. 공간을 비우고 다시 보내세요.",

@@ -218,7 +218,8 @@ export class SendView {
             text: paint(
               s,
               "yellow",
-              message(s, "send.retry", {
+              // A timeout is no lost connection: the receiver went quiet.
+              message(s, event.code === "timeout" ? "send.retry-timeout" : "send.retry", {
                 reason: event.reason,
                 seconds: (event.delayMs / 1000).toFixed(1),
                 attempt: event.attempt,

@@ -46,13 +46,18 @@ export interface CliOptions {
   netns?: string;
 }
 
+/** The program and arguments that run `sockit ARGS…` for the CLI entry under test. */
+export function cliArgv(args: string[]): string[] {
+  return CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
+    ? [Deno.execPath(), "run", "--allow-all", "--quiet", CLI_ENTRY, ...args]
+    : [CLI_ENTRY, ...args];
+}
+
 function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.Command {
-  const runtime = CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
-    ? [Deno.execPath(), ["run", "--allow-all", "--quiet", CLI_ENTRY, ...args]] as const
-    : [CLI_ENTRY, args] as const;
-  const [command, commandArgs] = options.netns === undefined
-    ? [runtime[0], [...runtime[1]]]
-    : ["ip", ["netns", "exec", options.netns, runtime[0], ...runtime[1]]];
+  const argv = cliArgv(args);
+  const [command, ...commandArgs] = options.netns === undefined
+    ? argv
+    : ["ip", "netns", "exec", options.netns, ...argv];
   return new Deno.Command(command, {
     args: commandArgs,
     cwd: options.cwd,
@@ -358,10 +363,7 @@ function shellQuote(word: string): string {
 
 /** `sockit ARGS…` as a shell command line, for the CLI entry under test. */
 export function cliShellCommand(args: string[]): string {
-  const runtime = CLI_ENTRY.endsWith(".ts") || CLI_ENTRY.endsWith(".js")
-    ? [Deno.execPath(), "run", "--allow-all", "--quiet", CLI_ENTRY]
-    : [CLI_ENTRY];
-  return [...runtime, ...args].map(shellQuote).join(" ");
+  return cliArgv(args).map(shellQuote).join(" ");
 }
 
 /**
