@@ -117,6 +117,17 @@ export type SendEvent =
     reason: string;
   }
   | { type: "classic-unverified"; path: string }
+  | {
+    type: "interrupted";
+    /** The file under way when the run was stopped, or `null` between files. */
+    path: string | null;
+    /** Bytes of it sent so far, a resumed start included: the receiver holds at most these. */
+    sent: number;
+    /** Its size. */
+    size: number;
+    /** True when sending again resumes it (sockit receivers keep partial files; classic ones do not). */
+    resumable: boolean;
+  }
   | ({ type: "done" } & SendResult)
   | TraceEvent;
 
@@ -128,6 +139,8 @@ export interface SendResult {
   bytes: number;
   /** Files the receiver refused. */
   rejected: number;
+  /** True when the run was stopped through `signal` before the end. */
+  interrupted: boolean;
   /** Wall time in milliseconds. */
   ms: number;
 }
@@ -277,7 +290,9 @@ class SendRun {
   readonly #port: number;
   readonly #peer: string;
   readonly #started: number;
-  readonly #result: SendResult = { files: 0, bytes: 0, rejected: 0, ms: 0 };
+  readonly #result: SendResult = { files: 0, bytes: 0, rejected: 0, interrupted: false, ms: 0 };
+  /** The file under way and how much of it was sent, for the interruption report. */
+  #current?: { item: SendItem; sent: number };
   /** Bytes sent of files confirmed or under way, and the bytes the run will send in all. */
   #totalBytes = 0;
   #totalSize: number;
@@ -307,10 +322,29 @@ class SendRun {
       folders: this.#items.length - files,
       bytes: this.#totalSize,
     });
-    if (this.#options.classic) {
-      for (const item of this.#items) await this.#classic(item);
-    } else {
-      await this.#sendWithRetries();
+    try {
+      if (this.#options.classic) {
+        for (const item of this.#items) {
+          if (this.#signal?.aborted) break;
+          await this.#classic(item);
+        }
+      } else {
+        await this.#sendWithRetries();
+      }
+    } catch (err) {
+      // Stopping closes the connection under whatever was under way: that is no failure.
+      if (!this.#signal?.aborted) throw err;
+    }
+    if (this.#signal?.aborted) {
+      this.#result.interrupted = true;
+      const current = this.#current;
+      this.#emit({
+        type: "interrupted",
+        path: current?.item.path ?? null,
+        sent: current?.sent ?? 0,
+        size: current?.item.size ?? 0,
+        resumable: !this.#options.classic,
+      });
     }
     this.#result.ms = performance.now() - this.#started;
     this.#emit({ type: "done", ...this.#result });
@@ -429,8 +463,10 @@ class SendRun {
   /** A progress transform for `item`, counting into the run's totals from `start`. */
   #progress(item: SendItem, start: number): TransformStream<Uint8Array, Uint8Array> {
     const before = this.#totalBytes;
+    this.#current = { item, sent: start };
     return progress((bytes) => {
       this.#totalBytes = before + bytes;
+      this.#current = { item, sent: bytes };
       this.#emit({
         type: "file-progress",
         path: item.path,
@@ -500,6 +536,7 @@ class SendRun {
     this.#result.files++;
     this.#result.bytes += item.size;
     this.#totalBytes = before + item.size;
+    this.#current = undefined;
     this.#emit({
       type: "file-done",
       path: item.path,
@@ -535,6 +572,7 @@ class SendRun {
     this.#result.files++;
     this.#result.bytes += item.size;
     this.#totalBytes = before + item.size;
+    this.#current = undefined;
     this.#emit({
       type: "file-done",
       path: item.path,
