@@ -298,9 +298,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       };
       const view = new SendView(style);
       const live = liveRegion(globals, style);
-      let interrupted = false;
       const result = await interruptible(out, async (signal) => {
-        signal.addEventListener("abort", () => interrupted = true);
         if (!given) await planSend(paths); // a missing file is said before listening
         // With a pairing code (SOCKIT_CODE), its nameplate picks the receiver; only the number
         // is used here, the words never leave the code.
@@ -317,7 +315,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           onEvent: (event) => out.view(event, view.update(event), live),
         });
       });
-      setExit(!result || result.rejected > 0 || interrupted ? EXIT.failure : EXIT.ok);
+      setExit(!result || result.rejected > 0 || result.interrupted ? EXIT.failure : EXIT.ok);
     });
 
   program.command("receivers")

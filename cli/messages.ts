@@ -68,6 +68,13 @@ const en = {
   "recv.hint-ip": "THIS_COMPUTER_IP",
   "send.retry-timeout":
     "The receiver stopped answering; reconnecting in {seconds} s (attempt {attempt} of {retries})…",
+  "send.interrupted":
+    "Interrupted while sending {path}: up to {sent} of {size} reached the receiver, which keeps what arrived. Run the same command again to resume.",
+  "send.interrupted-classic":
+    "Interrupted while sending {path} ({sent} of {size} sent). Classic mode cannot resume: send the file again.",
+  "send.interrupted-between":
+    "Interrupted between files: the files reported as sent above are stored; send the others again.",
+  "send.summary-interrupted": "Stopped: {files} of {total} {total:file|files} sent, {amount}.",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -327,6 +334,13 @@ const ko: Record<MessageKey, string> = {
   "recv.hint-ip": "이_컴퓨터_IP",
   "send.retry-timeout":
     "받는 쪽이 응답하지 않습니다. {seconds}초 뒤에 다시 연결합니다 ({retries}번 중 {attempt}번째)…",
+  "send.interrupted":
+    "{path}{path:을/를} 보내다가 중단했습니다: {size} 중 최대 {sent}까지 받는 쪽에 도착했고, 받는 쪽은 도착한 만큼 보관합니다. 같은 명령을 다시 실행하면 이어서 보냅니다.",
+  "send.interrupted-classic":
+    "{path}{path:을/를} 보내다가 중단했습니다 ({size} 중 {sent} 보냄). classic 방식은 이어 보낼 수 없으니 파일을 다시 보내세요.",
+  "send.interrupted-between":
+    "파일 사이에서 중단했습니다. 위에 보냄으로 나온 파일은 저장되었으니 나머지만 다시 보내세요.",
+  "send.summary-interrupted": "중단됨: 파일 {total}개 중 {files}개 보냄, {amount}.",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",

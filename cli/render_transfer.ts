@@ -269,10 +269,27 @@ export class SendView {
             level: "result",
           }],
         };
+      case "interrupted": {
+        const params = {
+          path: event.path ?? "",
+          sent: formatBytes(event.sent),
+          size: formatBytes(event.size),
+        };
+        const key = event.path === null
+          ? "send.interrupted-between"
+          : event.resumable
+          ? "send.interrupted"
+          : "send.interrupted-classic";
+        return {
+          log: [{ text: paint(s, "yellow", message(s, key, params)), level: "result" }],
+          live: [],
+        };
+      }
       case "done": {
         const log: Line[] = [{
-          text: message(s, "send.summary", {
+          text: message(s, event.interrupted ? "send.summary-interrupted" : "send.summary", {
             files: event.files,
+            total: this.#files,
             amount: amount(s, event.bytes, event.bytes - this.#resumed, event.ms),
           }),
           level: "result",

@@ -79,7 +79,14 @@ Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only wh
     ms: 3,
   });
   assert.equal(tiny.log[0].text, "Sent tiny.txt: stored as tiny.txt (2.00 KiB, SHA-256 verified)");
-  const done = view.update({ type: "done", files: 1, bytes: 2048, rejected: 0, ms: 3 });
+  const done = view.update({
+    type: "done",
+    files: 1,
+    bytes: 2048,
+    rejected: 0,
+    interrupted: false,
+    ms: 3,
+  });
   assert.equal(done.log[0].text, "Done: 1 file, 2.00 KiB.");
 
   // 626 MiB were already there; 10 MiB moved in 2 s: 5.24 MB/s, not 300+ MB/s.

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import stringWidth from "string-width";
-import { cliShellCommand, NO_TMUX, tempDir, Terminal } from "./util.ts";
+import { CutProxy, partSizes, RecordingReceiver } from "./fault_helpers.ts";
+import { cliShellCommand, NO_TMUX, ROOT, tempDir, Terminal } from "./util.ts";
 
 const ignore = NO_TMUX !== undefined;
 const name = (what: string) => NO_TMUX ? `${what} (skipped: ${NO_TMUX})` : what;
@@ -46,5 +47,64 @@ Deno.test({
     // The receiver's live line is gone once the file is stored: no stale bars either.
     const received = await receiving.history();
     assert.deepEqual(bars(received), [], `receiver:\n${received.join("\n")}`);
+  },
+});
+
+/** `deno task NAME ARGS…` as typed in a terminal, for this project's tasks. */
+function taskCommand(task: string, args: string[]): string {
+  const quote = (w: string) => /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
+  return ["deno", "task", "--quiet", "--config", join(ROOT, "deno.json"), task, ...args]
+    .map(quote).join(" ");
+}
+
+Deno.test({
+  name: name("tty: under deno task, one Ctrl+C stops receive and echo-server cleanly, every time"),
+  ignore,
+  fn: async () => {
+    await using work = await tempDir();
+    const servers: [string, RegExp][] = [
+      ["receive", /^Receiver stopped: /],
+      ["echo-server", /^Echo server stopped: /],
+    ];
+    for (const [task, summary] of servers) {
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        await using term = await Terminal.open(80, 24, {}, work.path);
+        await term.run(taskCommand(task, ["--host", "127.0.0.1", "--port", "0"]));
+        await term.waitFor(/Press Ctrl\+C to stop\./);
+        await term.keys("C-c");
+        const code = await term.exitCode(30_000);
+        const history = (await term.history()).join("\n");
+        assert.equal(code, 0, `${task}, attempt ${attempt}:\n${history}`);
+        assert.match(history, new RegExp(summary.source, "m"), history);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: name("tty: Ctrl+C under deno task send says what the receiver kept and how to resume"),
+  ignore,
+  fn: async () => {
+    await using work = await tempDir();
+    const dir = join(work.path, "received");
+    await Deno.writeFile(join(work.path, "big.bin"), new Uint8Array(0));
+    await Deno.truncate(join(work.path, "big.bin"), 8 * 1024 * 1024);
+    await using receiver = await RecordingReceiver.start({ dir });
+    await using proxy = new CutProxy({ targetPort: receiver.port, rate: () => 2 * 1024 * 1024 });
+    await using term = await Terminal.open(80, 24, {}, work.path);
+    await term.run(taskCommand("send", ["big.bin", "--to", `127.0.0.1:${proxy.port}`]));
+    await receiver.waitFor((e) => e.type === "file-progress", 30_000, "bytes arriving");
+    await term.keys("C-c");
+    const code = await term.exitCode(30_000);
+    const history = (await term.history()).join("\n");
+    assert.equal(code, 1, history);
+    assert.match(
+      history,
+      /^Interrupted while sending big\.bin: up to \S+ \S+ of 8\.00 MiB reached the receiver, which keeps what arrived\. Run the same command again to resume\.$/m,
+    );
+    assert.match(history, /^Stopped: 0 of 1 file sent, 0 B\.$/m);
+    assert.doesNotMatch(history, /^Done: /m);
+    await receiver.waitFor((e) => e.type === "file-failed", 15_000, "the dropped transfer");
+    assert.ok((await partSizes(dir))[0] > 0, "the receiver kept a partial");
   },
 });
