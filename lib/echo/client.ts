@@ -140,6 +140,10 @@ export interface EchoSessionResult extends RttStats {
   sent: number;
   /** Round trips whose echo matched byte for byte. */
   matched: number;
+  /** Bytes sent in all. */
+  bytesSent: number;
+  /** Bytes that came back in all, matching or not. */
+  bytesReceived: number;
 }
 
 /**
@@ -167,6 +171,8 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   const times: number[] = [];
   let sent = 0;
   let matched = 0;
+  let bytesSent = 0;
+  let bytesReceived = 0;
   try {
     for await (const message of options.messages) {
       for (let i = 0; i < count && !options.signal?.aborted; i++) {
@@ -174,6 +180,8 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
         if (options.signal?.aborted) break;
         const reply = await client.echo(message);
         sent++;
+        bytesSent += reply.bytes;
+        bytesReceived += reply.bytes;
         if (reply.matched) matched++;
         times.push(reply.rttMs);
         emit({ type: "reply", peer: client.peer, seq: sent, ...reply });
@@ -185,7 +193,7 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   }
   const stats = rttStats(times);
   if (count > 1) emit({ type: "stats", sent, matched, ...stats });
-  return { sent, matched, ...stats };
+  return { sent, matched, bytesSent, bytesReceived, ...stats };
 }
 
 /** Round-trip statistics in milliseconds, like `ping`'s summary. */
