@@ -178,6 +178,8 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       const { globals, style, out } = context(cmd);
       const target = options.to ?? { host: "127.0.0.1", port: DEFAULT_PORTS.echo };
       const rounds = options.count ?? 1;
+      // Typing at a terminal with no message: say what to do, or the cursor just blinks.
+      if (words.length === 0 && Deno.stdin.isTerminal()) out.note("echo.type-lines");
       const messages = words.length > 0
         ? [words.join(" ")]
         : Deno.stdin.readable.pipeThrough(textLines({ skipEmpty: true }));
@@ -198,7 +200,13 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           },
         }));
       if (result.matched !== result.sent) {
-        throw new SockitError("echo-mismatch", { sent: result.sent, received: result.matched });
+        throw new SockitError("echo-mismatch", {
+          ...target,
+          replies: result.sent,
+          intact: result.matched,
+          sent: result.bytesSent,
+          received: result.bytesReceived,
+        });
       }
       setExit(EXIT.ok);
     });

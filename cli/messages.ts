@@ -75,6 +75,8 @@ const en = {
   "send.interrupted-between":
     "Interrupted between files: the files reported as sent above are stored; send the others again.",
   "send.summary-interrupted": "Stopped: {files} of {total} {total:file|files} sent, {amount}.",
+  "echo.type-lines":
+    "Type lines to send; the server sends each one back. Press Ctrl+D to end (on Windows Ctrl+Z, then Enter).",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -238,7 +240,8 @@ const en = {
     "Cannot find a host named '{host}'. Check the spelling or use an IP address.",
   "error.timeout":
     "{host}:{port} did not answer within {seconds} s. Check that it is running, that you are on the same network, and that its firewall allows sockit.",
-  "error.echo-mismatch": "The echo did not match what was sent ({sent} B sent, {received} B back).",
+  "error.echo-mismatch":
+    "{host}:{port} does not answer like an echo server: {intact} of {replies} {replies:reply|replies} came back unchanged ({sent} B sent, {received} B back). Check the address and port (echo servers use 9999).",
   "error.protocol": "The other side broke the protocol: {reason}",
   "error.rejected": "The receiver ended the transfer: {reason}",
   "error.not-found": "{path} does not exist. Check the path.",
@@ -341,6 +344,8 @@ const ko: Record<MessageKey, string> = {
   "send.interrupted-between":
     "파일 사이에서 중단했습니다. 위에 보냄으로 나온 파일은 저장되었으니 나머지만 다시 보내세요.",
   "send.summary-interrupted": "중단됨: 파일 {total}개 중 {files}개 보냄, {amount}.",
+  "echo.type-lines":
+    "보낼 줄을 입력하세요. 서버가 줄마다 그대로 돌려줍니다. 끝내려면 Ctrl+D 를 누르세요 (Windows 는 Ctrl+Z 뒤 Enter).",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",
@@ -489,7 +494,7 @@ const ko: Record<MessageKey, string> = {
   "error.timeout":
     "{host}:{port}{port:이/가} {seconds}초 안에 응답하지 않았습니다. 실행 중인지, 같은 네트워크인지, 방화벽이 sockit 을 허용하는지 확인하세요.",
   "error.echo-mismatch":
-    "에코가 보낸 것과 다릅니다 (보낸 바이트 {sent} B, 돌아온 바이트 {received} B).",
+    "{host}:{port}{port:은/는} 에코 서버처럼 응답하지 않습니다: 응답 {replies}개 중 {intact}개만 그대로 돌아왔습니다 (보낸 바이트 {sent} B, 돌아온 바이트 {received} B). 주소와 포트를 확인하세요 (에코 서버는 9999 를 씁니다).",
   "error.protocol": "상대편이 프로토콜을 어겼습니다: {reason}",
   "error.rejected": "받는 쪽이 전송을 끝냈습니다: {reason}",
   "error.not-found": "{path}{path:이/가} 없습니다. 경로를 확인하세요.",

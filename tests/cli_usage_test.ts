@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli } from "./util.ts";
+import { cliReceiver, runCli } from "./util.ts";
 import type { CliResult } from "./util.ts";
 
 const OPTIONS = { timeoutMs: 60_000 };
@@ -147,4 +147,16 @@ Deno.test("cli words: Korean help has no English words left", async () => {
     const rest = result.stdout.replace(kept, "");
     assert.doesNotMatch(rest, /[A-Za-z]{2,}/, `${args.join(" ")}:\n${result.stdout}`);
   }
+});
+
+Deno.test("cli words: echo against a receiver reports true byte counts and says it is no echo server", async () => {
+  await using receiver = await cliReceiver();
+  const result = await runCli(["echo", "안녕", "--to", `127.0.0.1:${receiver.port}`], OPTIONS);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    lines(result.stderr).at(-1)!,
+    new RegExp(
+      `^sockit: 127\\.0\\.0\\.1:${receiver.port} does not answer like an echo server: 0 of 1 reply came back unchanged \\(6 B sent, 6 B back\\)\\. `,
+    ),
+  );
 });

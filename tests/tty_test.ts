@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import stringWidth from "string-width";
 import { CutProxy, partSizes, RecordingReceiver } from "./fault_helpers.ts";
-import { cliShellCommand, NO_TMUX, ROOT, tempDir, Terminal } from "./util.ts";
+import { cliShellCommand, NO_TMUX, ROOT, spawnCli, tempDir, Terminal } from "./util.ts";
 
 const ignore = NO_TMUX !== undefined;
 const name = (what: string) => NO_TMUX ? `${what} (skipped: ${NO_TMUX})` : what;
@@ -106,5 +106,24 @@ Deno.test({
     assert.doesNotMatch(history, /^Done: /m);
     await receiver.waitFor((e) => e.type === "file-failed", 15_000, "the dropped transfer");
     assert.ok((await partSizes(dir))[0] > 0, "the receiver kept a partial");
+  },
+});
+
+Deno.test({
+  name: name("tty: echo with no message on a terminal says to type lines and how to end"),
+  ignore,
+  fn: async () => {
+    await using server = spawnCli(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
+    const [, port] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    await using term = await Terminal.open(80, 24);
+    await term.run(cliShellCommand(["echo", "--to", `127.0.0.1:${port}`]));
+    await term.waitFor(
+      /^Type lines to send; the server sends each one back\. Press Ctrl\+D to end/,
+    );
+    await term.keys("-l", "안녕 sockit");
+    await term.keys("Enter");
+    await term.waitFor(/^Received: 안녕 sockit$/);
+    await term.keys("C-d");
+    assert.equal(await term.exitCode(), 0, (await term.history()).join("\n"));
   },
 });
