@@ -115,7 +115,7 @@ export type EchoClientEvent =
     rttMs: number;
     matched: boolean;
   }
-  | ({ type: "stats"; sent: number; matched: number } & RttStats)
+  | ({ type: "stats" } & EchoSessionResult)
   | TraceEvent;
 
 /** Options for {@linkcode runEcho}. */
@@ -192,8 +192,9 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
     client.close();
   }
   const stats = rttStats(times);
-  if (count > 1) emit({ type: "stats", sent, matched, ...stats });
-  return { sent, matched, bytesSent, bytesReceived, ...stats };
+  const result = { sent, matched, bytesSent, bytesReceived, ...stats };
+  if (count > 1) emit({ type: "stats", ...result });
+  return result;
 }
 
 /** Round-trip statistics in milliseconds, like `ping`'s summary. */
