@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   "read-failed",
   "permission-denied",
   "write-failed",
+  "dir-not-folder",
+  "dir-not-writable",
   "disk-full",
   "bad-size",
   "bad-option",

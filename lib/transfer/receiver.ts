@@ -126,6 +126,33 @@ export interface Receiver {
 }
 
 /**
+ * Creates `dir` if needed and checks that files can be made in it, naming the folder the user
+ * gave (never sockit's working folder inside it) when that fails.
+ */
+async function prepareDir(dir: string): Promise<void> {
+  const info = await Deno.stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory) throw new SockitError("dir-not-folder", { path: dir });
+  try {
+    if (!info) await Deno.mkdir(dir, { recursive: true });
+    // Can files be made here? The probe is closed and removed at the end of the block.
+    await using _probe = await openTemp(dir);
+  } catch (err) {
+    // Storage errors wrap the system's: judge by that.
+    const cause = err instanceof SockitError && err.cause !== undefined ? err.cause : err;
+    if (cause instanceof Deno.errors.PermissionDenied || cause instanceof Deno.errors.NotCapable) {
+      throw new SockitError("dir-not-writable", { path: dir }, { cause: err });
+    }
+    if (cause instanceof Deno.errors.AlreadyExists || cause instanceof Deno.errors.NotADirectory) {
+      // A file is in the way of the folder or of one above it.
+      throw new SockitError("dir-not-folder", { path: dir }, { cause: err });
+    }
+    // Anything else (a read-only disk, …): the system's reason, without the paths inside DIR.
+    const reason = cause instanceof Error ? cause.message.replace(/ \(os error \d+\).*$/s, "") : "";
+    throw new SockitError("write-failed", { path: dir, reason }, { cause: err });
+  }
+}
+
+/**
  * Starts a receiver. Errors opening the folder or the port are thrown at once as
  * {@linkcode SockitError}; everything afterwards is reported through `onEvent`.
  *
@@ -139,15 +166,14 @@ export interface Receiver {
  */
 export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
   const dir = resolve(options.dir ?? "received");
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    if (!(await Deno.stat(dir)).isDirectory) throw new Deno.errors.AlreadyExists(dir);
-    // Can files be made here? The probe is closed and removed at the end of the block.
-    await using _probe = await openTemp(dir);
-  } catch (err) {
-    throw toSockitError(err, "file", { path: dir });
-  }
+  // The port first: a receiver that cannot listen creates no folder.
   const listener = listen(options.host ?? "0.0.0.0", options.port ?? 6000);
+  try {
+    await prepareDir(dir);
+  } catch (err) {
+    listener.close();
+    throw err;
+  }
   const addr = listener.addr as Deno.NetAddr;
   const maxConnections = options.maxConnections ?? 64;
   const partials = new PartialStore(dir, { ttlMs: options.partialTtlMs });
