@@ -7,31 +7,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliArgv, runCli, tempDir } from "./util.ts";
-
-const decoder = new TextDecoder();
+import { runCli, runCliWithoutOverride, tempDir } from "./util.ts";
 
 function lines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "");
-}
-
-/** Runs the CLI as root without the right to bypass file permissions, or says why it cannot. */
-async function runWithoutOverride(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string } | string> {
-  if (Deno.uid() !== 0) return "not running as root";
-  const setpriv = await new Deno.Command("setpriv", { args: ["--version"], stdout: "null" })
-    .output().then((o) => o.success, () => false);
-  if (!setpriv) return "setpriv is not installed";
-  const out = await new Deno.Command("setpriv", {
-    args: ["--bounding-set=-dac_override,-dac_read_search", ...cliArgv(args)],
-    env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 Deno.test("send: a file without read permission says permission denied, before connecting", async (t) => {
@@ -43,7 +22,7 @@ Deno.test("send: a file without read permission says permission denied, before c
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const result = await runWithoutOverride(["send", file, "--to", `127.0.0.1:${port}`]);
+  const result = await runCliWithoutOverride(["send", file, "--to", `127.0.0.1:${port}`]);
   await t.step({
     name: typeof result === "string" ? `as a user would (skipped: ${result})` : "as a user would",
     ignore: typeof result === "string",

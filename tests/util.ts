@@ -346,6 +346,29 @@ export function randomBytes(length: number): Uint8Array {
   return out;
 }
 
+/**
+ * Runs `sockit ARGS…` as root without the right to bypass file permissions (as an ordinary user
+ * meets them), or returns why it cannot here.
+ */
+export async function runCliWithoutOverride(
+  args: string[],
+): Promise<CliResult | string> {
+  if (Deno.uid() !== 0) return "not running as root";
+  const setpriv = await new Deno.Command("setpriv", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!setpriv) return "setpriv is not installed";
+  const out = await new Deno.Command("setpriv", {
+    args: ["--bounding-set=-dac_override,-dac_read_search", ...cliArgv(args)],
+    env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 /** Why terminal tests cannot run here (no tmux), or `undefined` when they can. */
 export const NO_TMUX: string | undefined = await new Deno.Command("tmux", {
   args: ["-V"],
