@@ -250,8 +250,10 @@ const en = {
   "error.permission-denied":
     "Permission denied: this user may not read {path}. Allow reading it (or copy it into a folder of your own) and send again.",
   "error.write-failed": "Could not write {path}: {reason}",
-  "error.dir-not-folder": "{path} is not a folder (a file is in the way). Choose a folder with --dir; it is created if missing.",
-  "error.dir-not-writable": "Cannot store files in {path}: this user may not write there. Choose a folder of your own with --dir; it is created if missing.",
+  "error.dir-not-folder":
+    "{path} is not a folder (a file is in the way). Choose a folder with --dir; it is created if missing.",
+  "error.dir-not-writable":
+    "Cannot store files in {path}: this user may not write there. Choose a folder of your own with --dir; it is created if missing.",
   "error.disk-full": "The disk is full while writing {path}. Free some space and send again.",
   "error.bad-size":
     "'{value}' is not a valid size. Use a number with an optional k, m or g (e.g. 1k, 4m).",
@@ -505,8 +507,10 @@ const ko: Record<MessageKey, string> = {
   "error.permission-denied":
     "권한이 없습니다: 이 사용자는 {path}{path:을/를} 읽을 수 없습니다. 읽기 권한을 주거나 내 폴더로 복사한 뒤 다시 보내세요.",
   "error.write-failed": "{path}{path:을/를} 쓸 수 없습니다: {reason}",
-  "error.dir-not-folder": "{path}{path:은/는} 폴더가 아닙니다 (같은 이름의 파일이 있습니다). --dir 로 폴더를 고르세요. 없으면 만듭니다.",
-  "error.dir-not-writable": "{path}에 파일을 저장할 수 없습니다: 이 사용자에게는 쓰기 권한이 없습니다. --dir 로 내 폴더를 고르세요. 없으면 만듭니다.",
+  "error.dir-not-folder":
+    "{path}{path:은/는} 폴더가 아닙니다 (같은 이름의 파일이 있습니다). --dir 로 폴더를 고르세요. 없으면 만듭니다.",
+  "error.dir-not-writable":
+    "{path}에 파일을 저장할 수 없습니다: 이 사용자에게는 쓰기 권한이 없습니다. --dir 로 내 폴더를 고르세요. 없으면 만듭니다.",
   "error.disk-full":
     "{path}{path:을/를} 쓰는 중에 디스크가 가득 찼습니다. 공간을 비우고 다시 보내세요.",
   "error.bad-size":

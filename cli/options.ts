@@ -214,47 +214,50 @@ function excessWord(args: readonly string[]): string {
 
 /** Commander's help, laid out the usual way but with translated headings and value names. */
 export function localizedHelp(lang: Lang): (cmd: Command, helper: Help) => string {
+  // Commander writes these two words itself.
+  const words = (text: string) =>
+    text.replaceAll("[options]", translate(lang, "cli.usage-options"))
+      .replaceAll("[command]", translate(lang, "cli.usage-command"));
   return (cmd: Command, helper: Help): string => {
-    // Terms are padded by display width: a Korean value name takes two columns a character.
-    const terms = [
-      ...helper.visibleArguments(cmd).map((a) => helper.argumentTerm(a)),
-      ...[...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) =>
-        helper.optionTerm(o)
+    const rows = (key: MessageKey, items: [string, string][]) => ({ key, items });
+    const sections = [
+      rows(
+        "cli.arguments",
+        helper.visibleArguments(cmd).map((a) => [
+          helper.argumentTerm(a),
+          helper.argumentDescription(a),
+        ]),
       ),
-      ...helper.visibleCommands(cmd).map((c) => helper.subcommandTerm(c)),
+      rows(
+        "cli.options",
+        [...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) => [
+          helper.optionTerm(o),
+          helper.optionDescription(o),
+        ]),
+      ),
+      rows(
+        "cli.commands",
+        helper.visibleCommands(cmd).map((c) => [
+          words(helper.subcommandTerm(c)),
+          helper.subcommandDescription(c),
+        ]),
+      ),
     ];
-    const width = Math.max(0, ...terms.map((term) => stringWidth(term)));
-    const item = (term: string, description: string) =>
+    // Terms are padded by display width: a Korean value name takes two columns a character.
+    const width = Math.max(
+      0,
+      ...sections.flatMap((s) => s.items.map(([term]) => stringWidth(term))),
+    );
+    const item = ([term, description]: [string, string]) =>
       description
         ? `  ${term}${" ".repeat(width + 2 - stringWidth(term))}${description}`
         : `  ${term}`;
-    const section = (key: MessageKey, rows: string[]) =>
-      rows.length ? ["", translate(lang, key), ...rows] : [];
-    const lines = [`${translate(lang, "cli.usage")} ${helper.commandUsage(cmd)}`];
+    const lines = [`${translate(lang, "cli.usage")} ${words(helper.commandUsage(cmd))}`];
     const description = helper.commandDescription(cmd);
     if (description) lines.push("", description);
-    lines.push(
-      ...section(
-        "cli.arguments",
-        helper.visibleArguments(cmd).map((a) =>
-          item(helper.argumentTerm(a), helper.argumentDescription(a))
-        ),
-      ),
-      ...section(
-        "cli.options",
-        [
-          ...helper.visibleOptions(cmd),
-          ...helper.visibleGlobalOptions(cmd),
-        ].map((o) => item(helper.optionTerm(o), helper.optionDescription(o))),
-      ),
-      ...section(
-        "cli.commands",
-        helper.visibleCommands(cmd).map((c) =>
-          item(helper.subcommandTerm(c), helper.subcommandDescription(c))
-        ),
-      ),
-    );
-    return lines.join("\n").replaceAll("[options]", translate(lang, "cli.usage-options"))
-      .replaceAll("[command]", translate(lang, "cli.usage-command")) + "\n";
+    for (const { key, items } of sections) {
+      if (items.length) lines.push("", translate(lang, key), ...items.map(item));
+    }
+    return lines.join("\n") + "\n";
   };
 }
