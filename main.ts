@@ -304,7 +304,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
         timeoutMs: (options.timeout ?? 30) * 1000,
         trace: globals.trace,
       };
-      const view = new SendView(style);
+      const view = new SendView(style, { classic: options.classic === true });
       const live = liveRegion(globals, style);
       const result = await interruptible(out, async (signal) => {
         if (!given) await planSend(paths); // a missing file is said before listening

@@ -77,6 +77,10 @@ const en = {
   "send.summary-interrupted": "Stopped: {files} of {total} {total:file|files} sent, {amount}.",
   "echo.type-lines":
     "Type lines to send; the server sends each one back. Press Ctrl+D to end (on Windows Ctrl+Z, then Enter).",
+  "send.classic-several":
+    "Careful: --classic sends {files} files one after another, and the lesson's receiver (file_receiver.py) saves each under the same name, so it keeps only the last. Send one file at a time to it, or use sockit receive there, which keeps them all.",
+  "send.classic-kept":
+    "What the other side keeps: the lesson's receiver, only the last file ({path}); sockit receive, every file.",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -350,6 +354,10 @@ const ko: Record<MessageKey, string> = {
   "send.summary-interrupted": "중단됨: 파일 {total}개 중 {files}개 보냄, {amount}.",
   "echo.type-lines":
     "보낼 줄을 입력하세요. 서버가 줄마다 그대로 돌려줍니다. 끝내려면 Ctrl+D 를 누르세요 (Windows 는 Ctrl+Z 뒤 Enter).",
+  "send.classic-several":
+    "주의: --classic 은 파일 {files}개를 차례로 보내는데, 수업 예제의 받는 프로그램(file_receiver.py)은 모두 같은 이름으로 저장하므로 마지막 파일만 남습니다. 한 번에 파일 하나씩 보내거나, 받는 쪽에서 sockit receive 를 쓰세요 (모두 보관합니다).",
+  "send.classic-kept":
+    "받는 쪽에 남는 것: 수업 예제의 받는 프로그램이면 마지막 파일({path})만, sockit receive 이면 모든 파일.",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",

@@ -142,7 +142,7 @@ function reason(
  * @example
  * ```ts
  * import { SendView } from "./render_transfer.ts";
- * const view = new SendView({ lang: "en", color: false });
+ * const view = new SendView({ lang: "en", color: false }, { classic: false });
  * view.update({ type: "plan", files: 1, folders: 0, bytes: 10 }).log[0].text;
  * // "Sending 1 file (10 B)"
  * ```
@@ -150,19 +150,28 @@ function reason(
 export class SendView {
   #style: RenderStyle;
   #now: () => number;
+  #classic: boolean;
   #started: number;
   #fileStarted = 0;
   #fileOffset = 0;
   /** Bytes that resumes found already at the receiver: present, but not moved by this run. */
   #resumed = 0;
   #files = 0;
+  #lastPath = "";
   #last?: Extract<SendEvent, { type: "file-progress" }>;
 
-  /** Creates a view; `now` is the clock in milliseconds (injectable for tests). */
-  constructor(style: RenderStyle, now: () => number = () => performance.now()) {
+  /**
+   * Creates a view. `classic` says the lesson's protocol is used (default false); `now` is the
+   * clock in milliseconds (injectable for tests).
+   */
+  constructor(
+    style: RenderStyle,
+    options: { classic?: boolean; now?: () => number } = {},
+  ) {
     this.#style = style;
-    this.#now = now;
-    this.#started = now();
+    this.#now = options.now ?? (() => performance.now());
+    this.#classic = options.classic ?? false;
+    this.#started = this.#now();
   }
 
   /** The live lines for the latest progress: the file, and all files when there are several. */
@@ -195,14 +204,23 @@ export class SendView {
     const s = this.#style;
     const info = (text: string): ViewUpdate => ({ log: [{ text, level: "info" }] });
     switch (event.type) {
-      case "plan":
+      case "plan": {
         this.#files = event.files;
-        return info(
+        const plan = info(
           message(s, event.folders > 0 ? "send.plan-folders" : "send.plan", {
             ...event,
             bytes: formatBytes(event.bytes),
           }),
         );
+        // The lesson's receiver writes every file to the same name: say so before sending.
+        if (this.#classic && event.files > 1) {
+          plan.log.push({
+            text: paint(s, "yellow", message(s, "send.classic-several", { files: event.files })),
+            level: "error",
+          });
+        }
+        return plan;
+      }
       case "connected":
         return info(message(s, "send.connected", { peer: event.peer }));
       case "file-start":
@@ -234,6 +252,7 @@ export class SendView {
         this.#last = event;
         return { log: [], live: this.#bars(event) };
       case "file-done": {
+        this.#lastPath = event.path;
         const ms = event.ms;
         const params = {
           path: event.path,
@@ -302,6 +321,12 @@ export class SendView {
               message(s, "send.summary-rejected", { rejected: event.rejected }),
             ),
             level: "error",
+          });
+        }
+        if (this.#classic && event.files > 1) {
+          log.push({
+            text: paint(s, "yellow", message(s, "send.classic-kept", { path: this.#lastPath })),
+            level: "result",
           });
         }
         // The last bar stays on the terminal, at 100% when everything arrived.

@@ -288,3 +288,30 @@ Deno.test("cli: the receiver's first lines say where files go and the command to
     new RegExp(`^Classmates send with: .+ send FILE --to \\S+:${receiver.port}$`, "m"),
   );
 });
+
+Deno.test("cli: --classic with several files warns first and says what the other side keeps", async () => {
+  await using receiver = await cliReceiver();
+  await using src = await tempDir();
+  const paths = ["a.py", "b.jpg", "c.txt"].map((name) => join(src.path, name));
+  for (const path of paths) await Deno.writeTextFile(path, `${path}\n`);
+  const result = await runCli([
+    "send",
+    ...paths,
+    "--to",
+    `127.0.0.1:${receiver.port}`,
+    "--classic",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  // A warning, on standard error, with the plan (before anything is sent).
+  assert.match(
+    result.stderr,
+    /^Careful: --classic sends 3 files one after another, .* so it keeps only the last\. /m,
+  );
+  assert.match(
+    result.stdout,
+    /^What the other side keeps: the lesson's receiver, only the last file \(c\.txt\); sockit receive, every file\.$/m,
+  );
+  const one = await runCli(["send", paths[0], "--to", `127.0.0.1:${receiver.port}`, "--classic"]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.doesNotMatch(one.stdout + one.stderr, /Careful|What the other side keeps/);
+});

@@ -42,7 +42,7 @@ Deno.test("LiveRegion: a block taller than the terminal ends with a '+N more' li
 
 Deno.test("SendView: one file has one bar; several add a worded total, never Σ", () => {
   const now = 0;
-  const one = new SendView(en, () => now);
+  const one = new SendView(en, { now: () => now });
   one.update({ type: "plan", files: 1, folders: 0, bytes: 100 });
   one.update({ type: "file-start", path: "a.bin", size: 100, offset: 0 });
   const progress = {
@@ -55,7 +55,7 @@ Deno.test("SendView: one file has one bar; several add a worded total, never Σ"
   };
   assert.equal(one.update(progress).live?.length, 1);
 
-  const many = new SendView(ko, () => now);
+  const many = new SendView(ko, { now: () => now });
   many.update({ type: "plan", files: 2, folders: 0, bytes: 200 });
   many.update({ type: "file-start", path: "a.bin", size: 100, offset: 0 });
   const live = many.update({ ...progress, totalSize: 200 }).live!;
@@ -66,7 +66,7 @@ Deno.test("SendView: one file has one bar; several add a worded total, never Σ"
 
 Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only what moved", () => {
   let now = 0;
-  const view = new SendView(en, () => now);
+  const view = new SendView(en, { now: () => now });
   view.update({ type: "plan", files: 1, folders: 0, bytes: 2048 });
   view.update({ type: "file-start", path: "tiny.txt", size: 2048, offset: 0 });
   now = 3;
@@ -91,7 +91,7 @@ Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only wh
 
   // 626 MiB were already there; 10 MiB moved in 2 s: 5.24 MB/s, not 300+ MB/s.
   const big = 636 * 1024 * 1024;
-  const resumed = new SendView(en, () => now);
+  const resumed = new SendView(en, { now: () => now });
   now = 0;
   resumed.update({ type: "plan", files: 1, folders: 0, bytes: big });
   resumed.update({ type: "file-start", path: "big.iso", size: big, offset: 626 * 1024 * 1024 });
