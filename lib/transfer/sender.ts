@@ -81,6 +81,10 @@ export interface SendOptions {
 /** What the sender reports. */
 export type SendEvent =
   | { type: "plan"; files: number; folders: number; bytes: number }
+  /** Folders left out of the plan (`.git`). */
+  | { type: "skipped"; paths: string[] }
+  /** Hidden files and folders that are being sent. */
+  | { type: "hidden"; paths: string[] }
   | { type: "connected"; peer: string; protocol: "sockit" | "classic" }
   | { type: "file-start"; path: string; size: number; offset: number }
   | {
@@ -145,10 +149,31 @@ export interface SendResult {
   ms: number;
 }
 
+/** What {@linkcode planSend} reports besides the items. */
+export interface PlanNotes {
+  /** Called for each folder left out: Git's `.git` history folders, never sent. */
+  onSkip?: (path: string) => void;
+  /**
+   * Called for each hidden entry that is sent (a name starting with `.`, or Python's
+   * `__pycache__`), once for a hidden folder rather than for everything in it.
+   */
+  onHidden?: (path: string) => void;
+}
+
+/** Folders inside a sent folder that are never sent: version control history. */
+const NEVER_SENT = new Set([".git"]);
+
+/** True for names people usually do not see: dot files and Python's byte-code folders. */
+function isHidden(name: string): boolean {
+  return name.startsWith(".") || name === "__pycache__";
+}
+
 /**
  * Lists what sending `paths` means: each file under its base name, each folder recursively
  * under its own name, keeping empty folders. Symbolic links to files are followed; links to
- * folders are skipped (they could loop).
+ * folders are skipped (they could loop). Inside folders, `.git` is left out (`onSkip`) and
+ * hidden entries are sent but reported (`onHidden`); paths named on the command line are sent
+ * as asked.
  *
  * @example
  * ```ts
@@ -159,7 +184,10 @@ export interface SendResult {
  * @throws {SockitError} `not-found`, `not-a-file`, `permission-denied` or `read-failed` for a
  * path that cannot be sent.
  */
-export async function planSend(paths: readonly string[]): Promise<SendItem[]> {
+export async function planSend(
+  paths: readonly string[],
+  notes: PlanNotes = {},
+): Promise<SendItem[]> {
   const items: SendItem[] = [];
   for (const path of paths) {
     const source = resolve(path);
@@ -169,7 +197,7 @@ export async function planSend(paths: readonly string[]): Promise<SendItem[]> {
       await checkReadable(source, path);
       items.push({ kind: "file", source, path: name, size: info.size, mtime: mtimeOf(info) });
     } else if (info.isDirectory) {
-      await walk(source, name, items);
+      await walk(source, name, items, notes, false);
     } else {
       throw new SockitError("not-a-file", { path });
     }
@@ -209,7 +237,13 @@ async function checkReadable(source: string, shown: string): Promise<void> {
   }
 }
 
-async function walk(folder: string, prefix: string, items: SendItem[]): Promise<void> {
+async function walk(
+  folder: string,
+  prefix: string,
+  items: SendItem[],
+  notes: PlanNotes,
+  inHidden: boolean,
+): Promise<void> {
   const entries: Deno.DirEntry[] = [];
   try {
     for await (const entry of Deno.readDir(folder)) entries.push(entry);
@@ -226,8 +260,14 @@ async function walk(folder: string, prefix: string, items: SendItem[]): Promise<
   for (const entry of entries) {
     const source = join(folder, entry.name);
     const path = `${prefix}/${entry.name}`;
+    if (NEVER_SENT.has(entry.name)) {
+      notes.onSkip?.(path);
+      continue;
+    }
+    const hidden = inHidden || isHidden(entry.name);
+    if (hidden && !inHidden) notes.onHidden?.(path);
     if (entry.isDirectory) {
-      await walk(source, path, items);
+      await walk(source, path, items, notes, hidden);
       continue;
     }
     const info = await statOrThrow(source, source);
@@ -260,7 +300,15 @@ function mtimeOf(info: Deno.FileInfo): number {
  */
 export async function sendFiles(options: SendOptions): Promise<SendResult> {
   const started = performance.now();
-  const items = await planSend(options.paths);
+  const skipped: string[] = [];
+  const hidden: string[] = [];
+  const items = await planSend(options.paths, {
+    onSkip: (path) => skipped.push(path),
+    onHidden: (path) => hidden.push(path),
+  });
+  const emit = options.onEvent ?? (() => {});
+  if (skipped.length > 0) emit({ type: "skipped", paths: skipped });
+  if (hidden.length > 0) emit({ type: "hidden", paths: hidden });
   if (options.classic && items.some((i) => i.kind === "folder" || i.path.includes("/"))) {
     throw new SockitError("bad-option", {
       reason: "--classic sends single files only; it cannot carry folders",
