@@ -81,6 +81,9 @@ const en = {
     "Careful: --classic sends {files} files one after another, and the lesson's receiver (file_receiver.py) saves each under the same name, so it keeps only the last. Send one file at a time to it, or use sockit receive there, which keeps them all.",
   "send.classic-kept":
     "What the other side keeps: the lesson's receiver, only the last file ({path}); sockit receive, every file.",
+  "send.skipped": "Not sending {paths}: Git's history folders (.git) are never sent.",
+  "send.hidden": "Also sending hidden files: {paths}",
+  "send.and-more": "and {count} more",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -358,6 +361,9 @@ const ko: Record<MessageKey, string> = {
     "주의: --classic 은 파일 {files}개를 차례로 보내는데, 수업 예제의 받는 프로그램(file_receiver.py)은 모두 같은 이름으로 저장하므로 마지막 파일만 남습니다. 한 번에 파일 하나씩 보내거나, 받는 쪽에서 sockit receive 를 쓰세요 (모두 보관합니다).",
   "send.classic-kept":
     "받는 쪽에 남는 것: 수업 예제의 받는 프로그램이면 마지막 파일({path})만, sockit receive 이면 모든 파일.",
+  "send.skipped": "보내지 않음: {paths} (Git 기록 폴더 .git 은 보내지 않습니다).",
+  "send.hidden": "숨김 파일도 보냅니다: {paths}",
+  "send.and-more": "외 {count}개",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",

@@ -97,6 +97,14 @@ function amount(style: RenderStyle, size: number, moved: number, ms: number): st
     : formatBytes(size);
 }
 
+/** Up to five paths, then how many more. */
+function listed(style: RenderStyle, paths: readonly string[]): string {
+  const shown = paths.slice(0, 5).join(", ");
+  return paths.length > 5
+    ? `${shown} ${message(style, "send.and-more", { count: paths.length - 5 })}`
+    : shown;
+}
+
 /** One line of the live area: a label (a name, shortened to fit) and its progress. */
 export interface LiveLine {
   /** What the line is about; shortened with "…" when the line is too wide. */
@@ -221,6 +229,10 @@ export class SendView {
         }
         return plan;
       }
+      case "skipped":
+        return info(message(s, "send.skipped", { paths: listed(s, event.paths) }));
+      case "hidden":
+        return info(message(s, "send.hidden", { paths: listed(s, event.paths) }));
       case "connected":
         return info(message(s, "send.connected", { peer: event.peer }));
       case "file-start":

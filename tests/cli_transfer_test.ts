@@ -315,3 +315,29 @@ Deno.test("cli: --classic with several files warns first and says what the other
   assert.equal(one.code, 0, one.stderr);
   assert.doesNotMatch(one.stdout + one.stderr, /Careful|What the other side keeps/);
 });
+
+Deno.test("cli: a folder's .git is left out and said so; hidden files sent are listed", async () => {
+  await using receiver = await cliReceiver();
+  await using src = await tempDir();
+  const proj = join(src.path, "proj");
+  await Deno.mkdir(join(proj, ".git", "objects"), { recursive: true });
+  await Deno.writeTextFile(join(proj, ".git", "config"), "[core]\n");
+  await Deno.mkdir(join(proj, "__pycache__"));
+  await Deno.writeTextFile(join(proj, "__pycache__", "main.cpython-312.pyc"), "pyc");
+  await Deno.writeTextFile(join(proj, ".env"), "KEY=1\n");
+  await Deno.writeTextFile(join(proj, "main.py"), "print(1)\n");
+  const result = await send(receiver.port, [proj]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /^Not sending proj\/\.git: Git's history folders \(\.git\) are never sent\.$/m,
+  );
+  assert.match(result.stdout, /^Also sending hidden files: proj\/\.env, proj\/__pycache__$/m);
+  assert.match(result.stdout, /^Done: 3 files, /m);
+  await receiver.proc.stdout.waitFor(/^Stored proj\/main\.py /);
+  const stored = (path: string) =>
+    Deno.stat(join(receiver.dir, path)).then(() => true, () => false);
+  assert.equal(await stored("proj/.git"), false);
+  assert.equal(await stored("proj/.env"), true);
+  assert.equal(await stored("proj/__pycache__/main.cpython-312.pyc"), true);
+});
