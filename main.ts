@@ -265,7 +265,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           nameplate: null,
           signal,
           onEvent: (event) => {
-            const line = renderDiscoveryEvent(style, event, !!globals.trace);
+            const line = renderDiscoveryEvent(style, event, !!globals.trace, prefix());
             out.view(event, { log: line ? [line] : [] }, live);
           },
         });

@@ -84,6 +84,7 @@ const en = {
   "send.skipped": "Not sending {paths}: Git's history folders (.git) are never sent.",
   "send.hidden": "Also sending hidden files: {paths}",
   "send.and-more": "and {count} more",
+  "usage.unknown-command-suggest": "Unknown command '{value}'. Did you mean {suggestion}?",
   // Usage errors (exit code 2)
   "usage.unknown-option": "Unknown option '{value}'.",
   "usage.unknown-command":
@@ -162,7 +163,7 @@ const en = {
   "opt.to-found": "default: the receiver found on this network",
   "opt.wait": "seconds to listen for receivers (default: 3)",
   "disc.announcing":
-    "Announcing this receiver on the network every 2 s (UDP port {port}): classmates can simply run 'sockit send FILE'.",
+    "Announcing this receiver on the network every 2 s (UDP port {port}): classmates can simply run '{command} send FILE'.",
   "disc.no-targets":
     "Not announcing: there is no network interface to announce on for {address}; senders need --to.",
   "disc.announce-failed": "Could not announce by {via} on {address}: {reason}",
@@ -364,6 +365,7 @@ const ko: Record<MessageKey, string> = {
   "send.skipped": "보내지 않음: {paths} (Git 기록 폴더 .git 은 보내지 않습니다).",
   "send.hidden": "숨김 파일도 보냅니다: {paths}",
   "send.and-more": "외 {count}개",
+  "usage.unknown-command-suggest": "알 수 없는 명령 '{value}' 입니다. 혹시 {suggestion} 인가요?",
   "usage.unknown-option": "알 수 없는 옵션 '{value}' 입니다.",
   "usage.unknown-command":
     "알 수 없는 명령 '{value}' 입니다. 명령: echo-server, echo, receive, send, receivers.",
@@ -431,7 +433,7 @@ const ko: Record<MessageKey, string> = {
   "opt.to-found": "기본값: 이 네트워크에서 찾은 받는 쪽",
   "opt.wait": "받는 쪽을 찾으며 기다릴 초 (기본값: 3)",
   "disc.announcing":
-    "2초마다 이 받는 쪽을 네트워크에 알리고 있습니다 (UDP 포트 {port}). 친구들은 'sockit send 파일' 만 입력하면 됩니다.",
+    "2초마다 이 받는 쪽을 네트워크에 알리고 있습니다 (UDP 포트 {port}). 친구들은 '{command} send 파일' 만 입력하면 됩니다.",
   "disc.no-targets":
     "네트워크에 알리지 않습니다: 주소 {address} 로는 알릴 네트워크 인터페이스가 없습니다. 보내는 사람은 --to 를 써야 합니다.",
   "disc.announce-failed": "{address} 에서 {via} 방식으로 알리지 못했습니다: {reason}",

@@ -193,7 +193,11 @@ export function usageMessage(
         suggestion: suggestion ?? "",
       });
     case "commander.unknownCommand":
-      return translate(lang, "usage.unknown-command", params);
+      return translate(
+        lang,
+        suggestion ? "usage.unknown-command-suggest" : "usage.unknown-command",
+        { ...params, suggestion: suggestion ?? "" },
+      );
     case "commander.missingArgument":
       return translate(lang, "usage.missing-paths", params);
     case "commander.optionMissingArgument":

@@ -37,7 +37,8 @@ export function describeReceiver(style: RenderStyle, receiver: FoundReceiver): s
 
 /**
  * Renders an announcer or discovery event, or `null` for events people do not need to see
- * (ignored datagrams are shown only with `trace`).
+ * (ignored datagrams are shown only with `trace`). `prefix` is how classmates run sockit, for
+ * the command the announcing line suggests (default `sockit`).
  *
  * @example
  * ```ts
@@ -50,13 +51,14 @@ export function renderDiscoveryEvent(
   style: RenderStyle,
   event: AnnouncerEvent | DiscoveryEvent,
   trace: boolean,
+  prefix = "sockit",
 ): Line | null {
   const info = (text: string): Line => ({ text, level: "info" });
   switch (event.type) {
     case "announcing":
       return info(
         event.targets.length > 0
-          ? message(style, "disc.announcing", { port: event.discoveryPort })
+          ? message(style, "disc.announcing", { port: event.discoveryPort, command: prefix })
           : message(style, "disc.no-targets", { address: event.host }),
       );
     case "announce-failed":

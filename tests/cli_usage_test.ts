@@ -72,6 +72,12 @@ Deno.test("cli usage: missing and extra arguments show an example, not commander
     assertUsage(result, /^sockit: Option --to needs a value, for example: .+ send homework\.py/);
     assert.doesNotMatch(result.stderr, /<host/);
   });
+  await t.step("a misspelt command gets a suggestion", async () => {
+    assertUsage(
+      await runCli(["sned", "x"], OPTIONS),
+      /^sockit: Unknown command 'sned'\. Did you mean send\?$/,
+    );
+  });
   await t.step("a misspelt option gets a suggestion", async () => {
     assertUsage(
       await runCli(["echo", "--cont", "3", "x"], OPTIONS),

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { commandPrefix, type Launch } from "../cli/invocation.ts";
+import { renderDiscoveryEvent } from "../cli/render_discovery.ts";
 import { ROOT, tempDir } from "./util.ts";
 
 function launch(overrides: Partial<Launch>): Launch {
@@ -86,4 +87,21 @@ Deno.test("deno task: the help hint and examples name deno task sockit", async (
   assert.match(stderr, /for example: deno task sockit send homework\.py --to 192\.168\.0\.12$/m);
   assert.match(stderr, /^Run 'deno task sockit --help' for usage\.$/m);
   assert.doesNotMatch(stderr, /'sockit --help'/);
+});
+
+Deno.test("the receiver's announcing line suggests the command as sockit was started", () => {
+  const line = renderDiscoveryEvent(
+    { lang: "en", color: false },
+    {
+      type: "announcing",
+      id: "x",
+      host: "0.0.0.0",
+      targets: [{ address: "192.168.0.12", broadcast: "192.168.0.255" }],
+      group: "239.255.0.1",
+      discoveryPort: 6000,
+    },
+    false,
+    "deno run -A sockit.js",
+  );
+  assert.match(line!.text, /classmates can simply run 'deno run -A sockit\.js send FILE'\.$/);
 });
