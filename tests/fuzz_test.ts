@@ -29,15 +29,8 @@ import {
 } from "../lib/transfer/protocol.ts";
 import type { Frame } from "../lib/transfer/protocol.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
-import {
-  concatBytes,
-  finalEntries,
-  internalEntries,
-  RecordingReceiver,
-  tree,
-  within,
-} from "./fault_helpers.ts";
-import { tempDir } from "./util.ts";
+import { finalEntries, internalEntries, RecordingReceiver, tree } from "./fault_helpers.ts";
+import { concatBytes, tempDir, within } from "./util.ts";
 
 const RUNS = Number(Deno.env.get("SOCKIT_FUZZ_RUNS") ?? "1000");
 const CONNECTIONS = Number(Deno.env.get("SOCKIT_FUZZ_CONNECTIONS") ?? "200");
