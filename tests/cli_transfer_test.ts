@@ -10,10 +10,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliReceiver, randomBytes, runCli, tempDir } from "./util.ts";
+import { jsonEvents } from "./fault_helpers.ts";
+import { cliReceiver, closedPort, randomBytes, runCli, tempDir } from "./util.ts";
 import type { CliResult } from "./util.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `sockit [globals] send ARGS… --to 127.0.0.1:PORT`. */
 function send(port: number, args: string[], globals: string[] = []): Promise<CliResult> {
@@ -46,14 +45,6 @@ function assertOneLineError(result: CliResult, code: number, pattern: RegExp): v
   assert.match(lines[0], /^sockit: /);
   assert.match(lines[0], pattern);
   assert.doesNotMatch(result.stderr + result.stdout, /^\s+at |Error:|Uncaught/m, "no stack trace");
-}
-
-/** A port nothing listens on (it was free a moment ago). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test("cli: receive, then send a file and a folder: exit 0 and where each file was stored", async () => {
@@ -135,7 +126,7 @@ Deno.test("cli: --json on both sides: file-done with stored and sha256 equal to 
 Deno.test("cli: send to a port where nothing listens: exit 1, one line, no stack trace", async () => {
   await using src = await tempDir();
   await Deno.writeTextFile(join(src.path, "a.txt"), "a\n");
-  const port = freePort();
+  const port = closedPort();
   const started = performance.now();
   const result = await send(port, [join(src.path, "a.txt")]);
   assertOneLineError(
@@ -152,12 +143,17 @@ Deno.test("cli: send to a port where nothing listens: exit 1, one line, no stack
 });
 
 Deno.test("cli: send of a missing file: exit 1 'does not exist', nothing connects", async () => {
-  await using receiver = await cliReceiver();
+  await using receiver = await cliReceiver({ args: ["--json"] });
   await using src = await tempDir();
   const result = await send(receiver.port, [join(src.path, "nope.py")]);
   assertOneLineError(result, 1, /nope\.py does not exist/);
-  await sleep(100);
-  assert.ok(!receiver.proc.stdout.text.includes("Stored"), receiver.proc.stdout.text);
+  // A later sender's connection is accepted after any the failed one made: once its file is
+  // stored, the receiver has seen every connection there was.
+  await Deno.writeTextFile(join(src.path, "later.txt"), "later\n");
+  assert.equal((await send(receiver.port, [join(src.path, "later.txt")])).code, 0);
+  await receiver.proc.stdout.waitFor(/"type":"session-end"/);
+  const sessions = jsonEvents(receiver.proc.stdout.lines).filter((e) => e.type === "session");
+  assert.equal(sessions.length, 1, `only the later sender connected: ${receiver.proc.stdout.text}`);
 });
 
 Deno.test("cli: --chunk-size 1k moves the file in exact 1 KiB chunks", async () => {

@@ -12,7 +12,7 @@ import type { EchoClientEvent } from "../lib/echo/client.ts";
 import { startEchoServer } from "../lib/echo/server.ts";
 import type { EchoServer, EchoServerEvent, EchoServerOptions } from "../lib/echo/server.ts";
 import { SockitError } from "../lib/core/errors.ts";
-import { EventLog, randomBytes, readBytes, within, writeAll } from "./util.ts";
+import { EventLog, randomBytes, readBytes, resetClient, within, writeAll } from "./util.ts";
 
 const encoder = new TextEncoder();
 
@@ -244,38 +244,10 @@ Deno.test("echo: 200 concurrent clients each get their own bytes back", async ()
   assert.equal(summary.bytes, bytes);
 });
 
-/**
- * Runs a Python client that sends `bye` and then resets the connection: `unread` closes while
- * the echo sits unread in its receive buffer (the kernel then sends RST instead of FIN), and
- * `linger` closes with SO_LINGER (1, 0). A Deno client cannot do either: `Deno.Conn.close()`
- * shuts down the write side (FIN) before closing. Returns the client's `HOST:PORT`.
- */
-async function pythonReset(port: number, mode: "unread" | "linger"): Promise<string> {
-  const script = [
-    "import select, socket, struct, sys",
-    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
-    "s.sendall(b'bye')",
-    "if sys.argv[2] == 'linger':",
-    "    assert s.recv(1024) == b'bye'",
-    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
-    "else:",
-    "    assert select.select([s], [], [], 5)[0], 'no echo within 5 s'",
-    "print(s.getsockname()[1])",
-    "s.close()",
-  ].join("\n");
-  const out = await new Deno.Command("python3", {
-    args: ["-c", script, String(port), mode],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return `127.0.0.1:${new TextDecoder().decode(out.stdout).trim()}`;
-}
-
 for (const mode of ["unread", "linger"] as const) {
   Deno.test(`echo: a client reset (${mode}) is reported as reset; the server keeps serving`, async () => {
     await using rec = new RecordingServer();
-    const peer = await pythonReset(rec.port, mode);
+    const peer = await resetClient(rec.port, mode);
     const gone = await rec.waitForType("disconnected", (e) => e.peer === peer);
     assert.equal(gone.reason, "reset");
     assert.equal(gone.bytes, 3);

@@ -79,11 +79,10 @@ function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.C
  * ```
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const child = cliCommand(args, options, options.stdin !== undefined).spawn();
   const stdin = typeof options.stdin === "string"
     ? new TextEncoder().encode(options.stdin)
     : options.stdin;
-  return complete(child, options.timeoutMs ?? 60_000, stdin);
+  return runCommand(cliCommand(args, options, stdin !== undefined), { ...options, stdin });
 }
 
 /** Sends `signal` to `child`, unless it already exited. */
@@ -96,14 +95,21 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
 }
 
 /**
- * Writes `stdin` (if any) to `child`, then waits for it to end and collects its output; it is
- * killed after `timeoutMs`.
+ * Spawns `command` (stdout and stderr piped; stdin piped when `stdin` is given), writes `stdin`,
+ * then waits for it to end and collects its output; it is killed after `timeoutMs` (default
+ * 60 000).
+ *
+ * @example
+ * ```ts
+ * const { code } = await runCommand(new Deno.Command("true", { stdout: "piped", stderr: "piped" }));
+ * ```
  */
-async function complete(
-  child: Deno.ChildProcess,
-  timeoutMs: number,
-  stdin?: Uint8Array,
+export async function runCommand(
+  command: Deno.Command,
+  options: { timeoutMs?: number; stdin?: Uint8Array } = {},
 ): Promise<CliResult> {
+  const { timeoutMs = 60_000, stdin } = options;
+  const child = command.spawn();
   const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
   try {
     if (stdin !== undefined) {
@@ -317,7 +323,7 @@ export function spawnPython(name: string, args: string[]): BackgroundProcess {
  * ```
  */
 export function runPython(name: string, args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  return complete(pythonCommand(name, args).spawn(), timeoutMs);
+  return runCommand(pythonCommand(name, args), { timeoutMs });
 }
 
 /** A temporary folder removed when disposed. */
@@ -441,6 +447,39 @@ export function closedPort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
+}
+
+/**
+ * Runs a Python client that sends `bye` and then resets the connection: `unread` closes while
+ * the echo sits unread in its receive buffer (the kernel then sends RST instead of FIN), and
+ * `linger` closes with SO_LINGER (1, 0). A Deno client cannot do either: `Deno.Conn.close()`
+ * shuts down the write side (FIN) before closing. Returns the client's `HOST:PORT`.
+ */
+export async function resetClient(
+  port: number,
+  mode: "unread" | "linger" = "linger",
+): Promise<string> {
+  const script = [
+    "import select, socket, struct, sys",
+    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
+    "s.sendall(b'bye')",
+    "if sys.argv[2] == 'linger':",
+    "    assert s.recv(1024) == b'bye'",
+    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+    "else:",
+    "    assert select.select([s], [], [], 5)[0], 'no echo within 5 s'",
+    "print(s.getsockname()[1])",
+    "s.close()",
+  ].join("\n");
+  const out = await runCommand(
+    new Deno.Command("python3", {
+      args: ["-c", script, String(port), mode],
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+  if (out.code !== 0) throw new Error(`the resetting client failed: ${out.stderr}`);
+  return `127.0.0.1:${out.stdout.trim()}`;
 }
 
 /** Writes all of `bytes` to `conn`. */
