@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
-import { closedPort, runCli, spawnCli } from "./util.ts";
-import type { BackgroundProcess, CliResult } from "./util.ts";
+import { assertOneLineError, closedPort, runCli, spawnCli } from "./util.ts";
+import type { BackgroundProcess } from "./util.ts";
 
 const LISTENING = /^Echo server listening on 127\.0\.0\.1:(\d+)\. /;
 const LISTENING_KO = /^에코 서버가 127\.0\.0\.1:(\d+) 에서 기다리는 중입니다/;
@@ -37,16 +37,6 @@ async function startServer(
 /** The non-empty lines of some output. */
 function lines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "");
-}
-
-/** Asserts the run failed with exactly one line on stderr and no stack trace. */
-function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  const errors = lines(result.stderr);
-  assert.equal(errors.length, 1, `expected one line on stderr, got:\n${result.stderr}`);
-  assert.match(errors[0], pattern);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, "stack trace on stderr");
-  assert.doesNotMatch(result.stderr, /Error:|Uncaught/, "raw error on stderr");
 }
 
 Deno.test("cli: echo-server and echo, as a user runs them", async (t) => {

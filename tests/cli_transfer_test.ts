@@ -11,7 +11,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonEvents } from "./fault_helpers.ts";
-import { cliReceiver, closedPort, randomBytes, runCli, tempDir } from "./util.ts";
+import {
+  assertOneLineError,
+  cliReceiver,
+  closedPort,
+  randomBytes,
+  runCli,
+  tempDir,
+} from "./util.ts";
 import type { CliResult } from "./util.ts";
 
 /** `sockit [globals] send ARGS… --to 127.0.0.1:PORT`. */
@@ -35,16 +42,6 @@ async function sha256sum(path: string): Promise<string> {
   const out = await new Deno.Command("sha256sum", { args: [path], stdout: "piped" }).output();
   assert.equal(out.code, 0);
   return new TextDecoder().decode(out.stdout).split(" ")[0];
-}
-
-/** Asserts the program failed with exactly one line on stderr and no stack trace. */
-function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  const lines = result.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
-  assert.match(lines[0], /^sockit: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(result.stderr + result.stdout, /^\s+at |Error:|Uncaught/m, "no stack trace");
 }
 
 Deno.test("cli: receive, then send a file and a folder: exit 0 and where each file was stored", async () => {

@@ -33,25 +33,24 @@ import type { PartialSource } from "../lib/transfer/partials.ts";
 import type { ReceiverOptions } from "../lib/transfer/receiver.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import { Arena, collect } from "./arena.ts";
+import { rawFrame } from "./raw_peer.ts";
 import type { RawPeer } from "./raw_peer.ts";
 import { internalEntries, partSizes, seededBytes } from "./fault_helpers.ts";
-import { concatBytes, readBytes, sha256Hex, waitUntil, within, writeAll } from "./util.ts";
+import {
+  concatBytes,
+  readBytes,
+  sha256Hex,
+  spawnBackground,
+  waitUntil,
+  within,
+  writeAll,
+} from "./util.ts";
 
 const encoder = new TextEncoder();
 
-/** A frame made by hand: type byte, u32 big-endian length (the real one unless given), payload. */
-function raw(type: string | number, payload: string | Uint8Array, length?: number): Uint8Array {
-  const body = typeof payload === "string" ? encoder.encode(payload) : payload;
-  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
-  out[0] = typeof type === "number" ? type : type.charCodeAt(0);
-  new DataView(out.buffer).setUint32(1, length ?? body.length);
-  out.set(body, FRAME_HEADER_SIZE);
-  return out;
-}
-
 /** An F frame with hand-written JSON fields (so they may be anything). */
 function fileFrame(fields: string): Uint8Array {
-  return raw("F", `{${fields}}`);
+  return rawFrame("F", `{${fields}}`);
 }
 
 const frame = (f: SenderFrame) => encodeFrame(f);
@@ -268,47 +267,51 @@ hostile("slowloris: a frame's payload at 1 byte per second", async (h) => {
 
 // --- Frames: unknown types, types only a receiver sends, bad lengths ----------------------------
 
-session("an unknown frame type Z", raw("Z", "{}"), "bad-header");
-session("frame type 0x00", raw(0, "{}"), "bad-header");
-session("frame type 0xff", raw(0xff, "{}"), "bad-header");
-session("a lower-case frame type f", raw("f", '{"path":"a","size":1,"mtime":0}'), "bad-header");
+session("an unknown frame type Z", rawFrame("Z", "{}"), "bad-header");
+session("frame type 0x00", rawFrame(0, "{}"), "bad-header");
+session("frame type 0xff", rawFrame(0xff, "{}"), "bad-header");
+session(
+  "a lower-case frame type f",
+  rawFrame("f", '{"path":"a","size":1,"mtime":0}'),
+  "bad-header",
+);
 for (const type of ["H", "A", "R", "V", "X"]) {
   session(
     `a receiver's frame ${type} sent by a sender`,
-    raw(type, '{"version":1,"maxSize":null}'),
+    rawFrame(type, '{"version":1,"maxSize":null}'),
     "bad-header",
   );
 }
-session("a frame length of 0xffffffff for Q", raw("Q", "", 0xffffffff), "bad-header");
+session("a frame length of 0xffffffff for Q", rawFrame("Q", "", 0xffffffff), "bad-header");
 session(
   "a frame length one over the limit for E",
-  raw("E", "", MAX_FRAME_PAYLOAD + 1),
+  rawFrame("E", "", MAX_FRAME_PAYLOAD + 1),
   "bad-header",
 );
-leaves("a truncated frame header, then close", raw("F", "{}").subarray(0, 3), true);
+leaves("a truncated frame header, then close", rawFrame("F", "{}").subarray(0, 3), true);
 leaves(
   "a truncated frame payload (10 of 100 bytes), then close",
-  raw("F", '{"path":"a"', 100),
+  rawFrame("F", '{"path":"a"', 100),
   true,
 );
 
 // --- Payloads that are not a JSON object, or not even UTF-8 -------------------------------------
 
-session("Q with an empty payload", raw("Q", ""), "bad-header");
+session("Q with an empty payload", rawFrame("Q", ""), "bad-header");
 session(
   "a payload of invalid UTF-8",
-  raw("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
+  rawFrame("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
   "bad-header",
 );
-session("a JSON array", raw("F", "[]"), "bad-header");
-session("a JSON string", raw("F", '"path"'), "bad-header");
-session("a JSON number", raw("F", "42"), "bad-header");
-session("JSON null", raw("F", "null"), "bad-header");
-session("JSON true", raw("Q", "true"), "bad-header");
-session("JSON with trailing garbage", raw("Q", "{}}"), "bad-header");
+session("a JSON array", rawFrame("F", "[]"), "bad-header");
+session("a JSON string", rawFrame("F", '"path"'), "bad-header");
+session("a JSON number", rawFrame("F", "42"), "bad-header");
+session("JSON null", rawFrame("F", "null"), "bad-header");
+session("JSON true", rawFrame("Q", "true"), "bad-header");
+session("JSON with trailing garbage", rawFrame("Q", "{}}"), "bad-header");
 session(
   "JSON nested 8,000 levels deep",
-  raw("F", "[".repeat(8000) + "]".repeat(8000)),
+  rawFrame("F", "[".repeat(8000) + "]".repeat(8000)),
   "bad-header",
 );
 session(
@@ -361,17 +364,17 @@ session(
 );
 session(
   "a name with an overlong UTF-8 slash (C0 AF)",
-  raw("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a UTF-8-encoded surrogate (ED A0 80)",
-  raw("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a lone byte FF",
-  raw("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
   "bad-header",
 );
 refused(
@@ -397,8 +400,8 @@ for (
     ["E right after A (no S, no data)", frame({ type: "E", sha256: HASH })],
     ["a second F instead of S", frame({ type: "F", path: "other.txt", size: 1, mtime: 0 })],
     ["S at an offset never offered", frame({ type: "S", offset: 5 })],
-    ["S at a negative offset", raw("S", '{"offset":-1}')],
-    ["S at a fractional offset", raw("S", '{"offset":0.5}')],
+    ["S at a negative offset", rawFrame("S", '{"offset":-1}')],
+    ["S at a fractional offset", rawFrame("S", '{"offset":0.5}')],
     ["Q right after A", frame({ type: "Q" })],
     ["D right after A", frame({ type: "D", path: "folder" })],
   ] as const
@@ -411,7 +414,7 @@ session(
     concatBytes(
       frame({ type: "S", offset: 0 }),
       "0123456789",
-      raw("E", `{"sha256":"${HASH.toUpperCase()}"}`),
+      rawFrame("E", `{"sha256":"${HASH.toUpperCase()}"}`),
     ),
   ),
   "bad-header",
@@ -419,7 +422,7 @@ session(
 session(
   "an E whose hash is too short",
   accepted(
-    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", raw("E", '{"sha256":"abc"}')),
+    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", rawFrame("E", '{"sha256":"abc"}')),
   ),
   "bad-header",
 );
@@ -612,31 +615,70 @@ async function socketBuffersMax(): Promise<number> {
   return await max("tcp_wmem") + await max("tcp_rmem");
 }
 
+/**
+ * A Python peer (a Deno socket cannot shrink its buffers) that completes the opening, then
+ * writes `count` copies of `request` and never reads an answer. Its receive buffer is tiny, so
+ * the receiver's unread answers pile up at once. It prints its port, then whether every byte
+ * was taken or the receiver cut it off.
+ */
+function flooder(port: number, request: Uint8Array, count: number) {
+  const script = [
+    "import socket, sys",
+    "s = socket.socket()",
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)",
+    "s.connect(('127.0.0.1', int(sys.argv[1])))",
+    "print(s.getsockname()[1], flush=True)",
+    "def exactly(n):",
+    "    data = b''",
+    "    while len(data) < n: data += s.recv(n - len(data))",
+    "    return data",
+    "s.sendall(bytes.fromhex(sys.argv[2]))",
+    "exactly(int.from_bytes(exactly(5)[1:], 'big'))  # the hello",
+    "try:",
+    "    s.sendall(bytes.fromhex(sys.argv[3]) * int(sys.argv[4]))",
+    "    print('all taken', flush=True)",
+    "except OSError:",
+    "    print('cut off', flush=True)",
+  ].join("\n");
+  const hex = (bytes: Uint8Array) =>
+    Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return spawnBackground(
+    new Deno.Command("python3", {
+      args: ["-c", script, String(port), hex(encodePreface()), hex(request), String(count)],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+}
+
 hostile("a sender that floods requests and never reads an answer is dropped", async (h) => {
-  const peer = await h.open();
-  const one = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
-  // Three times what the buffers of a direction hold: the requests the receiver can take before
-  // its unread answers fill the other direction, plus what the buffers hold, stay well short.
-  const count = Math.ceil((3 * await socketBuffersMax()) / one.length);
-  const flood = new Uint8Array(one.length * count);
-  for (let i = 0; i < count; i++) flood.set(one, i * one.length);
-  const writing = peer.send(flood).then(() => "all taken", () => "cut off");
+  const request = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  // More than both buffers of the requests' direction can hold, however much the receiver
+  // takes before its answers fill the other direction: all is taken only if it never stops.
+  const count = Math.ceil(1.5 * await socketBuffersMax() / request.length);
+  await using python = flooder(h.port, request, count);
+  const [, port] = await python.stdout.waitFor(/^(\d+)$/);
+  const peer = `127.0.0.1:${port}`;
   const error = await h.receiver.waitFor(
-    (e) => e.type === "session-error" && e.peer === peer.name,
-    20_000,
+    (e) => e.type === "session-error" && e.peer === peer,
+    60_000, // some 4 MiB of answers fill the receiver's buffer first: slow on a busy machine
     "the flooder to be dropped",
   );
   assert.ok(error.type === "session-error");
   assert.equal(error.code, "timeout", "its answers went unread until the write timed out");
   const answered = h.receiver.of("file-rejected").length;
+  assert.ok(answered > 0, "it was answered until the answers piled up");
+  const [outcome] = await python.stdout.waitFor(/^(all taken|cut off)$/);
   assert.equal(
-    await within(5000, writing, "the flood to end"),
+    outcome,
     "cut off",
-    `the receiver hung up on the flood after ${answered} answers, before taking every request`,
+    `the receiver hung up after ${answered} of ${count} answers, before taking every request`,
   );
   const after = h.receiver.events.slice(h.receiver.events.indexOf(error));
   assert.ok(
-    !after.some((e) => e.type === "file-rejected" && e.peer === peer.name),
+    !after.some((e) => e.type === "file-rejected" && e.peer === peer),
     "no request of the flooder is handled after the drop",
   );
 }, { receiver: { idleTimeoutMs: 500 } });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -296,6 +297,19 @@ export async function cliReceiver(options: CliReceiverOptions = {}): Promise<Cli
     await dispose();
     throw new Error(`the receiver did not start: ${err}\n${proc.stderr.text}`, { cause: err });
   }
+}
+
+/**
+ * Asserts the program failed with exit `code` and exactly one line on stderr, `sockit: …`
+ * matching `pattern`, and no stack trace or raw error anywhere.
+ */
+export function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+  assert.match(lines[0], /^sockit: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(result.stderr + result.stdout, /^\s+at |Error:|Uncaught/m, "no stack trace");
 }
 
 /** `python3 -u tests/peers/NAME ARGS…`, its output piped. */
