@@ -574,16 +574,22 @@ hostile(
     if (count < 500) console.log(`hostile: ulimit -n is ${limit}; using ${count} idle connections`);
     const cap = 50;
     const idle: RawPeer[] = [];
+    const started = performance.now();
     for (let i = 0; i < count; i++) idle.push(await h.connect());
-    const outcomes = await Promise.all(idle.map((peer) => collect(peer, 5000)));
+    const connectMs = performance.now() - started;
+    const outcomes = await Promise.all(idle.map((peer) => collect(peer, 8000)));
     const busy = outcomes.filter((o) => o.frames[0]?.type === "X" && o.frames[0].code === "busy");
-    assert.equal(busy.length, count - cap, "everyone over the cap is told busy");
     assert.ok(outcomes.every((o) => o.closed), "every silent connection is closed in the end");
     const dropped = h.receiver.of("session-error").filter((e) => e.code === "timeout");
-    assert.equal(dropped.length, cap, "the ones within the cap are dropped by the timeout");
+    assert.equal(busy.length + dropped.length, count, "each one told busy or dropped by timeout");
+    assert.ok(dropped.length >= cap, "the ones within the cap are dropped by the timeout");
+    // Unless connecting took longer than the timeout (a busy machine: the first ones were
+    // dropped, making room, before the last connected), exactly the cap was held.
+    if (connectMs < 2000) assert.equal(dropped.length, cap, `connected in ${connectMs} ms`);
+    else console.log(`hostile: connecting took ${connectMs.toFixed(0)} ms, over the timeout`);
     for (const peer of idle) peer.close();
   },
-  { receiver: { maxConnections: 50, idleTimeoutMs: 1000, headerTimeoutMs: 1000 } },
+  { receiver: { maxConnections: 50, idleTimeoutMs: 2000, headerTimeoutMs: 2000 } },
 );
 hostile(
   "while the cap is full of silent peers, an honest sender is told busy, then served",
