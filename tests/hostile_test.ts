@@ -38,6 +38,7 @@ import type { RawPeer } from "./raw_peer.ts";
 import { internalEntries, partSizes, seededBytes } from "./fault_helpers.ts";
 import {
   concatBytes,
+  delay,
   readBytes,
   sha256Hex,
   spawnBackground,
@@ -157,28 +158,15 @@ function refused(name: string, data: Uint8Array, code: RejectCode, options: Case
 
 /** Sends `data` one byte per second until stopped or the receiver is gone (slowloris). */
 function drip(peer: RawPeer, data: Uint8Array): { stop(): void; done: Promise<void> } {
-  let stopped = false;
-  let wake = () => {};
+  const stopped = new AbortController();
   const done = (async () => {
     for (const byte of data) {
-      if (stopped) return;
+      if (stopped.signal.aborted) return;
       if (!(await peer.send(new Uint8Array([byte])).then(() => true, () => false))) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await delay(1000, stopped.signal); // the drip's pace
     }
   })();
-  return {
-    stop: () => {
-      stopped = true;
-      wake();
-    },
-    done,
-  };
+  return { stop: () => stopped.abort(), done };
 }
 
 // --- Openings: garbage, truncated and malformed prefaces -------------------------------------

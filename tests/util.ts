@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { delay } from "../lib/core/delay.ts";
+import { delay, onAbort, within as settleWithin } from "../lib/core/delay.ts";
 import { textLines } from "../lib/echo/client.ts";
 
 export { delay };
@@ -111,23 +111,15 @@ export async function runCommand(
 ): Promise<CliResult> {
   const { timeoutMs = 60_000, stdin } = options;
   const child = command.spawn();
-  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
-  try {
-    if (stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(stdin);
-      await writer.close();
-    }
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
+  using _ = onAbort(AbortSignal.timeout(timeoutMs), () => kill(child, "SIGKILL"));
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
   }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** Reads a stream as lines, remembering all of them, so tests can wait for a pattern. */
@@ -209,13 +201,12 @@ export function background(command: Deno.Command, timeoutMs = 120_000): Backgrou
   const child = command.spawn();
   const stdout = new LineReader(child.stdout);
   const stderr = new LineReader(child.stderr);
-  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
+  const limit = onAbort(AbortSignal.timeout(timeoutMs), () => kill(child, "SIGKILL"));
   const stop = async (signal: Deno.Signal = "SIGINT") => {
     kill(child, signal);
-    const killer = setTimeout(() => kill(child, "SIGKILL"), 10_000);
+    using _ = onAbort(AbortSignal.timeout(10_000), () => kill(child, "SIGKILL"));
     const status = await child.status;
-    clearTimeout(killer);
-    clearTimeout(timer);
+    limit[Symbol.dispose]();
     await Promise.all([stdout.done, stderr.done]);
     return status;
   };
@@ -368,18 +359,14 @@ export function randomBytes(length: number): Uint8Array {
  * const status = await within(5000, child.status, "the process to exit");
  * ```
  */
-export function within<T>(
+export async function within<T>(
   ms: number,
   promise: Promise<T>,
   what: string | (() => string),
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms ${typeof what === "string" ? what : what()}`));
-    }, ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  const settled = await settleWithin(promise.then((value) => ({ value })), ms);
+  if (settled) return settled.value;
+  throw new Error(`timed out after ${ms} ms ${typeof what === "string" ? what : what()}`);
 }
 
 /**
@@ -403,11 +390,11 @@ export async function waitUntil(
 }
 
 /** Resolves with the exit status of `child`, or null if it is still running after `ms`. */
-export function exitWithin(
+export async function exitWithin(
   child: Deno.ChildProcess,
   ms: number,
 ): Promise<Deno.CommandStatus | null> {
-  return within(ms, child.status, "").catch(() => null);
+  return await settleWithin(child.status, ms) ?? null;
 }
 
 /**
@@ -512,15 +499,11 @@ export async function readBytes(
 ): Promise<Uint8Array> {
   const out = new Uint8Array(n);
   let got = 0;
-  const timer = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    while (got < n) {
-      const read = await conn.read(out.subarray(got));
-      if (read === null) break;
-      got += read;
-    }
-  } finally {
-    clearTimeout(timer);
+  using _ = onAbort(AbortSignal.timeout(timeoutMs), () => conn.close());
+  while (got < n) {
+    const read = await conn.read(out.subarray(got));
+    if (read === null) break;
+    got += read;
   }
   return out.subarray(0, got);
 }
