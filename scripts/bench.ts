@@ -26,7 +26,6 @@
  * - `--dir DIR`: where test files go (default /dev/shm when it exists).
  * - `--out PREFIX`: writes PREFIX.md and PREFIX.json (default docs/performance; with `--smoke`,
  *   a temporary folder).
- * - `--no-install`: never run apt-get (missing peers are skipped). `--smoke` implies it.
  * - `--report FILE.json`: measure nothing; judge the targets and write the Markdown again from a
  *   saved JSON (to FILE.md, or to `--out PREFIX`.md).
  * - `--smoke`: 1 run, tiny sizes, short echo runs: checks the benchmark works, measures nothing.
@@ -41,7 +40,8 @@ import { join, resolve } from "node:path";
 import { allowAllForSockit, ROOT } from "./bench/context.ts";
 import type { Context } from "./bench/context.ts";
 import { echoSection, idleSection } from "./bench/echo.ts";
-import { formatSize, isTmpfs, parseSize, removeAll } from "./bench/files.ts";
+import { formatBytes as formatSize, parseSize } from "../lib/core/format.ts";
+import { isTmpfs, removeAll } from "./bench/files.ts";
 import { findPeers } from "./bench/peers.ts";
 import { capture, killAll } from "./bench/proc.ts";
 import { judgeTargets, renderTables, spliceDocument } from "./bench/report.ts";
@@ -72,7 +72,6 @@ interface Options {
   holdSeconds: number;
   dir?: string;
   out: string;
-  install: boolean;
   smoke: boolean;
 }
 
@@ -117,7 +116,6 @@ function parseOptions(args: string[]): Options {
         idle: { type: "string" },
         dir: { type: "string" },
         out: { type: "string" },
-        "no-install": { type: "boolean" },
         report: { type: "string" },
         smoke: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -142,7 +140,7 @@ function parseOptions(args: string[]): Options {
     try {
       return parseSize(text ?? fallback);
     } catch (err) {
-      usage(String(err instanceof Error ? err.message : err));
+      usage(`'${text ?? fallback}' is not a size (use e.g. 1g, 25m, 256k): ${err}`);
     }
   };
   let sections = new Set<Section>(SECTIONS);
@@ -189,7 +187,6 @@ function parseOptions(args: string[]): Options {
       (smoke
         ? join(Deno.makeTempDirSync({ prefix: "sockit-bench-" }), "performance")
         : `${ROOT}docs/performance`),
-    install: !v["no-install"] && !smoke,
     smoke,
   };
 }
@@ -296,7 +293,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
 
-  const peers = await findPeers({ install: options.install, log });
+  const peers = await findPeers();
   for (const peer of peers.values()) {
     log(
       `peer ${peer.name}: ${peer.status}${
@@ -325,8 +322,9 @@ async function main(): Promise<number> {
   for (const peer of peers.values()) {
     if (peer.status === "skipped") context.notes.push(`${peer.name} skipped: ${peer.reason}.`);
   }
-  if (!peers.get("time")?.path) {
-    context.notes.push("GNU time is missing: CPU seconds and peak RSS are not reported.");
+  if (!peers.get("time")?.path || !peers.get("hyperfine")?.path) {
+    log("bench: hyperfine and GNU time are needed (Debian packages hyperfine, time)");
+    return 2;
   }
   const command = ["deno task bench", ...Deno.args].join(" ");
   const results: BenchResults = {
