@@ -1,9 +1,12 @@
 #!/usr/bin/env -S deno run --allow-all
 /**
  * `deno task bench`: sockit against netcat, socat, iperf3, `cp` and the lesson-style Python
- * programs, on this machine, in one run, over 127.0.0.1 only. Writes the tables to
- * `docs/performance.md` (between its marker comments) and every figure to
- * `docs/performance.json`.
+ * programs, on this machine, in one run, over 127.0.0.1 only. hyperfine times every transfer
+ * (`scripts/bench/transfer.ts`); the echo load, idle connection holding and RSS sampling are
+ * the bench's own (`scripts/bench/echo.ts`). Writes the tables to `docs/performance.md`
+ * (between its marker comments) and every figure to `docs/performance.json`. It installs
+ * nothing: hyperfine and GNU time are required, the peers are skipped when missing (Debian
+ * packages hyperfine, time, netcat-openbsd, socat, iperf3, python3).
  *
  * ```sh
  * deno task bench                                   # everything, full sizes (about 10 minutes)
@@ -15,7 +18,8 @@
  * Options:
  * - `--only LIST`: sections among `transfer`, `scale`, `memory`, `echo` (round trips and idle
  *   connections), `idle` (idle connections only). Default: all.
- * - `--size SIZE`: transfer file size (default 1g). `--runs N`: alternating runs (default 3).
+ * - `--size SIZE`: transfer file size (default 1g). `--runs N`: runs of each measurement
+ *   (default 3).
  * - `--tools LIST`: transfer tools (nc, socat, python, sockit, sockit-1k, sockit-classic, cp, iperf3;
  *   also `sockit-1k-both`, not run by default: `--chunk-size 1k` on the receiver too).
  * - `--senders N`, `--sender-size SIZE`, `--single-size SIZE`, `--scale-modes library,cli`:

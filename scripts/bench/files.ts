@@ -5,7 +5,6 @@
  */
 
 import { createHash } from "node:crypto";
-import { sha256File } from "../compile.ts";
 import { capture } from "./proc.ts";
 
 /**
@@ -43,11 +42,6 @@ export async function randomFile(path: string, size: number): Promise<string> {
   const digest = hash.digest("hex");
   await Deno.writeTextFile(stamp, digest + "\n");
   return digest;
-}
-
-/** True when `path` holds exactly the bytes whose SHA-256 is `sha256` (false when missing). */
-export async function verifyFile(path: string, sha256: string): Promise<boolean> {
-  return await sha256File(path).then((digest) => digest === sha256, () => false);
 }
 
 /** Bytes available to unprivileged writers on the file system holding `path`. */

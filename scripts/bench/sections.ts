@@ -212,7 +212,8 @@ export interface ScaleResult {
 
 /** What `sha256sum *` in a folder holding `sources` gives, hashed (see `pair.sh`). */
 function folderDigest(sources: { path: string; sha256: string }[]): string {
-  const lines = sources.map((s) => `${s.sha256}  ${basename(s.path)}\n`).sort();
+  const byName = [...sources].sort((a, b) => basename(a.path) < basename(b.path) ? -1 : 1);
+  const lines = byName.map((s) => `${s.sha256}  ${basename(s.path)}\n`);
   return createHash("sha256").update(lines.join("")).digest("hex");
 }
 
