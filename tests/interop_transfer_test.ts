@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { finalEntries, internalEntries } from "./fault_helpers.ts";
+import { finalEntries, internalEntries, RecordingReceiver } from "./fault_helpers.ts";
 import {
   cliReceiver,
   randomBytes,
@@ -136,12 +136,18 @@ Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
 });
 
 Deno.test("interop: a classic size that arrives in pieces is read whole before 'ready'", async () => {
-  await using receiver = await cliReceiver({ globals: ["--trace"] });
+  // In this process, so that the second piece follows the receiver's read of the first at once
+  // (a pause of 150 ms would end the size).
+  await using receiver = await RecordingReceiver.start({ trace: true });
   const conn = await classicConnect(receiver.port);
   try {
     await writeAll(conn, encoder.encode("12"));
     // The receiver has read the first piece (its trace shows it) before the second is sent.
-    await receiver.proc.stdout.waitFor(/^← received 2 B {2}127\.0\.0\.1:\d+ {2}12$/);
+    await receiver.waitFor(
+      (e) => e.type === "trace" && e.direction === "received" && e.bytes.length === 2,
+      5000,
+      "the first piece read",
+    );
     await writeAll(conn, encoder.encode("34"));
     const ready = await readBytes(conn, 5, 5000);
     assert.equal(new TextDecoder().decode(ready), "ready");
@@ -149,8 +155,9 @@ Deno.test("interop: a classic size that arrives in pieces is read whole before '
     await writeAll(conn, data);
     // The receiver closes once it has exactly 1234 bytes: nothing follows 'ready'.
     assert.equal((await readBytes(conn, 1, 5000)).length, 0, "nothing follows 'ready'");
-    const [stored] = await storedClassic(receiver.proc, 1);
-    assert.deepEqual(await Deno.readFile(join(receiver.dir, stored)), data);
+    const done = await receiver.waitFor((e) => e.type === "file-done", 5000, "the file stored");
+    assert.ok(done.type === "file-done");
+    assert.deepEqual(await Deno.readFile(join(receiver.dir, done.stored)), data);
   } finally {
     conn.close();
   }
