@@ -26,7 +26,7 @@ import {
   TARGETS,
   VERSION,
 } from "../scripts/compile.ts";
-import { ROOT, runCommand, spawnBackground, tempDir } from "./util.ts";
+import { background, ROOT, runCommand, tempDir } from "./util.ts";
 import type { CliResult } from "./util.ts";
 
 /** Runs a command to completion (killed after `timeoutMs`), with `NO_COLOR` set. */
@@ -514,8 +514,8 @@ Deno.test("bundled single-file program", async (t) => {
   });
 
   /** Starts the bundle in the background from the temp folder; stop it with `stop()`. */
-  const background = (args: string[]) =>
-    spawnBackground(
+  const bundled = (args: string[]) =>
+    background(
       new Deno.Command(Deno.execPath(), {
         args: bundleArgs(bundle, args),
         cwd: dir.path,
@@ -528,7 +528,7 @@ Deno.test("bundled single-file program", async (t) => {
     );
 
   await t.step("echo round trip between two bundled programs", async () => {
-    const server = background(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
+    const server = bundled(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
     try {
       const [, port] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
       const client = await run(
@@ -545,7 +545,7 @@ Deno.test("bundled single-file program", async (t) => {
 
   await t.step("send and receive a file between two bundled programs", async () => {
     const received = join(dir.path, "received");
-    const receiver = background(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
+    const receiver = bundled(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
     try {
       const [, port] = await receiver.stdout.waitFor(/127\.0\.0\.1:(\d+)/);
       const data = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);

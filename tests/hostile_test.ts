@@ -37,11 +37,11 @@ import { rawFrame } from "./raw_peer.ts";
 import type { RawPeer } from "./raw_peer.ts";
 import { internalEntries, partSizes, seededBytes } from "./fault_helpers.ts";
 import {
+  background,
   concatBytes,
   delay,
   readBytes,
   sha256Hex,
-  spawnBackground,
   waitUntil,
   within,
   writeAll,
@@ -637,7 +637,7 @@ function flooder(port: number, request: Uint8Array, count: number) {
   ].join("\n");
   const hex = (bytes: Uint8Array) =>
     Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return spawnBackground(
+  return background(
     new Deno.Command("python3", {
       args: ["-c", script, String(port), hex(encodePreface()), hex(request), String(count)],
       stdin: "null",
