@@ -314,7 +314,7 @@ export class CutProxy implements AsyncDisposable {
         await this.#options.onForward?.(record);
         if (rate) {
           const due = (record.up / rate) * 1000 - (performance.now() - started);
-          if (due > 0) await delay(due);
+          if (due > 0) await delay(due); // the throttle's pace, not a wait for anything
         }
       }
     })().catch(closeBoth);
