@@ -1,9 +1,8 @@
 /**
  * The benchmark cannot rot: `scripts/bench.ts --smoke` (tiny sizes, one run; peers that are not
  * installed are skipped and reported) must run every section end to end, hyperfine timing the
- * transfers,
- * every sockit run must deliver byte-identical files, and the JSON must have every section.
- * Nothing here looks at speed.
+ * transfers; every sockit run must deliver byte-identical files, and the JSON must have every
+ * section. Nothing here looks at speed.
  *
  * @module
  */
