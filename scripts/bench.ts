@@ -1,9 +1,12 @@
 #!/usr/bin/env -S deno run --allow-all
 /**
  * `deno task bench`: sockit against netcat, socat, iperf3, `cp` and the lesson-style Python
- * programs, on this machine, in one run, over 127.0.0.1 only. Writes the tables to
- * `docs/performance.md` (between its marker comments) and every figure to
- * `docs/performance.json`.
+ * programs, on this machine, in one run, over 127.0.0.1 only. hyperfine times every transfer
+ * (`scripts/bench/transfer.ts`); the echo load, idle connection holding and RSS sampling are
+ * the bench's own (`scripts/bench/echo.ts`). Writes the tables to `docs/performance.md`
+ * (between its marker comments) and every figure to `docs/performance.json`. It installs
+ * nothing: hyperfine and GNU time are required, the peers are skipped when missing (Debian
+ * packages hyperfine, time, netcat-openbsd, socat, iperf3, python3).
  *
  * ```sh
  * deno task bench                                   # everything, full sizes (about 10 minutes)
@@ -15,7 +18,8 @@
  * Options:
  * - `--only LIST`: sections among `transfer`, `scale`, `memory`, `echo` (round trips and idle
  *   connections), `idle` (idle connections only). Default: all.
- * - `--size SIZE`: transfer file size (default 1g). `--runs N`: alternating runs (default 3).
+ * - `--size SIZE`: transfer file size (default 1g). `--runs N`: runs of each measurement
+ *   (default 3).
  * - `--tools LIST`: transfer tools (nc, socat, python, sockit, sockit-1k, sockit-classic, cp, iperf3;
  *   also `sockit-1k-both`, not run by default: `--chunk-size 1k` on the receiver too).
  * - `--senders N`, `--sender-size SIZE`, `--single-size SIZE`, `--scale-modes library,cli`:
@@ -26,7 +30,6 @@
  * - `--dir DIR`: where test files go (default /dev/shm when it exists).
  * - `--out PREFIX`: writes PREFIX.md and PREFIX.json (default docs/performance; with `--smoke`,
  *   a temporary folder).
- * - `--no-install`: never run apt-get (missing peers are skipped). `--smoke` implies it.
  * - `--report FILE.json`: measure nothing; judge the targets and write the Markdown again from a
  *   saved JSON (to FILE.md, or to `--out PREFIX`.md).
  * - `--smoke`: 1 run, tiny sizes, short echo runs: checks the benchmark works, measures nothing.
@@ -41,7 +44,8 @@ import { join, resolve } from "node:path";
 import { allowAllForSockit, ROOT } from "./bench/context.ts";
 import type { Context } from "./bench/context.ts";
 import { echoSection, idleSection } from "./bench/echo.ts";
-import { formatSize, isTmpfs, parseSize, removeAll } from "./bench/files.ts";
+import { formatBytes as formatSize, parseSize } from "../lib/core/format.ts";
+import { isTmpfs, removeAll } from "./bench/files.ts";
 import { findPeers } from "./bench/peers.ts";
 import { capture, killAll } from "./bench/proc.ts";
 import { judgeTargets, renderTables, spliceDocument } from "./bench/report.ts";
@@ -72,7 +76,6 @@ interface Options {
   holdSeconds: number;
   dir?: string;
   out: string;
-  install: boolean;
   smoke: boolean;
 }
 
@@ -117,7 +120,6 @@ function parseOptions(args: string[]): Options {
         idle: { type: "string" },
         dir: { type: "string" },
         out: { type: "string" },
-        "no-install": { type: "boolean" },
         report: { type: "string" },
         smoke: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -142,7 +144,7 @@ function parseOptions(args: string[]): Options {
     try {
       return parseSize(text ?? fallback);
     } catch (err) {
-      usage(String(err instanceof Error ? err.message : err));
+      usage(`'${text ?? fallback}' is not a size (use e.g. 1g, 25m, 256k): ${err}`);
     }
   };
   let sections = new Set<Section>(SECTIONS);
@@ -189,7 +191,6 @@ function parseOptions(args: string[]): Options {
       (smoke
         ? join(Deno.makeTempDirSync({ prefix: "sockit-bench-" }), "performance")
         : `${ROOT}docs/performance`),
-    install: !v["no-install"] && !smoke,
     smoke,
   };
 }
@@ -296,7 +297,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
 
-  const peers = await findPeers({ install: options.install, log });
+  const peers = await findPeers();
   for (const peer of peers.values()) {
     log(
       `peer ${peer.name}: ${peer.status}${
@@ -325,8 +326,9 @@ async function main(): Promise<number> {
   for (const peer of peers.values()) {
     if (peer.status === "skipped") context.notes.push(`${peer.name} skipped: ${peer.reason}.`);
   }
-  if (!peers.get("time")?.path) {
-    context.notes.push("GNU time is missing: CPU seconds and peak RSS are not reported.");
+  if (!peers.get("time")?.path || !peers.get("hyperfine")?.path) {
+    log("bench: hyperfine and GNU time are needed (Debian packages hyperfine, time)");
+    return 2;
   }
   const command = ["deno task bench", ...Deno.args].join(" ");
   const results: BenchResults = {

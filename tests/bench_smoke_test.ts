@@ -1,14 +1,14 @@
 /**
- * The benchmark cannot rot: `scripts/bench.ts --smoke` (tiny sizes, one run, no installing;
- * peers that are not installed are skipped and reported) must run every section end to end,
- * every sockit run must deliver byte-identical files, and the JSON must have every section.
- * Nothing here looks at speed.
+ * The benchmark cannot rot: `scripts/bench.ts --smoke` (tiny sizes, one run; peers that are not
+ * installed are skipped and reported) must run every section end to end, hyperfine timing the
+ * transfers; every sockit run must deliver byte-identical files, and the JSON must have every
+ * section. Nothing here looks at speed.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { ROOT } from "./util.ts";
+import { ROOT, runCommand } from "./util.ts";
 
 interface Run {
   verified: boolean | null;
@@ -19,16 +19,16 @@ Deno.test("deno task bench --smoke runs every section and sockit's files arrive 
   const dir = await Deno.makeTempDir({ prefix: "sockit-bench-smoke-" });
   const out = `${dir}/performance`;
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--quiet", `${ROOT}scripts/bench.ts`, "--smoke", "--out", out],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    const result = await child.output();
-    clearTimeout(timer);
-    const log = new TextDecoder().decode(result.stderr);
+    const result = await runCommand(
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "--quiet", `${ROOT}scripts/bench.ts`, "--smoke", "--out", out],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }),
+      { timeoutMs: 120_000 },
+    );
+    const log = result.stderr;
     assert.equal(result.code, 0, `the smoke benchmark failed:\n${log}`);
 
     const json = JSON.parse(await Deno.readTextFile(`${out}.json`));

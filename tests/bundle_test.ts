@@ -26,34 +26,28 @@ import {
   TARGETS,
   VERSION,
 } from "../scripts/compile.ts";
-import { LineReader, ROOT, tempDir } from "./util.ts";
-
-const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { background, ROOT, runCommand, tempDir } from "./util.ts";
+import type { CliResult } from "./util.ts";
 
 /** Runs a command to completion (killed after `timeoutMs`), with `NO_COLOR` set. */
-async function run(
+function run(
   command: string,
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean; timeoutMs?: number } =
     {},
-): Promise<Run> {
-  const out = await new Deno.Command(command, {
-    args,
-    cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...options.env },
-    clearEnv: options.clearEnv,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+): Promise<CliResult> {
+  return runCommand(
+    new Deno.Command(command, {
+      args,
+      cwd: options.cwd ?? ROOT,
+      env: { NO_COLOR: "1", ...options.env },
+      clearEnv: options.clearEnv,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    { timeoutMs: options.timeoutMs ?? 120_000 },
+  );
 }
 
 function tail(text: string, lines = 80): string {
@@ -326,7 +320,7 @@ async function denoDir(): Promise<string> {
 }
 
 /** `deno task compile ARGS…` without `DENORT_BIN`; the "Task …" line deno prints is dropped. */
-async function compileTask(args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function compileTask(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const inherited = Deno.env.toObject();
   delete inherited.DENORT_BIN;
   const result = await run(Deno.execPath(), ["task", "compile", ...args], {
@@ -520,33 +514,21 @@ Deno.test("bundled single-file program", async (t) => {
   });
 
   /** Starts the bundle in the background from the temp folder; stop it with `stop()`. */
-  const background = (args: string[]) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: bundleArgs(bundle, args),
-      cwd: dir.path,
-      env: { NO_COLOR: "1", LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).spawn();
-    const stdout = new LineReader(child.stdout);
-    const stderr = new LineReader(child.stderr);
-    const stop = async () => {
-      try {
-        child.kill("SIGINT");
-      } catch {
-        // Already exited.
-      }
-      const status = await child.status;
-      await Promise.all([stdout.done, stderr.done]);
-      return status;
-    };
-    return { stdout, stderr, stop };
-  };
+  const bundled = (args: string[]) =>
+    background(
+      new Deno.Command(Deno.execPath(), {
+        args: bundleArgs(bundle, args),
+        cwd: dir.path,
+        env: { NO_COLOR: "1", LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }),
+      60_000,
+    );
 
   await t.step("echo round trip between two bundled programs", async () => {
-    const server = background(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
+    const server = bundled(["echo-server", "--host", "127.0.0.1", "--port", "0"]);
     try {
       const [, port] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
       const client = await run(
@@ -563,7 +545,7 @@ Deno.test("bundled single-file program", async (t) => {
 
   await t.step("send and receive a file between two bundled programs", async () => {
     const received = join(dir.path, "received");
-    const receiver = background(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
+    const receiver = bundled(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
     try {
       const [, port] = await receiver.stdout.waitFor(/127\.0\.0\.1:(\d+)/);
       const data = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);

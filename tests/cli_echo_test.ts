@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
-import { runCli, spawnCli } from "./util.ts";
-import type { BackgroundProcess, CliResult } from "./util.ts";
+import { assertOneLineError, closedPort, runCli, spawnCli } from "./util.ts";
+import type { BackgroundProcess } from "./util.ts";
 
 const LISTENING = /^Echo server listening on 127\.0\.0\.1:(\d+)\. /;
 const LISTENING_KO = /^에코 서버가 127\.0\.0\.1:(\d+) 에서 기다리는 중입니다/;
@@ -37,33 +37,6 @@ async function startServer(
 /** The non-empty lines of some output. */
 function lines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "");
-}
-
-/** Asserts the run failed with exactly one line on stderr and no stack trace. */
-function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  const errors = lines(result.stderr);
-  assert.equal(errors.length, 1, `expected one line on stderr, got:\n${result.stderr}`);
-  assert.match(errors[0], pattern);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, "stack trace on stderr");
-  assert.doesNotMatch(result.stderr, /Error:|Uncaught/, "raw error on stderr");
-}
-
-/** Polls `condition` every 20 ms; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** A TCP port on 127.0.0.1 with nothing listening. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test("cli: echo-server and echo, as a user runs them", async (t) => {
@@ -200,9 +173,7 @@ Deno.test("cli: echo-server and echo, as a user runs them", async (t) => {
 
   await t.step("Ctrl+C prints the summary of everything served and exits 0", async () => {
     // Every client has gone before Ctrl+C, so the summary counts all of them.
-    await waitUntil(
-      () => server.stdout.lines.filter((l) => l.startsWith("Disconnected by ")).length === clients,
-    );
+    await server.stdout.waitForLines(/^Disconnected by /, clients);
     const status = await server.stop("SIGINT");
     assert.equal(status.code, 0, server.stderr.text);
     assert.match(

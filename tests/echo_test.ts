@@ -12,31 +12,24 @@ import type { EchoClientEvent } from "../lib/echo/client.ts";
 import { startEchoServer } from "../lib/echo/server.ts";
 import type { EchoServer, EchoServerEvent, EchoServerOptions } from "../lib/echo/server.ts";
 import { SockitError } from "../lib/core/errors.ts";
-import { randomBytes } from "./util.ts";
+import { EventLog, randomBytes, readBytes, resetClient, within, writeAll } from "./util.ts";
 
 const encoder = new TextEncoder();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Event<T extends EchoServerEvent["type"]> = Extract<EchoServerEvent, { type: T }>;
 
 /** An echo server on 127.0.0.1:0 whose events are recorded and can be waited for. */
-class RecordingServer implements AsyncDisposable {
-  readonly events: EchoServerEvent[] = [];
+class RecordingServer extends EventLog<EchoServerEvent> implements AsyncDisposable {
   readonly server: EchoServer;
-  #waiters: { test: (e: EchoServerEvent) => boolean; resolve: (e: EchoServerEvent) => void }[] = [];
 
   constructor(options: EchoServerOptions = {}) {
+    super();
     this.server = startEchoServer({
       host: "127.0.0.1",
       port: 0,
       ...options,
-      onEvent: (event) => {
-        // Trace hooks must not keep the bytes they are given: copy them.
-        this.events.push(event.type === "trace" ? { ...event, bytes: event.bytes.slice() } : event);
-        this.#waiters = this.#waiters.filter((w) => {
-          if (!w.test(event)) return true;
-          w.resolve(event);
-          return false;
-        });
-      },
+      // Trace hooks must not keep the bytes they are given: copy them.
+      onEvent: (e) => this.record(e.type === "trace" ? { ...e, bytes: e.bytes.slice() } : e),
     });
   }
 
@@ -44,39 +37,22 @@ class RecordingServer implements AsyncDisposable {
     return this.server.addr.port;
   }
 
-  /** Events of one type, optionally for one peer. */
-  of<T extends EchoServerEvent["type"]>(
-    type: T,
-    peer?: string,
-  ): Extract<EchoServerEvent, { type: T }>[] {
-    return this.events.filter((e) =>
-      e.type === type && (peer === undefined || ("peer" in e && e.peer === peer))
-    ) as Extract<EchoServerEvent, { type: T }>[];
+  /** Events of one type for one peer. */
+  ofPeer<T extends EchoServerEvent["type"]>(type: T, peer: string): Event<T>[] {
+    return this.of(type).filter((e) => "peer" in e && e.peer === peer);
   }
 
-  /** Waits at most `timeoutMs` for an event (already recorded ones count). */
-  waitFor<T extends EchoServerEvent["type"]>(
+  /** Waits at most `timeoutMs` for an event of `type` (already recorded ones count). */
+  async waitForType<T extends EchoServerEvent["type"]>(
     type: T,
-    match: (e: Extract<EchoServerEvent, { type: T }>) => boolean = () => true,
+    match: (e: Event<T>) => boolean = () => true,
     timeoutMs = 5000,
-  ): Promise<Extract<EchoServerEvent, { type: T }>> {
-    type E = Extract<EchoServerEvent, { type: T }>;
-    const test = (e: EchoServerEvent) => e.type === type && match(e as E);
-    const found = this.events.find(test);
-    if (found) return Promise.resolve(found as E);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.test !== test);
-        reject(new Error(`no ${type} event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.push({
-        test,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e as E);
-        },
-      });
-    });
+  ): Promise<Event<T>> {
+    return await this.waitFor(
+      (e) => e.type === type && match(e as Event<T>),
+      timeoutMs,
+      type,
+    ) as Event<T>;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -87,27 +63,6 @@ class RecordingServer implements AsyncDisposable {
 /** The server-side name of a client connection: its local address. */
 function peerOf(conn: Deno.Conn): string {
   return `127.0.0.1:${(conn.localAddr as Deno.NetAddr).port}`;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
-}
-
-/** Reads until `n` bytes arrived or the peer closed; a timer closes the socket at `timeoutMs`. */
-async function readBytes(conn: Deno.Conn, n: number, timeoutMs = 10_000): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  const timer = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    while (got < n) {
-      const read = await conn.read(out.subarray(got));
-      if (read === null) break;
-      got += read;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return out.subarray(0, got);
 }
 
 /** Echoes `data` through a plain socket (no sockit client code) and returns what came back. */
@@ -128,15 +83,6 @@ async function rawEcho(port: number, data: Uint8Array, timeoutMs = 10_000): Prom
   }
 }
 
-/** Rejects after `ms` so that a test with many sockets cannot hang. */
-function deadline(ms: number, what: string): { promise: Promise<never>; cancel(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
 Deno.test("echo: ASCII, Korean and empty messages come back unchanged", async () => {
   await using rec = new RecordingServer();
   const client = await EchoClient.connect({ host: "127.0.0.1", port: rec.port, timeoutMs: 5000 });
@@ -151,7 +97,7 @@ Deno.test("echo: ASCII, Korean and empty messages come back unchanged", async ()
   } finally {
     client.close();
   }
-  await rec.waitFor("disconnected");
+  await rec.waitForType("disconnected");
   const listening = rec.of("listening")[0];
   assert.equal(listening.address, `127.0.0.1:${rec.port}`);
   assert.deepEqual(listening.reachable, []);
@@ -182,7 +128,7 @@ Deno.test("echo: a 1 MiB random message comes back byte for byte", async () => {
   } finally {
     client.close();
   }
-  await rec.waitFor(
+  await rec.waitForType(
     "disconnected",
     (e) => e.bytes === data.length && rec.of("disconnected").length === 2,
   );
@@ -250,12 +196,11 @@ Deno.test("echo: Korean split at every byte boundary is received and echoed inta
       const echoed = readBytes(conn, bytes.length, 5000);
       await writeAll(conn, bytes.subarray(0, split));
       // Wait until the server has read the first part, so the split really reaches it.
-      await rec.waitFor("received", (e) => e.peer === peer);
-      await sleep(2);
+      await rec.waitForType("received", (e) => e.peer === peer);
       await writeAll(conn, bytes.subarray(split));
       const back = await echoed;
       assert.deepEqual(back, bytes, `echo with split at ${split}`);
-      const received = rec.of("received", peer);
+      const received = rec.ofPeer("received", peer);
       assert.deepEqual(
         received.map((e) => e.bytes),
         [split, bytes.length - split],
@@ -269,31 +214,27 @@ Deno.test("echo: Korean split at every byte boundary is received and echoed inta
       conn.close();
     }
   }
-  await rec.waitFor("disconnected", () => rec.of("disconnected").length === bytes.length - 1);
+  await rec.waitForType("disconnected", () => rec.of("disconnected").length === bytes.length - 1);
 });
 
 Deno.test("echo: 200 concurrent clients each get their own bytes back", async () => {
   await using rec = new RecordingServer();
   const clients = 200;
-  const limit = deadline(30_000, `${clients} concurrent clients`);
-  try {
-    const results = await Promise.race([
-      limit.promise,
-      Promise.all(Array.from({ length: clients }, async (_, i) => {
-        const data = new Uint8Array([
-          ...encoder.encode(`client ${i}:`),
-          ...randomBytes(100 + i * 7),
-        ]);
-        const back = await rawEcho(rec.port, data, 20_000);
-        return back.length === data.length && back.every((b, j) => b === data[j]);
-      })),
-    ]);
-    const wrong = results.flatMap((ok, i) => ok ? [] : [i]);
-    assert.deepEqual(wrong, [], `clients whose echo differed: ${wrong.join(", ")}`);
-  } finally {
-    limit.cancel();
-  }
-  await rec.waitFor("disconnected", () => rec.of("disconnected").length === clients, 10_000);
+  const results = await within(
+    30_000,
+    Promise.all(Array.from({ length: clients }, async (_, i) => {
+      const data = new Uint8Array([
+        ...encoder.encode(`client ${i}:`),
+        ...randomBytes(100 + i * 7),
+      ]);
+      const back = await rawEcho(rec.port, data, 20_000);
+      return back.length === data.length && back.every((b, j) => b === data[j]);
+    })),
+    `${clients} concurrent clients`,
+  );
+  const wrong = results.flatMap((ok, i) => ok ? [] : [i]);
+  assert.deepEqual(wrong, [], `clients whose echo differed: ${wrong.join(", ")}`);
+  await rec.waitForType("disconnected", () => rec.of("disconnected").length === clients, 10_000);
   assert.ok(rec.of("disconnected").every((e) => e.reason === "closed"));
   assert.equal(new Set(rec.of("connected").map((e) => e.peer)).size, clients);
   const summary = await rec.server.close();
@@ -303,39 +244,11 @@ Deno.test("echo: 200 concurrent clients each get their own bytes back", async ()
   assert.equal(summary.bytes, bytes);
 });
 
-/**
- * Runs a Python client that sends `bye` and then resets the connection: `unread` closes while
- * the echo sits unread in its receive buffer (the kernel then sends RST instead of FIN), and
- * `linger` closes with SO_LINGER (1, 0). A Deno client cannot do either: `Deno.Conn.close()`
- * shuts down the write side (FIN) before closing. Returns the client's `HOST:PORT`.
- */
-async function pythonReset(port: number, mode: "unread" | "linger"): Promise<string> {
-  const script = [
-    "import select, socket, struct, sys",
-    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
-    "s.sendall(b'bye')",
-    "if sys.argv[2] == 'linger':",
-    "    assert s.recv(1024) == b'bye'",
-    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
-    "else:",
-    "    assert select.select([s], [], [], 5)[0], 'no echo within 5 s'",
-    "print(s.getsockname()[1])",
-    "s.close()",
-  ].join("\n");
-  const out = await new Deno.Command("python3", {
-    args: ["-c", script, String(port), mode],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return `127.0.0.1:${new TextDecoder().decode(out.stdout).trim()}`;
-}
-
 for (const mode of ["unread", "linger"] as const) {
   Deno.test(`echo: a client reset (${mode}) is reported as reset; the server keeps serving`, async () => {
     await using rec = new RecordingServer();
-    const peer = await pythonReset(rec.port, mode);
-    const gone = await rec.waitFor("disconnected", (e) => e.peer === peer);
+    const peer = await resetClient(rec.port, mode);
+    const gone = await rec.waitForType("disconnected", (e) => e.peer === peer);
     assert.equal(gone.reason, "reset");
     assert.equal(gone.bytes, 3);
     assert.deepEqual(rec.of("client-error"), []);
@@ -346,7 +259,7 @@ for (const mode of ["unread", "linger"] as const) {
     } finally {
       client.close();
     }
-    await rec.waitFor("disconnected", (e) => e.peer !== peer);
+    await rec.waitForType("disconnected", (e) => e.peer !== peer);
     const summary = await rec.server.close();
     assert.deepEqual(summary, { connections: 2, bytes: 3 + 13 });
     assert.deepEqual(rec.of("disconnected").map((e) => e.reason), ["reset", "closed"]);
@@ -360,14 +273,8 @@ Deno.test("echo: close() ends active connections and returns the totals", async 
   try {
     assert.ok((await a.echo("abc")).matched);
     assert.ok((await b.echo("안녕")).matched);
-    await rec.waitFor("connected", () => rec.of("connected").length === 2);
-    const limit = deadline(3000, "close()");
-    let summary;
-    try {
-      summary = await Promise.race([rec.server.close(), limit.promise]);
-    } finally {
-      limit.cancel();
-    }
+    await rec.waitForType("connected", () => rec.of("connected").length === 2);
+    const summary = await within(3000, rec.server.close(), "close()");
     assert.deepEqual(summary, { connections: 2, bytes: 3 + 6 });
     assert.deepEqual(await rec.server.finished, summary);
     assert.deepEqual(await rec.server.close(), summary, "a second close() gives the same totals");
@@ -434,7 +341,7 @@ Deno.test("runEcho: count 3 gives three replies in order and ping statistics", a
   assert.ok(stats.min <= stats.avg && stats.avg <= stats.max, JSON.stringify(stats));
   assert.deepEqual(stats, { type: "stats", ...result });
   assert.equal(result.sent, 3);
-  await rec.waitFor("disconnected");
+  await rec.waitForType("disconnected");
   assert.equal(rec.of("connected").length, 1, "one connection for all three round trips");
 });
 

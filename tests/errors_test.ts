@@ -9,14 +9,7 @@ import assert from "node:assert/strict";
 import { SockitError, toSockitError } from "../lib/core/errors.ts";
 import { formatBytes, formatDuration, formatRate, parseSize } from "../lib/core/format.ts";
 import { connect, listen } from "../lib/net/socket.ts";
-
-/** A port on 127.0.0.1 that was free a moment ago and has nothing listening now. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+import { closedPort } from "./util.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

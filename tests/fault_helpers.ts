@@ -1,8 +1,8 @@
 /**
  * Helpers for the suites that drive a receiver in this process (transfer, raw, fault, resume,
- * hostile and fuzz): a seeded random source, random files, a TCP proxy that throttles and cuts
- * connections, an in-process receiver that records its events, and bounded waits. Every wait
- * here has a time limit.
+ * hostile and fuzz): a seeded random source, what a receiver's folder holds, a TCP proxy that
+ * throttles and cuts connections, and an in-process receiver that records its events. Every
+ * wait here has a time limit.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { startReceiver } from "../lib/transfer/receiver.ts";
 import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent, SendOptions, SendResult } from "../lib/transfer/sender.ts";
-import { tempDir } from "./util.ts";
+import { delay, EventLog, sha256Hex, tempDir, within, writeAll } from "./util.ts";
 
 /** A small, fast, seeded random source (mulberry32): numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -47,63 +47,6 @@ export function seededBytes(length: number, seed: number): Uint8Array {
   return out;
 }
 
-/** Concatenates text (as UTF-8), byte lists and byte arrays into one array. */
-export function concatBytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
-  const encoder = new TextEncoder();
-  const chunks = parts.map((p) =>
-    typeof p === "string" ? encoder.encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)
-  );
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-/** Lower-case hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Resolves like `promise`, or rejects after `ms` saying what was awaited. */
-export function within<T>(
-  ms: number,
-  promise: Promise<T>,
-  what: string | (() => string),
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms ${typeof what === "string" ? what : what()}`));
-    }, ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `condition` every `everyMs` until it holds; fails after `ms`. */
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-  everyMs = 5,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await condition())) {
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }
-    await delay(everyMs);
-  }
-}
-
-/** Waits `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Every path under `dir` (relative, `/`-separated, sorted), folders included. */
 export async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -116,6 +59,28 @@ export async function tree(dir: string): Promise<string[]> {
   }
   await walk(dir, "");
   return out.sort();
+}
+
+/**
+ * Every path under `root` (relative, `/`-separated) except those in `skip`, with what it is: a
+ * file's SHA-256, `folder`, or `link -> TARGET` (links are not followed).
+ */
+export async function snapshot(root: string, skip: string[] = []): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(folder: string, prefix: string): Promise<void> {
+    for await (const entry of Deno.readDir(folder)) {
+      const rel = prefix + entry.name;
+      const full = join(folder, entry.name);
+      if (skip.includes(rel)) continue;
+      if (entry.isSymlink) out[rel] = `link -> ${await Deno.readLink(full)}`;
+      else if (entry.isDirectory) {
+        out[rel] = "folder";
+        await walk(full, rel + "/");
+      } else out[rel] = sha256Hex(await Deno.readFile(full));
+    }
+  }
+  await walk(root, "");
+  return out;
 }
 
 /** Files and folders stored under final names in `dir` (everything but `.sockit`). */
@@ -152,12 +117,9 @@ export async function tempFiles(dir: string): Promise<string[]> {
  * A receiver running in this process on 127.0.0.1 that records every event, can wait for one,
  * and can send it files through the library.
  */
-export class RecordingReceiver implements AsyncDisposable {
-  /** Every event so far. */
-  readonly events: ReceiverEvent[] = [];
+export class RecordingReceiver extends EventLog<ReceiverEvent> implements AsyncDisposable {
   /** The receiver. */
   receiver!: Receiver;
-  #waiters: { test: (event: ReceiverEvent) => boolean; resolve: () => void }[] = [];
   #temp?: AsyncDisposable;
 
   /**
@@ -178,23 +140,13 @@ export class RecordingReceiver implements AsyncDisposable {
         port: 0,
         ...options,
         dir,
-        onEvent: (event) => self.#record(event),
+        onEvent: (event) => self.record(event),
       });
     } catch (err) {
       await self.#temp?.[Symbol.asyncDispose]();
       throw err;
     }
     return self;
-  }
-
-  #record(event: ReceiverEvent): void {
-    this.events.push(event);
-    if (this.#waiters.length === 0) return;
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(event)) return true;
-      w.resolve();
-      return false;
-    });
   }
 
   /** The port it listens on. */
@@ -205,33 +157,6 @@ export class RecordingReceiver implements AsyncDisposable {
   /** The folder it stores into. */
   get dir(): string {
     return this.receiver.dir;
-  }
-
-  /** Events of one type. */
-  of<T extends ReceiverEvent["type"]>(type: T): Extract<ReceiverEvent, { type: T }>[] {
-    return this.events.filter((e) => e.type === type) as Extract<ReceiverEvent, { type: T }>[];
-  }
-
-  /** Waits (bounded) for an event matching `test`, including one already recorded. */
-  async waitFor(
-    test: (event: ReceiverEvent) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<ReceiverEvent> {
-    const found = this.events.find(test);
-    if (found) return found;
-    let match: ReceiverEvent | undefined;
-    await within(
-      timeoutMs,
-      new Promise<void>((resolve) =>
-        this.#waiters.push({
-          test: (event) => test(event) && (match = event) !== undefined,
-          resolve,
-        })
-      ),
-      () => `waiting for ${what}; events: ${JSON.stringify(this.events.slice(-8))}`,
-    );
-    return match!;
   }
 
   /**
@@ -389,7 +314,7 @@ export class CutProxy implements AsyncDisposable {
         await this.#options.onForward?.(record);
         if (rate) {
           const due = (record.up / rate) * 1000 - (performance.now() - started);
-          if (due > 0) await delay(due);
+          if (due > 0) await delay(due); // the throttle's pace, not a wait for anything
         }
       }
     })().catch(closeBoth);
@@ -436,11 +361,6 @@ export class CutProxy implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 /** Parses the `--json` lines a CLI printed. */

@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import { closeSync, constants, openSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { PartialStore } from "../lib/transfer/partials.ts";
@@ -19,7 +20,6 @@ import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import {
   CutProxy,
-  delay,
   finalEntries,
   internalEntries,
   partSizes,
@@ -29,10 +29,17 @@ import {
   system,
   tempFiles,
   tmpfsUnavailable,
+} from "./fault_helpers.ts";
+import {
+  cliReceiver,
+  delay,
+  exitWithin,
+  runCli,
+  spawnCli,
+  tempDir,
   waitUntil,
   within,
-} from "./fault_helpers.ts";
-import { cliReceiver, runCli, spawnCli, tempDir } from "./util.ts";
+} from "./util.ts";
 
 const SEED = suiteSeed("faults");
 const NO_TMPFS = await tmpfsUnavailable();
@@ -61,16 +68,33 @@ async function keyOf(path: string, name: string): Promise<string> {
   return PartialStore.key({ path: name, size: info.size, mtime: info.mtime!.getTime() });
 }
 
-/** Resolves with the exit status, or null if the process is still running after `ms`. */
-async function exitWithin(
-  child: Deno.ChildProcess,
-  ms: number,
-): Promise<Deno.CommandStatus | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms));
-  const status = await Promise.race([child.status, late]);
-  clearTimeout(timer);
-  return status;
+/** True when process `pid` has `path` open (Linux: its `/proc/PID/fd` links). */
+async function hasOpen(pid: number, path: string): Promise<boolean> {
+  for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+    if (await Deno.readLink(`/proc/${pid}/fd/${fd.name}`).catch(() => "") === path) return true;
+  }
+  return false;
+}
+
+/**
+ * Opens the FIFO at `path` for writing once a reader has it open (polled, bounded): a reader
+ * blocked on a FIFO with a writer that never writes is a read that hangs, like a stuck disk.
+ */
+async function holdFifoOpen(path: string, ms: number): Promise<number> {
+  let fd = -1;
+  await waitUntil(
+    () => {
+      try {
+        fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+        return true;
+      } catch {
+        return false; // ENXIO: nobody reads it yet
+      }
+    },
+    ms,
+    `a reader of ${path}`,
+  );
+  return fd;
 }
 
 Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothing, exits within 2 s; a restart resumes them", async () => {
@@ -151,13 +175,16 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   // comes: the stand-in for a hung disk, so that the first Ctrl+C cannot finish.
   await Deno.mkdir(join(dir, ".sockit"), { recursive: true, mode: 0o700 });
   const key = PartialStore.key({ path: "stuck.bin", size: 10, mtime: 0 });
-  const fifo = await system("mkfifo", [join(dir, ".sockit", `partial-${key}.json`)]);
+  const description = join(dir, ".sockit", `partial-${key}.json`);
+  const fifo = await system("mkfifo", [description]);
   assert.equal(fifo.code, 0, `mkfifo: ${fifo.err}`);
   const receiver = await cliReceiver({ dir });
+  let writer = -1;
   try {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "F", path: "stuck.bin", size: 10, mtime: 0 });
-    await delay(200);
+    // The receiver is reading the description, and will wait for its bytes forever.
+    writer = await holdFifoOpen(description, 10_000);
     receiver.proc.child.kill("SIGINT");
     await receiver.proc.stderr.waitFor(/Stopping/, 5000);
     assert.equal(
@@ -173,6 +200,7 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
     console.log(`faults: second Ctrl+C took ${(performance.now() - started).toFixed(0)} ms`);
   } finally {
     await receiver.proc.stop("SIGKILL");
+    if (writer >= 0) closeSync(writer);
   }
   assert.deepEqual(await finalEntries(dir), []);
 });
@@ -185,10 +213,8 @@ Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume
   const internal = join(dir, ".sockit");
   await Deno.mkdir(internal, { recursive: true, mode: 0o700 });
   // A sparse file: 1 GiB that takes no disk space but several seconds to hash here.
-  const part = await Deno.open(join(internal, `partial-${key}.part`), {
-    write: true,
-    create: true,
-  });
+  const partPath = join(internal, `partial-${key}.part`);
+  const part = await Deno.open(partPath, { write: true, create: true });
   await part.truncate(1024 ** 3);
   part.close();
   await Deno.writeTextFile(
@@ -199,7 +225,8 @@ Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume
   try {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "F", ...source });
-    await delay(300);
+    const [pid, real] = [receiver.proc.child.pid, await Deno.realPath(partPath)];
+    await waitUntil(() => hasOpen(pid, real), 10_000, "the receiver to open the partial");
     const started = performance.now();
     receiver.proc.child.kill("SIGINT");
     const status = await exitWithin(receiver.proc.child, 2000);
@@ -392,7 +419,7 @@ Deno.test("faults: one sender misbehaving in four ways never holds up eight hone
   const trickling = (async () => {
     for (const byte of encodePreface().subarray(0, 4)) {
       await trickle.send(new Uint8Array([byte])).catch(() => {});
-      await delay(300);
+      await delay(300); // the trickle's pace, not a wait for anything
     }
   })();
   // 4. a peer flooding requests without ever reading an answer.

@@ -29,15 +29,9 @@ import {
 } from "../lib/transfer/protocol.ts";
 import type { Frame } from "../lib/transfer/protocol.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
-import {
-  concatBytes,
-  finalEntries,
-  internalEntries,
-  RecordingReceiver,
-  tree,
-  within,
-} from "./fault_helpers.ts";
-import { tempDir } from "./util.ts";
+import { finalEntries, internalEntries, RecordingReceiver, tree } from "./fault_helpers.ts";
+import { rawFrame } from "./raw_peer.ts";
+import { concatBytes, tempDir, within } from "./util.ts";
 
 const RUNS = Number(Deno.env.get("SOCKIT_FUZZ_RUNS") ?? "1000");
 const CONNECTIONS = Number(Deno.env.get("SOCKIT_FUZZ_CONNECTIONS") ?? "200");
@@ -80,15 +74,6 @@ async function decodesOrRefuses(bytes: Uint8Array, from: "sender" | "receiver"):
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 64), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A frame header whose length matches the payload that follows. */
-function framed(type: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
-  out[0] = type;
-  new DataView(out.buffer).setUint32(1, payload.length);
-  out.set(payload, FRAME_HEADER_SIZE);
-  return out;
 }
 
 const typeByte = fc.oneof(
@@ -226,7 +211,7 @@ Deno.test("fuzz: decodeFrame on arbitrary payloads with a matching length", asyn
       typeByte,
       fc.uint8Array({ maxLength: 300 }),
       side,
-      (type, payload, from) => decodesOrRefuses(framed(type, payload), from),
+      (type, payload, from) => decodesOrRefuses(rawFrame(type, payload), from),
     ),
     { numRuns: RUNS },
   );
@@ -238,7 +223,7 @@ Deno.test("fuzz: decodeFrame on arbitrary JSON under every frame type", async ()
       typeByte,
       anyJson,
       side,
-      (type, json, from) => decodesOrRefuses(framed(type, new TextEncoder().encode(json)), from),
+      (type, json, from) => decodesOrRefuses(rawFrame(type, new TextEncoder().encode(json)), from),
     ),
     { numRuns: RUNS },
   );
@@ -347,10 +332,10 @@ Deno.test(`fuzz: ${CONNECTIONS} connections of random bytes never stop a live re
     junk,
     junk.map((b) => concatBytes(preface, b)),
     fc.tuple(typeByte, fc.uint8Array({ maxLength: 100 }), junk).map(([type, payload, tail]) =>
-      concatBytes(preface, framed(type, payload), tail)
+      concatBytes(preface, rawFrame(type, payload), tail)
     ),
     fc.tuple(anyJson, junk).map(([json, tail]) =>
-      concatBytes(preface, framed(0x46, new TextEncoder().encode(json)), tail)
+      concatBytes(preface, rawFrame(0x46, new TextEncoder().encode(json)), tail)
     ),
     junk.map((b) => concatBytes(preface, file, start, b)),
     fc.tuple(fc.stringMatching(/^[0-9]{1,3}$/), junk).map(([digits, tail]) =>

@@ -28,152 +28,43 @@ import {
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
 } from "../lib/transfer/protocol.ts";
-import type { ReceiverFrame, RejectCode, SenderFrame } from "../lib/transfer/protocol.ts";
+import type { RejectCode, SenderFrame } from "../lib/transfer/protocol.ts";
+import type { PartialSource } from "../lib/transfer/partials.ts";
 import type { ReceiverOptions } from "../lib/transfer/receiver.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
-import { RawPeer } from "./raw_peer.ts";
+import { Arena, collect } from "./arena.ts";
+import { rawFrame } from "./raw_peer.ts";
+import type { RawPeer } from "./raw_peer.ts";
+import { internalEntries, partSizes, seededBytes } from "./fault_helpers.ts";
 import {
+  background,
   concatBytes,
   delay,
-  finalEntries,
-  internalEntries,
-  partSizes,
-  RecordingReceiver,
-  seededBytes,
+  readBytes,
   sha256Hex,
-  tree,
   waitUntil,
   within,
-} from "./fault_helpers.ts";
-import { tempDir } from "./util.ts";
+  writeAll,
+} from "./util.ts";
 
 const encoder = new TextEncoder();
 
-/** A frame made by hand: type byte, u32 big-endian length (the real one unless given), payload. */
-function raw(type: string | number, payload: string | Uint8Array, length?: number): Uint8Array {
-  const body = typeof payload === "string" ? encoder.encode(payload) : payload;
-  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
-  out[0] = typeof type === "number" ? type : type.charCodeAt(0);
-  new DataView(out.buffer).setUint32(1, length ?? body.length);
-  out.set(body, FRAME_HEADER_SIZE);
-  return out;
-}
-
 /** An F frame with hand-written JSON fields (so they may be anything). */
 function fileFrame(fields: string): Uint8Array {
-  return raw("F", `{${fields}}`);
+  return rawFrame("F", `{${fields}}`);
 }
 
 const frame = (f: SenderFrame) => encodeFrame(f);
 const HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/** What a peer got back: the receiver's frames, and whether the receiver closed. */
-interface Outcome {
-  frames: ReceiverFrame[];
-  closed: boolean;
-}
-
-/** Reads the receiver's frames until it closes or `ms` pass. */
-async function collect(peer: RawPeer, ms = 4000): Promise<Outcome> {
-  const frames: ReceiverFrame[] = [];
-  const deadline = performance.now() + ms;
-  while (true) {
-    const left = deadline - performance.now();
-    if (left <= 0) return { frames, closed: false };
-    try {
-      frames.push(await within(left, peer.frame(), "an answer"));
-    } catch (err) {
-      if (err instanceof SockitError && ["closed-early", "connection-reset"].includes(err.code)) {
-        return { frames, closed: true };
-      }
-      if (err instanceof Error && err.message.startsWith("timed out")) {
-        return { frames, closed: false };
-      }
-      throw err;
-    }
-  }
-}
-
-/** What one case drives, with the helpers it needs. */
-class Harness {
-  readonly peers: RawPeer[] = [];
-  /** Peers whose sessions end without any event (they said nothing at all). */
-  readonly silent = new Set<RawPeer>();
-
-  constructor(readonly receiver: RecordingReceiver) {}
-
-  get port(): number {
-    return this.receiver.port;
-  }
-
-  /** A raw connection, no preface. */
-  async connect(): Promise<RawPeer> {
-    const peer = await RawPeer.connect(this.port, "127.0.0.1", 8000);
-    this.peers.push(peer);
-    return peer;
-  }
-
-  /** A connection after the opening (preface out, hello back). */
-  async open(): Promise<RawPeer> {
-    const peer = await RawPeer.open(this.port);
-    this.peers.push(peer);
-    return peer;
-  }
-
-  /** Writes, ignoring a receiver that already closed. */
-  async send(peer: RawPeer, data: Uint8Array): Promise<void> {
-    await peer.send(data).catch(() => {});
-  }
-
-  /** The receiver must answer an `X` with `code` (after any `R`s) and close. */
-  async expectX(peer: RawPeer, code: RejectCode): Promise<void> {
-    const outcome = await collect(peer);
-    const last = outcome.frames.at(-1);
-    assert.ok(last?.type === "X", `expected X ${code}, got ${JSON.stringify(outcome)}`);
-    assert.equal(last.code, code);
-    assert.ok(last.message.length > 0, "with a reason");
-    assert.ok(outcome.closed, "and the receiver closes");
-    await this.logged(peer);
-  }
-
-  /** The receiver must refuse the file with `R code` and go on (then the peer quits). */
-  async expectR(peer: RawPeer, code: RejectCode): Promise<void> {
-    const answer = await within(4000, peer.frame(), "the refusal");
-    assert.ok(answer.type === "R", `expected R ${code}, got ${JSON.stringify(answer)}`);
-    assert.equal(answer.code, code);
-    assert.ok(answer.message.length > 0);
-    assert.ok(
-      this.receiver.events.some((e) => e.type === "file-rejected" && e.peer === peer.name),
-      "the receiver logs the refusal",
-    );
-    await peer.sendFrame({ type: "Q" });
-    assert.deepEqual(await collect(peer), { frames: [], closed: true }, "a clean end");
-  }
-
-  /** The protocol has no answer here (classic, or the peer left): a clean close, logged. */
-  async expectClose(peer: RawPeer, logged = true): Promise<void> {
-    const outcome = await collect(peer);
-    assert.deepEqual(outcome.frames, [], "no frame where the protocol has none");
-    assert.ok(outcome.closed, "the receiver closes");
-    if (logged) await this.logged(peer);
-  }
-
-  /** The receiver logged why this peer's session ended, with a reason. */
-  async logged(peer: RawPeer): Promise<void> {
-    const event = await this.receiver.waitFor(
-      (e) => e.type === "session-error" && e.peer === peer.name,
-      5000,
-      `the session error of ${peer.name}`,
-    );
-    assert.ok(event.type === "session-error" && event.reason.length > 0);
-  }
-}
+/** A case's arena, and the peers whose sessions end without any event (they said nothing). */
+type Harness = Arena & { silent: Set<RawPeer> };
 
 interface CaseOptions {
   /** Receiver options beyond the short timeouts every case uses. */
   receiver?: Partial<ReceiverOptions>;
-  /** Partials the resume policy keeps (a connection lost mid-file). Default 0. */
-  partials?: number;
+  /** Partials the resume policy keeps (a connection lost mid-file). Default none. */
+  partials?: PartialSource[];
   /** Final files the abuse legitimately stores (a classic transfer). Default 0. */
   stored?: number;
 }
@@ -184,70 +75,43 @@ let cases = 0;
 function hostile(name: string, run: (h: Harness) => Promise<void>, options: CaseOptions = {}) {
   cases++;
   Deno.test(`hostile: ${name}`, async () => {
-    await using root = await tempDir();
-    const dir = join(root.path, "received");
-    const src = join(root.path, "src");
-    await Deno.mkdir(src);
-    const good = join(src, "good.txt");
-    const goodBytes = encoder.encode(`an honest file after: ${name}\n`);
-    await Deno.writeFile(good, goodBytes);
-    const receiver = await RecordingReceiver.start({
-      dir,
+    await using arena = await Arena.start({
       idleTimeoutMs: 1000,
       headerTimeoutMs: 1000,
       ...options.receiver,
     });
-    const h = new Harness(receiver);
-    try {
-      await run(h);
-      // Every hostile session is over (and reported) before the checks.
-      for (const peer of h.peers) {
-        if (h.silent.has(peer)) continue;
-        await receiver.waitFor(
-          (e) =>
-            ["session-end", "session-error", "file-done", "file-failed", "file-rejected"]
-              .includes(e.type) && "peer" in e && e.peer === peer.name,
-          10_000,
-          `the end of ${peer.name}`,
-        );
-      }
-      for (const peer of h.peers) peer.close();
-
-      // Still serving: an honest sender gets its file stored and verified.
-      const result = await within(
+    await arena.freeze();
+    const h = Object.assign(arena, { silent: new Set<RawPeer>() });
+    await run(h);
+    // Every hostile session is over (and reported) before the checks.
+    for (const peer of h.peers) {
+      if (h.silent.has(peer)) continue;
+      await arena.receiver.waitFor(
+        (e) =>
+          ["session-end", "session-error", "file-done", "file-failed", "file-rejected"]
+            .includes(e.type) && "peer" in e && e.peer === peer.name,
         10_000,
-        sendFiles({ paths: [good], port: receiver.port, retries: 0, timeoutMs: 5000 }),
-        "the honest send",
+        `the end of ${peer.name}`,
       );
-      assert.equal(result.files, 1, "the receiver still serves");
-      assert.deepEqual(await Deno.readFile(join(dir, "good.txt")), goodBytes);
-
-      // Nothing outside DIR.
-      const outside = (await tree(root.path)).filter((p) =>
-        p !== "received" && !p.startsWith("received/") && p !== "src" && p !== "src/good.txt"
-      );
-      assert.deepEqual(outside, [], "nothing written outside DIR");
-
-      // Final names: the honest file and whatever the case legitimately stored.
-      const finals = (await finalEntries(dir)).filter((p) => p !== "good.txt");
-      assert.equal(finals.length, options.stored ?? 0, `final files: ${finals}`);
-
-      // .sockit: only what the resume policy keeps.
-      await waitUntil(
-        async () => !(await internalEntries(dir)).some((n) => n.startsWith("tmp-")),
-        3000,
-        "temporary files to go",
-      );
-      const internal = await internalEntries(dir);
-      const parts = internal.filter((n) => /^partial-[0-9a-f]{32}\.part$/.test(n));
-      const metas = internal.filter((n) => /^partial-[0-9a-f]{32}\.json$/.test(n));
-      assert.equal(parts.length, options.partials ?? 0, `partials: ${internal}`);
-      assert.equal(metas.length, parts.length, "each partial with its description");
-      assert.equal(internal.length, parts.length + metas.length, `left in .sockit: ${internal}`);
-    } finally {
-      for (const peer of h.peers) peer.close();
-      await receiver[Symbol.asyncDispose]();
     }
+    for (const peer of h.peers) peer.close();
+
+    // Still serving: an honest sender gets its file stored and verified.
+    await arena.honestSend("good.txt");
+
+    // Files go away after their session's end event: wait for their removal.
+    await waitUntil(
+      async () => !(await internalEntries(arena.dir)).some((n) => n.startsWith("tmp-")),
+      3000,
+      "temporary files to go",
+    );
+    // Nothing outside DIR; in DIR the honest file and what the receiver reported it stored; in
+    // .sockit only what the resume policy keeps.
+    const stored = arena.receiver.of("file-done").map((e) => e.stored).filter((n) =>
+      n !== "good.txt"
+    );
+    assert.equal(stored.length, options.stored ?? 0, `stored: ${stored}`);
+    await arena.check(["good.txt", ...stored], options.partials);
   });
 }
 
@@ -294,28 +158,15 @@ function refused(name: string, data: Uint8Array, code: RejectCode, options: Case
 
 /** Sends `data` one byte per second until stopped or the receiver is gone (slowloris). */
 function drip(peer: RawPeer, data: Uint8Array): { stop(): void; done: Promise<void> } {
-  let stopped = false;
-  let wake = () => {};
+  const stopped = new AbortController();
   const done = (async () => {
     for (const byte of data) {
-      if (stopped) return;
+      if (stopped.signal.aborted) return;
       if (!(await peer.send(new Uint8Array([byte])).then(() => true, () => false))) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await delay(1000, stopped.signal); // the drip's pace
     }
   })();
-  return {
-    stop: () => {
-      stopped = true;
-      wake();
-    },
-    done,
-  };
+  return { stop: () => stopped.abort(), done };
 }
 
 // --- Openings: garbage, truncated and malformed prefaces -------------------------------------
@@ -324,7 +175,6 @@ hostile("a connection that closes at once", async (h) => {
   const peer = await h.connect();
   peer.close();
   h.silent.add(peer);
-  await delay(50);
 });
 opening(
   "a TLS ClientHello",
@@ -405,47 +255,51 @@ hostile("slowloris: a frame's payload at 1 byte per second", async (h) => {
 
 // --- Frames: unknown types, types only a receiver sends, bad lengths ----------------------------
 
-session("an unknown frame type Z", raw("Z", "{}"), "bad-header");
-session("frame type 0x00", raw(0, "{}"), "bad-header");
-session("frame type 0xff", raw(0xff, "{}"), "bad-header");
-session("a lower-case frame type f", raw("f", '{"path":"a","size":1,"mtime":0}'), "bad-header");
+session("an unknown frame type Z", rawFrame("Z", "{}"), "bad-header");
+session("frame type 0x00", rawFrame(0, "{}"), "bad-header");
+session("frame type 0xff", rawFrame(0xff, "{}"), "bad-header");
+session(
+  "a lower-case frame type f",
+  rawFrame("f", '{"path":"a","size":1,"mtime":0}'),
+  "bad-header",
+);
 for (const type of ["H", "A", "R", "V", "X"]) {
   session(
     `a receiver's frame ${type} sent by a sender`,
-    raw(type, '{"version":1,"maxSize":null}'),
+    rawFrame(type, '{"version":1,"maxSize":null}'),
     "bad-header",
   );
 }
-session("a frame length of 0xffffffff for Q", raw("Q", "", 0xffffffff), "bad-header");
+session("a frame length of 0xffffffff for Q", rawFrame("Q", "", 0xffffffff), "bad-header");
 session(
   "a frame length one over the limit for E",
-  raw("E", "", MAX_FRAME_PAYLOAD + 1),
+  rawFrame("E", "", MAX_FRAME_PAYLOAD + 1),
   "bad-header",
 );
-leaves("a truncated frame header, then close", raw("F", "{}").subarray(0, 3), true);
+leaves("a truncated frame header, then close", rawFrame("F", "{}").subarray(0, 3), true);
 leaves(
   "a truncated frame payload (10 of 100 bytes), then close",
-  raw("F", '{"path":"a"', 100),
+  rawFrame("F", '{"path":"a"', 100),
   true,
 );
 
 // --- Payloads that are not a JSON object, or not even UTF-8 -------------------------------------
 
-session("Q with an empty payload", raw("Q", ""), "bad-header");
+session("Q with an empty payload", rawFrame("Q", ""), "bad-header");
 session(
   "a payload of invalid UTF-8",
-  raw("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
+  rawFrame("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
   "bad-header",
 );
-session("a JSON array", raw("F", "[]"), "bad-header");
-session("a JSON string", raw("F", '"path"'), "bad-header");
-session("a JSON number", raw("F", "42"), "bad-header");
-session("JSON null", raw("F", "null"), "bad-header");
-session("JSON true", raw("Q", "true"), "bad-header");
-session("JSON with trailing garbage", raw("Q", "{}}"), "bad-header");
+session("a JSON array", rawFrame("F", "[]"), "bad-header");
+session("a JSON string", rawFrame("F", '"path"'), "bad-header");
+session("a JSON number", rawFrame("F", "42"), "bad-header");
+session("JSON null", rawFrame("F", "null"), "bad-header");
+session("JSON true", rawFrame("Q", "true"), "bad-header");
+session("JSON with trailing garbage", rawFrame("Q", "{}}"), "bad-header");
 session(
   "JSON nested 8,000 levels deep",
-  raw("F", "[".repeat(8000) + "]".repeat(8000)),
+  rawFrame("F", "[".repeat(8000) + "]".repeat(8000)),
   "bad-header",
 );
 session(
@@ -498,17 +352,17 @@ session(
 );
 session(
   "a name with an overlong UTF-8 slash (C0 AF)",
-  raw("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a UTF-8-encoded surrogate (ED A0 80)",
-  raw("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a lone byte FF",
-  raw("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
   "bad-header",
 );
 refused(
@@ -534,8 +388,8 @@ for (
     ["E right after A (no S, no data)", frame({ type: "E", sha256: HASH })],
     ["a second F instead of S", frame({ type: "F", path: "other.txt", size: 1, mtime: 0 })],
     ["S at an offset never offered", frame({ type: "S", offset: 5 })],
-    ["S at a negative offset", raw("S", '{"offset":-1}')],
-    ["S at a fractional offset", raw("S", '{"offset":0.5}')],
+    ["S at a negative offset", rawFrame("S", '{"offset":-1}')],
+    ["S at a fractional offset", rawFrame("S", '{"offset":0.5}')],
     ["Q right after A", frame({ type: "Q" })],
     ["D right after A", frame({ type: "D", path: "folder" })],
   ] as const
@@ -548,7 +402,7 @@ session(
     concatBytes(
       frame({ type: "S", offset: 0 }),
       "0123456789",
-      raw("E", `{"sha256":"${HASH.toUpperCase()}"}`),
+      rawFrame("E", `{"sha256":"${HASH.toUpperCase()}"}`),
     ),
   ),
   "bad-header",
@@ -556,7 +410,7 @@ session(
 session(
   "an E whose hash is too short",
   accepted(
-    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", raw("E", '{"sha256":"abc"}')),
+    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", rawFrame("E", '{"sha256":"abc"}')),
   ),
   "bad-header",
 );
@@ -580,8 +434,8 @@ hostile("a good file, then garbage after its E frame", async (h) => {
   await h.send(peer, concatBytes("GARBAGE AFTER THE END"));
   await h.expectX(peer, "bad-header");
   assert.equal(
-    await sha256Hex(await Deno.readFile(join(h.receiver.dir, "kept.bin"))),
-    await sha256Hex(data),
+    sha256Hex(await Deno.readFile(join(h.receiver.dir, "kept.bin"))),
+    sha256Hex(data),
   );
 }, { stored: 1 });
 hostile(
@@ -599,7 +453,7 @@ hostile(
     const info = await Deno.stat(join(h.receiver.dir, ".sockit", part));
     assert.ok(info.size <= 1000, `the partial holds what came: ${info.size} bytes`);
   },
-  { partials: 1 },
+  { partials: [{ path: "huge.bin", size: Number.MAX_SAFE_INTEGER, mtime: 0 }] },
 );
 hostile("a reset in the middle of a file keeps a partial for a resume", async (h) => {
   const peer = await h.open();
@@ -624,7 +478,7 @@ hostile("a reset in the middle of a file keeps a partial for a resume", async (h
   assert.ok(failed.type === "file-failed");
   // A reset, or an end of stream where the reset raced the close: a lost connection either way.
   assert.ok(["connection-reset", "closed-early"].includes(failed.code), failed.code);
-}, { partials: 1 });
+}, { partials: [{ path: "reset.bin", size: 100_000, mtime: 0 }] });
 hostile("a half-close in the middle of a file keeps a partial for a resume", async (h) => {
   const peer = await h.open();
   await peer.sendFrame({ type: "F", path: "half.bin", size: 100_000, mtime: 0 });
@@ -633,7 +487,7 @@ hostile("a half-close in the middle of a file keeps a partial for a resume", asy
   await h.send(peer, seededBytes(10_000, 6));
   await peer.wire.closeWrite();
   await h.expectClose(peer);
-}, { partials: 1 });
+}, { partials: [{ path: "half.bin", size: 100_000, mtime: 0 }] });
 
 // --- Classic (lesson) sessions: sizes that are not sizes, and lies ---------------------------
 
@@ -708,23 +562,29 @@ hostile(
     if (count < 500) console.log(`hostile: ulimit -n is ${limit}; using ${count} idle connections`);
     const cap = 50;
     const idle: RawPeer[] = [];
+    const started = performance.now();
     for (let i = 0; i < count; i++) idle.push(await h.connect());
-    const outcomes = await Promise.all(idle.map((peer) => collect(peer, 5000)));
+    const connectMs = performance.now() - started;
+    const outcomes = await Promise.all(idle.map((peer) => collect(peer, 8000)));
     const busy = outcomes.filter((o) => o.frames[0]?.type === "X" && o.frames[0].code === "busy");
-    assert.equal(busy.length, count - cap, "everyone over the cap is told busy");
     assert.ok(outcomes.every((o) => o.closed), "every silent connection is closed in the end");
     const dropped = h.receiver.of("session-error").filter((e) => e.code === "timeout");
-    assert.equal(dropped.length, cap, "the ones within the cap are dropped by the timeout");
+    assert.equal(busy.length + dropped.length, count, "each one told busy or dropped by timeout");
+    assert.ok(dropped.length >= cap, "the ones within the cap are dropped by the timeout");
+    // Unless connecting took longer than the timeout (a busy machine: the first ones were
+    // dropped, making room, before the last connected), exactly the cap was held.
+    if (connectMs < 2000) assert.equal(dropped.length, cap, `connected in ${connectMs} ms`);
+    else console.log(`hostile: connecting took ${connectMs.toFixed(0)} ms, over the timeout`);
     for (const peer of idle) peer.close();
   },
-  { receiver: { maxConnections: 50, idleTimeoutMs: 1000, headerTimeoutMs: 1000 } },
+  { receiver: { maxConnections: 50, idleTimeoutMs: 2000, headerTimeoutMs: 2000 } },
 );
 hostile(
   "while the cap is full of silent peers, an honest sender is told busy, then served",
   async (h) => {
     const idle: RawPeer[] = [];
+    // Connected in order: the receiver accepts (and counts) all 20 before the honest sender.
     for (let i = 0; i < 20; i++) idle.push(await h.connect());
-    await delay(100);
     const src = await Deno.makeTempFile();
     try {
       await Deno.writeTextFile(src, "waiting in line\n");
@@ -735,32 +595,86 @@ hostile(
       // With its own retries it gets in once the idle ones are dropped.
       const result = await sendFiles({ paths: [src], port: h.port, retries: 4, retryDelayMs: 400 });
       assert.equal(result.files, 1);
-      await Deno.remove(join(h.receiver.dir, src.split("/").at(-1)!));
     } finally {
       await Deno.remove(src);
     }
     for (const peer of idle) h.silent.add(peer);
   },
-  { receiver: { maxConnections: 20, idleTimeoutMs: 800, headerTimeoutMs: 800 } },
+  { receiver: { maxConnections: 20, idleTimeoutMs: 800, headerTimeoutMs: 800 }, stored: 1 },
 );
+/** The most one direction of a loopback connection can hold: a send and a receive buffer. */
+async function socketBuffersMax(): Promise<number> {
+  const max = async (name: string) =>
+    Number((await Deno.readTextFile(`/proc/sys/net/ipv4/${name}`)).trim().split(/\s+/)[2]);
+  return await max("tcp_wmem") + await max("tcp_rmem");
+}
+
+/**
+ * A Python peer (a Deno socket cannot shrink its buffers) that completes the opening, then
+ * writes `count` copies of `request` and never reads an answer. Its receive buffer is tiny, so
+ * the receiver's unread answers pile up at once. It prints its port, then whether every byte
+ * was taken or the receiver cut it off.
+ */
+function flooder(port: number, request: Uint8Array, count: number) {
+  const script = [
+    "import socket, sys",
+    "s = socket.socket()",
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)",
+    "s.connect(('127.0.0.1', int(sys.argv[1])))",
+    "print(s.getsockname()[1], flush=True)",
+    "def exactly(n):",
+    "    data = b''",
+    "    while len(data) < n: data += s.recv(n - len(data))",
+    "    return data",
+    "s.sendall(bytes.fromhex(sys.argv[2]))",
+    "exactly(int.from_bytes(exactly(5)[1:], 'big'))  # the hello",
+    "try:",
+    "    s.sendall(bytes.fromhex(sys.argv[3]) * int(sys.argv[4]))",
+    "    print('all taken', flush=True)",
+    "except OSError:",
+    "    print('cut off', flush=True)",
+  ].join("\n");
+  const hex = (bytes: Uint8Array) =>
+    Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return background(
+    new Deno.Command("python3", {
+      args: ["-c", script, String(port), hex(encodePreface()), hex(request), String(count)],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+}
+
 hostile("a sender that floods requests and never reads an answer is dropped", async (h) => {
-  const peer = await h.open();
-  const one = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
-  const count = 150_000;
-  const flood = new Uint8Array(one.length * count);
-  for (let i = 0; i < count; i++) flood.set(one, i * one.length);
-  const writing = h.send(peer, flood);
+  const request = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  // More than both buffers of the requests' direction can hold, however much the receiver
+  // takes before its answers fill the other direction: all is taken only if it never stops.
+  const count = Math.ceil(1.5 * await socketBuffersMax() / request.length);
+  await using python = flooder(h.port, request, count);
+  const [, port] = await python.stdout.waitFor(/^(\d+)$/);
+  const peer = `127.0.0.1:${port}`;
   const error = await h.receiver.waitFor(
-    (e) => e.type === "session-error" && e.peer === peer.name,
-    20_000,
+    (e) => e.type === "session-error" && e.peer === peer,
+    60_000, // some 4 MiB of answers fill the receiver's buffer first: slow on a busy machine
     "the flooder to be dropped",
   );
   assert.ok(error.type === "session-error");
   assert.equal(error.code, "timeout", "its answers went unread until the write timed out");
   const answered = h.receiver.of("file-rejected").length;
-  assert.ok(answered < count, `stopped after ${answered} answers nobody read`);
-  peer.close();
-  await writing;
+  assert.ok(answered > 0, "it was answered until the answers piled up");
+  const [outcome] = await python.stdout.waitFor(/^(all taken|cut off)$/);
+  assert.equal(
+    outcome,
+    "cut off",
+    `the receiver hung up after ${answered} of ${count} answers, before taking every request`,
+  );
+  const after = h.receiver.events.slice(h.receiver.events.indexOf(error));
+  assert.ok(
+    !after.some((e) => e.type === "file-rejected" && e.peer === peer),
+    "no request of the flooder is handled after the drop",
+  );
 }, { receiver: { idleTimeoutMs: 500 } });
 
 console.log(`hostile: ${cases} receiver cases`);
@@ -773,15 +687,8 @@ async function roundTrip(port: number, text: string): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     const sent = encoder.encode(text);
-    await conn.write(sent);
-    const got = new Uint8Array(sent.length);
-    let filled = 0;
-    while (filled < sent.length) {
-      const n = await conn.read(got.subarray(filled));
-      if (n === null) throw new Error("the echo server closed early");
-      filled += n;
-    }
-    assert.deepEqual(got, sent);
+    await writeAll(conn, sent);
+    assert.deepEqual(await readBytes(conn, sent.length), sent);
   } finally {
     conn.close();
   }
@@ -809,9 +716,10 @@ function echoAbuse(name: string, abuse: (port: number) => Promise<() => Promise<
 echoAbuse("100 clients that reset mid-echo", async (port) => {
   for (let i = 0; i < 100; i++) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await conn.write(seededBytes(4096, i));
-    await delay(1);
-    conn.close(); // the echo is unread: a reset
+    await writeAll(conn, seededBytes(4096, i));
+    // The echo is coming back: close with the rest of it unread, which is a reset.
+    assert.equal((await readBytes(conn, 1)).length, 1);
+    conn.close();
   }
   return async () => {};
 });
@@ -819,27 +727,22 @@ echoAbuse("50 clients that half-close and read their echo to the end", async (po
   await Promise.all(Array.from({ length: 50 }, async (_, i) => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const data = seededBytes(10_000, i);
-    await conn.write(data);
+    await writeAll(conn, data);
     await conn.closeWrite();
-    const got: Uint8Array[] = [];
-    const buffer = new Uint8Array(65536);
-    while (true) {
-      const n = await within(5000, conn.read(buffer), "the echo");
-      if (n === null) break;
-      got.push(buffer.slice(0, n));
-    }
+    // One byte more than was sent: everything echoed, then the server's close.
+    const got = await readBytes(conn, data.length + 1, 5000);
     conn.close();
-    assert.deepEqual(concatBytes(...got), data);
+    assert.deepEqual(got, data);
   }));
   return async () => {};
 });
 echoAbuse("a client flooding 64 MiB without ever reading", async (port) => {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const chunk = seededBytes(1024 * 1024, 10);
+  await writeAll(conn, chunk); // the flood is under way
   const flooding = (async () => {
-    for (let i = 0; i < 64; i++) await conn.write(chunk);
+    for (let i = 1; i < 64; i++) await writeAll(conn, chunk);
   })().catch(() => {});
-  await delay(200);
   return async () => {
     conn.close();
     await within(5000, flooding, "the flood to stop");
@@ -849,10 +752,7 @@ echoAbuse("300 clients connected and silent", async (port) => {
   const conns = await Promise.all(
     Array.from({ length: 300 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
   );
-  return async () => {
-    for (const conn of conns) conn.close();
-    await delay(50);
-  };
+  return () => Promise.resolve(conns.forEach((conn) => conn.close()));
 });
 echoAbuse("200 clients that connect and close at once", async (port) => {
   for (let i = 0; i < 200; i++) (await Deno.connect({ hostname: "127.0.0.1", port })).close();
@@ -861,12 +761,8 @@ echoAbuse("200 clients that connect and close at once", async (port) => {
 echoAbuse("every byte value and invalid UTF-8, echoed exactly", async (port) => {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const all = concatBytes(Array.from({ length: 256 }, (_, i) => i), [0xc0, 0xaf, 0xed, 0xa0, 0x80]);
-  await conn.write(all);
-  const got = new Uint8Array(all.length);
-  let filled = 0;
-  while (filled < all.length) {
-    filled += (await within(2000, conn.read(got.subarray(filled)), "echo"))!;
-  }
+  await writeAll(conn, all);
+  const got = await readBytes(conn, all.length, 2000);
   assert.deepEqual(got, all);
   return () => Promise.resolve(conn.close());
 });

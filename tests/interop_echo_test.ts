@@ -6,7 +6,16 @@
  */
 
 import assert from "node:assert/strict";
-import { randomBytes, runCli, runPython, spawnCli, spawnPython, tempDir } from "./util.ts";
+import {
+  randomBytes,
+  resetClient,
+  runCli,
+  runPython,
+  spawnCli,
+  spawnPython,
+  tempDir,
+  within,
+} from "./util.ts";
 import type { BackgroundProcess } from "./util.ts";
 
 /** For runs to completion: generous, as a busy machine can stall `deno run` for a while. */
@@ -25,19 +34,6 @@ async function startPeer(
   } catch (err) {
     await peer.stop("SIGKILL");
     throw new Error(`${err}\nstderr:\n${peer.stderr.text}`);
-  }
-}
-
-/** Waits at most `ms` for a process to exit by itself. */
-async function exitWithin(process: BackgroundProcess, ms: number): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([process.child.status, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -82,7 +78,7 @@ Deno.test("interop: sockit echo against the lesson's single-client echo server",
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, "Received: 안녕\nReceived: hello lesson\n");
   // The lesson's server serves one client and then ends by itself.
-  const status = await exitWithin(peer, 5000);
+  const status = await within(5000, peer.child.status, "the peer to exit by itself");
   assert.equal(status.code, 0, peer.stderr.text);
   await peer.stdout.done;
   const lines = peer.stdout.lines;
@@ -117,28 +113,15 @@ Deno.test("interop: sockit echo against the lesson's threaded echo server", asyn
   assert.match(ping.stdout, /^3 sent, 3 echoed intact, /m);
 
   // A client that resets is told apart from one that closes.
-  const reset = await new Deno.Command("python3", {
-    args: [
-      "-c",
-      [
-        "import socket, struct, sys",
-        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
-        "s.sendall(b'x'); s.recv(16)",
-        "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
-        "s.close()",
-      ].join("\n"),
-      String(port),
-    ],
-  }).output();
-  assert.equal(reset.code, 0);
+  await resetClient(Number(port));
 
   await peer.stdout.waitFor(/\(reset\)$/, 5000);
-  const closed = () => peer.stdout.lines.filter((l) => /^Disconnected by .* \(closed\)$/.test(l));
-  const deadline = Date.now() + 5000;
-  while (closed().length < 5 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.equal(closed().length, 5, peer.stdout.text);
+  await peer.stdout.waitForLines(/^Disconnected by .* \(closed\)$/, 5, 5000);
+  assert.equal(
+    peer.stdout.lines.filter((l) => /^Disconnected by .* \(closed\)$/.test(l)).length,
+    5,
+    peer.stdout.text,
+  );
   assert.equal(peer.stdout.lines.filter((l) => l.endsWith("(reset)")).length, 1);
   assert.ok(peer.stdout.lines.some((l) => /^Received from 127\.0\.0\.1:\d+ 두 번째$/.test(l)));
   const status = await peer.stop("SIGTERM");
@@ -161,7 +144,7 @@ Deno.test("interop: the lesson-style file peers agree with each other", async ()
   const sent = await runPython("lesson_file_sender.py", ["--port", String(port), "--file", file]);
   assert.equal(sent.code, 0, sent.stderr);
   assert.match(sent.stdout, new RegExp(`^sent ${data.length} bytes$`, "m"));
-  const status = await exitWithin(peer, 5000);
+  const status = await within(5000, peer.child.status, "the peer to exit by itself");
   assert.equal(status.code, 0, peer.stderr.text);
   await peer.stdout.done;
   assert.ok(peer.stdout.lines.includes(`received 1 ${data.length}`), peer.stdout.text);

@@ -10,59 +10,32 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliReceiver, randomBytes, runCli, runPython, spawnPython, tempDir } from "./util.ts";
-import type { BackgroundProcess, LineReader } from "./util.ts";
+import { finalEntries, internalEntries, RecordingReceiver } from "./fault_helpers.ts";
+import {
+  cliReceiver,
+  randomBytes,
+  readBytes,
+  runCli,
+  runPython,
+  spawnPython,
+  tempDir,
+  writeAll,
+} from "./util.ts";
+import type { BackgroundProcess } from "./util.ts";
 
 const encoder = new TextEncoder();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MiB = 1024 * 1024;
 
 /** The generated name of a classic file from 127.0.0.1: time, then the sender's address. */
 const CLASSIC_NAME = /^classic-\d{8}-\d{6}-127-0-0-1(?: \(\d+\))?/;
 
-/** Waits (bounded) until `reader` has at least `n` lines matching `pattern`; returns them. */
-async function matching(
-  reader: LineReader,
-  pattern: RegExp,
-  n = 1,
-  timeoutMs = 15_000,
-): Promise<RegExpMatchArray[]> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    const found = reader.lines.flatMap((line) => {
-      const match = line.match(pattern);
-      return match ? [match] : [];
-    });
-    if (found.length >= n) return found;
-    if (performance.now() > deadline) {
-      throw new Error(`timed out waiting for ${n} lines like ${pattern}; got:\n${reader.text}`);
-    }
-    await sleep(20);
-  }
-}
-
 /** The lines on which the receiver reports a stored classic file: the stored names. */
 async function storedClassic(proc: BackgroundProcess, n: number): Promise<string[]> {
-  const lines = await matching(
-    proc.stdout,
+  const lines = await proc.stdout.waitForLines(
     /^Stored (.+) from 127\.0\.0\.1:\d+ \(classic sender, unverified\)/,
     n,
   );
   return lines.map((m) => m[1]);
-}
-
-/** The names in `dir` except sockit's working folder, sorted. */
-function names(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== ".sockit").sort();
-}
-
-/** What is in `DIR/.sockit` (temporary files). */
-function temps(dir: string): string[] {
-  try {
-    return [...Deno.readDirSync(join(dir, ".sockit"))].map((e) => e.name);
-  } catch {
-    return [];
-  }
 }
 
 /** Runs the lesson's sender on `file` against `port`; asserts it reports every byte sent. */
@@ -102,25 +75,6 @@ async function classicConnect(port: number): Promise<Deno.TcpConn> {
   return conn;
 }
 
-async function readExactly(conn: Deno.Conn, n: number, timeoutMs = 5000): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  const deadline = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    for (let filled = 0; filled < n;) {
-      const got = await conn.read(out.subarray(filled));
-      if (got === null) throw new Error(`closed after ${filled} of ${n} bytes`);
-      filled += got;
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return out;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
-}
-
 Deno.test("interop: the lesson's sender into sockit receive, byte-identical (0 B, text, 1 MiB)", async () => {
   await using receiver = await cliReceiver();
   await using src = await tempDir();
@@ -144,8 +98,8 @@ Deno.test("interop: the lesson's sender into sockit receive, byte-identical (0 B
     assert.equal(got.length, bytes.length);
     assert.ok(got.every((b, j) => b === bytes[j]), `${stored[i]} differs`);
   }
-  assert.deepEqual(names(receiver.dir), [...stored].sort());
-  assert.deepEqual(temps(receiver.dir), []);
+  assert.deepEqual(await finalEntries(receiver.dir), [...stored].sort());
+  assert.deepEqual(await internalEntries(receiver.dir), []);
 });
 
 Deno.test("interop: classic files named by their content: PNG and JPEG get .png and .jpg", async () => {
@@ -176,27 +130,34 @@ Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
   await storedClassic(receiver.proc, 1);
   await lessonSend(join(src.path, "b.py"), receiver.port);
   assert.deepEqual(await storedClassic(receiver.proc, 2), ["hw", "hw (1)"]);
-  assert.deepEqual(names(receiver.dir), ["hw", "hw (1)"]);
+  assert.deepEqual(await finalEntries(receiver.dir), ["hw", "hw (1)"]);
   assert.equal(await Deno.readTextFile(join(receiver.dir, "hw")), "print(1)\n");
   assert.equal(await Deno.readTextFile(join(receiver.dir, "hw (1)")), "print(2)\n");
 });
 
 Deno.test("interop: a classic size that arrives in pieces is read whole before 'ready'", async () => {
-  await using receiver = await cliReceiver();
+  // In this process, so that the second piece follows the receiver's read of the first at once
+  // (a pause of 150 ms would end the size).
+  await using receiver = await RecordingReceiver.start({ trace: true });
   const conn = await classicConnect(receiver.port);
   try {
     await writeAll(conn, encoder.encode("12"));
-    await sleep(50);
+    // The receiver has read the first piece (its trace shows it) before the second is sent.
+    await receiver.waitFor(
+      (e) => e.type === "trace" && e.direction === "received" && e.bytes.length === 2,
+      5000,
+      "the first piece read",
+    );
     await writeAll(conn, encoder.encode("34"));
-    const ready = await readExactly(conn, 5);
+    const ready = await readBytes(conn, 5, 5000);
     assert.equal(new TextDecoder().decode(ready), "ready");
     const data = randomBytes(1234);
     await writeAll(conn, data);
-    // The receiver closes once it has exactly 1234 bytes.
-    const rest = await readExactly(conn, 1).catch((err) => err);
-    assert.ok(rest instanceof Error, "nothing follows 'ready'");
-    const [stored] = await storedClassic(receiver.proc, 1);
-    assert.deepEqual(await Deno.readFile(join(receiver.dir, stored)), data);
+    // The receiver closes once it has exactly 1234 bytes: nothing follows 'ready'.
+    assert.equal((await readBytes(conn, 1, 5000)).length, 0, "nothing follows 'ready'");
+    const done = await receiver.waitFor((e) => e.type === "file-done", 5000, "the file stored");
+    assert.ok(done.type === "file-done");
+    assert.deepEqual(await Deno.readFile(join(receiver.dir, done.stored)), data);
   } finally {
     conn.close();
   }
@@ -207,14 +168,14 @@ Deno.test("interop: a classic sender that closes early leaves no file", async ()
   const conn = await classicConnect(receiver.port);
   try {
     await writeAll(conn, encoder.encode("100000"));
-    assert.equal(new TextDecoder().decode(await readExactly(conn, 5)), "ready");
+    assert.equal(new TextDecoder().decode(await readBytes(conn, 5, 5000)), "ready");
     await writeAll(conn, randomBytes(40_000));
   } finally {
     conn.close();
   }
-  await matching(receiver.proc.stderr, /^Transfer of \(classic\) from 127\.0\.0\.1:\d+ failed/);
-  assert.deepEqual(names(receiver.dir), []);
-  assert.deepEqual(temps(receiver.dir), []);
+  await receiver.proc.stderr.waitFor(/^Transfer of \(classic\) from 127\.0\.0\.1:\d+ failed/);
+  assert.deepEqual(await finalEntries(receiver.dir), []);
+  assert.deepEqual(await internalEntries(receiver.dir), []);
   assert.ok(!receiver.proc.stdout.text.includes("Stored "), receiver.proc.stdout.text);
 
   // A sender that closes before any size digit ended arrives is no file either.
@@ -226,7 +187,7 @@ Deno.test("interop: a classic sender that closes early leaves no file", async ()
   await Deno.writeTextFile(join(src.path, "ok.txt"), "still here\n");
   await lessonSend(join(src.path, "ok.txt"), receiver.port);
   const [stored] = await storedClassic(receiver.proc, 1);
-  assert.deepEqual(names(receiver.dir), [stored]);
+  assert.deepEqual(await finalEntries(receiver.dir), [stored]);
   assert.equal(await Deno.readTextFile(join(receiver.dir, stored)), "still here\n");
 });
 

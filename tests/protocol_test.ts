@@ -26,6 +26,7 @@ import {
 } from "../lib/transfer/protocol.ts";
 import type { Frame, RejectCode } from "../lib/transfer/protocol.ts";
 import { guessExtension, SNIFF_BYTES } from "../lib/transfer/sniff.ts";
+import { rawFrame } from "./raw_peer.ts";
 
 const encoder = new TextEncoder();
 const HASH = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -36,16 +37,6 @@ function decode(bytes: Uint8Array, from: "sender" | "receiver"): Promise<Frame> 
     assert.equal(n, bytes.length - FRAME_HEADER_SIZE, "payload length as encoded");
     return Promise.resolve(bytes.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + n));
   }, from);
-}
-
-/** A frame made by hand: type letter, u32 big-endian length, raw payload bytes. */
-function rawFrame(type: string, payload: Uint8Array | string, length?: number): Uint8Array {
-  const body = typeof payload === "string" ? encoder.encode(payload) : payload;
-  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
-  out[0] = type.charCodeAt(0);
-  new DataView(out.buffer).setUint32(1, length ?? body.length);
-  out.set(body, FRAME_HEADER_SIZE);
-  return out;
 }
 
 /** Asserts that decoding `bytes` fails with a `ProtocolError` whose reject code is `reject`. */

@@ -7,9 +7,31 @@
 
 import { createHash } from "node:crypto";
 import { formatAddr } from "../lib/net/address.ts";
-import { encodeFrame, encodePreface, readFrame } from "../lib/transfer/protocol.ts";
+import {
+  encodeFrame,
+  encodePreface,
+  FRAME_HEADER_SIZE,
+  readFrame,
+} from "../lib/transfer/protocol.ts";
 import type { Frame, ReceiverFrame } from "../lib/transfer/protocol.ts";
 import { Wire } from "../lib/net/wire.ts";
+
+/**
+ * A frame made by hand: the type (a letter or a byte), the u32 big-endian length (the payload's
+ * own unless given), and the payload (text as UTF-8), so any of them may be wrong.
+ */
+export function rawFrame(
+  type: string | number,
+  payload: string | Uint8Array,
+  length?: number,
+): Uint8Array {
+  const body = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
+  out[0] = typeof type === "number" ? type : type.charCodeAt(0);
+  new DataView(out.buffer).setUint32(1, length ?? body.length);
+  out.set(body, FRAME_HEADER_SIZE);
+  return out;
+}
 
 /** A raw connection speaking (or abusing) the sockit protocol. */
 export class RawPeer implements AsyncDisposable {

@@ -29,13 +29,10 @@ import {
   RecordingReceiver,
   seededBytes,
   seededRandom,
-  sha256Hex,
   suiteSeed,
-  waitUntil,
-  within,
 } from "./fault_helpers.ts";
 import type { ProxiedConnection } from "./fault_helpers.ts";
-import { cliReceiver, runCli, spawnCli, tempDir } from "./util.ts";
+import { cliReceiver, runCli, sha256Hex, spawnCli, tempDir, waitUntil, within } from "./util.ts";
 import type { CliReceiver } from "./util.ts";
 
 const SEED = suiteSeed("resume");
@@ -50,7 +47,7 @@ async function sourceFile(dir: string, name: string, size: number, seed: number)
   const bytes = seededBytes(size, seed);
   await Deno.writeFile(path, bytes);
   const mtime = (await Deno.stat(path)).mtime!.getTime();
-  return { path, name, bytes, sha256: await sha256Hex(bytes), source: { path: name, size, mtime } };
+  return { path, name, bytes, sha256: sha256Hex(bytes), source: { path: name, size, mtime } };
 }
 
 /** The largest `.part` file in `dir`, 0 if none. */
@@ -61,7 +58,7 @@ async function heldBytes(dir: string): Promise<number> {
 /** Asserts the file stored as `name` in `dir` is byte-identical (by SHA-256) and .sockit is clean. */
 async function assertDelivered(dir: string, name: string, sha256: string): Promise<void> {
   assert.deepEqual(await finalEntries(dir), [name], "exactly the one final file");
-  assert.equal(await sha256Hex(await Deno.readFile(join(dir, name))), sha256, "byte-identical");
+  assert.equal(sha256Hex(await Deno.readFile(join(dir, name))), sha256, "byte-identical");
   assert.deepEqual(await internalEntries(dir), [], "no partial or temporary file left");
 }
 
@@ -457,8 +454,8 @@ Deno.test("resume: partials older than the time to live are swept at start, neve
     events.flatMap((e) => e.type === "file-start" ? [[e.path, e.offset]] : []),
   );
   assert.deepEqual(offsets, { "stale.bin": 0, "young.bin": 30_000 });
-  assert.equal(await sha256Hex(await Deno.readFile(join(dir, "stale.bin"))), stale.sha256);
-  assert.equal(await sha256Hex(await Deno.readFile(join(dir, "young.bin"))), young.sha256);
+  assert.equal(sha256Hex(await Deno.readFile(join(dir, "stale.bin"))), stale.sha256);
+  assert.equal(sha256Hex(await Deno.readFile(join(dir, "young.bin"))), young.sha256);
   assert.deepEqual(await internalEntries(dir), []);
 });
 

@@ -10,7 +10,6 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import {
   encodeFrame,
@@ -18,25 +17,14 @@ import {
   FRAME_HEADER_SIZE,
   MAX_FRAME_PAYLOAD,
 } from "../lib/transfer/protocol.ts";
-import type {
-  ErrorFrame,
-  ReceiverFrame,
-  RejectCode,
-  VerdictFrame,
-} from "../lib/transfer/protocol.ts";
-import { PartialStore } from "../lib/transfer/partials.ts";
+import type { ReceiverFrame, VerdictFrame } from "../lib/transfer/protocol.ts";
 import type { PartialSource } from "../lib/transfer/partials.ts";
-import type { ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
-import { RecordingReceiver } from "./fault_helpers.ts";
+import type { ReceiverOptions } from "../lib/transfer/receiver.ts";
+import { Arena } from "./arena.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { randomBytes, tempDir } from "./util.ts";
+import { randomBytes, sha256Hex as sha256 } from "./util.ts";
 
 const encoder = new TextEncoder();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 /** Asserts a verdict frame says the file was stored under `stored`. */
 function assertStored(frame: ReceiverFrame, stored: string): asserts frame is VerdictFrame {
@@ -44,160 +32,6 @@ function assertStored(frame: ReceiverFrame, stored: string): asserts frame is Ve
   assert.ok(frame.type === "V");
   assert.equal(frame.ok, true, JSON.stringify(frame));
   assert.equal(frame.stored, stored);
-}
-
-/**
- * Asserts the receiver answers `peer` with an `X` frame of `code` and then closes the
- * connection, each within `timeoutMs`; returns the frame.
- */
-async function assertEnded(peer: RawPeer, code: RejectCode, timeoutMs = 5000): Promise<ErrorFrame> {
-  const answer = await peer.frame(timeoutMs);
-  assert.ok(answer.type === "X", JSON.stringify(answer));
-  assert.equal(answer.code, code);
-  assert.ok(await peer.closedWithin(timeoutMs), "the receiver closes the connection");
-  return answer;
-}
-
-type Snapshot = Map<string, string>;
-
-/** Every path under `root` (except `skip`), with its kind and content hash. */
-async function snapshot(root: string, skip: string): Promise<Snapshot> {
-  const out: Snapshot = new Map();
-  const walk = async (folder: string) => {
-    for await (const entry of Deno.readDir(folder)) {
-      const full = join(folder, entry.name);
-      if (full === skip) continue;
-      if (entry.isSymlink) out.set(full, `link -> ${await Deno.readLink(full)}`);
-      else if (entry.isDirectory) {
-        out.set(full, "folder");
-        await walk(full);
-      } else out.set(full, sha256(await Deno.readFile(full)));
-    }
-  };
-  await walk(root);
-  return out;
-}
-
-/** Every entry inside DIR, relative, except sockit's working folder. */
-async function inside(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (folder: string, prefix: string) => {
-    for await (const entry of Deno.readDir(folder)) {
-      if (prefix === "" && entry.name === ".sockit") continue;
-      out.push(prefix + entry.name);
-      if (entry.isDirectory && !entry.isSymlink) {
-        await walk(join(folder, entry.name), prefix + entry.name + "/");
-      }
-    }
-  };
-  await walk(dir, "");
-  return out.sort();
-}
-
-/** What is left in `DIR/.sockit` (temporary files). */
-function temps(dir: string): string[] {
-  try {
-    return [...Deno.readDirSync(join(dir, ".sockit"))].map((e) => e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-}
-
-/**
- * A receiver whose DIR sits four folders deep inside a temporary root (so `..` traversals
- * would land inside the root, where the snapshot sees them), next to a folder `outside` with
- * a file a symbolic link may point at. Records events; can wait for one peer's session end.
- */
-class Arena implements AsyncDisposable {
-  before!: Snapshot;
-
-  private constructor(
-    readonly receiver: RecordingReceiver,
-    readonly root: string,
-    readonly dir: string,
-    readonly outside: string,
-  ) {}
-
-  static async start(options: ReceiverOptions = {}): Promise<Arena> {
-    const root = await Deno.makeTempDir({ prefix: "sockit-raw-" });
-    const dir = join(root, "l1", "l2", "l3", "received");
-    const outside = join(root, "outside");
-    try {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.mkdir(outside);
-      await Deno.writeTextFile(join(outside, "target.txt"), "outside, keep me\n");
-      return new Arena(await RecordingReceiver.start({ ...options, dir }), root, dir, outside);
-    } catch (err) {
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-      throw err;
-    }
-  }
-
-  get port(): number {
-    return this.receiver.port;
-  }
-
-  /** Every event the receiver reported so far. */
-  get events(): ReceiverEvent[] {
-    return this.receiver.events;
-  }
-
-  /** Takes the snapshot of everything outside DIR (call after any setup inside the root). */
-  async freeze(): Promise<void> {
-    this.before = await snapshot(this.root, this.dir);
-  }
-
-  /** Waits until the receiver is done with `peer`'s connection (ended well or not). */
-  sessionOver(peer: RawPeer): Promise<ReceiverEvent> {
-    return this.receiver.waitFor(
-      (e) => (e.type === "session-end" || e.type === "session-error") && e.peer === peer.name,
-      10_000,
-      `the end of ${peer.name}`,
-    );
-  }
-
-  /**
-   * Nothing outside DIR changed, DIR holds exactly `expected`, and its working folder holds no
-   * temporary file: only the resumable partials of transfers cut off by a lost connection.
-   */
-  async check(expected: string[], partials: PartialSource[] = []): Promise<void> {
-    assert.deepEqual(await snapshot(this.root, this.dir), this.before, "outside DIR changed");
-    assert.deepEqual(await inside(this.dir), [...expected].sort());
-    const kept = partials.flatMap((source) => {
-      const key = PartialStore.key(source);
-      return [`partial-${key}.json`, `partial-${key}.part`];
-    });
-    assert.deepEqual(temps(this.dir).sort(), kept.sort(), "temporary files left");
-  }
-
-  /** Checks the kept partial of `source` holds at most `most` bytes and describes `source`. */
-  async checkPartial(source: PartialSource, most: number): Promise<void> {
-    const base = join(this.dir, ".sockit", `partial-${PartialStore.key(source)}`);
-    const size = (await Deno.stat(`${base}.part`)).size;
-    assert.ok(size <= most, `partial of ${size} bytes, at most ${most} arrived`);
-    const meta = JSON.parse(await Deno.readTextFile(`${base}.json`));
-    assert.deepEqual([meta.path, meta.size, meta.mtime], [source.path, source.size, source.mtime]);
-  }
-
-  /** An honest sender through the library: sends one file and checks it was stored. */
-  async honestSend(name: string): Promise<string> {
-    await using src = await tempDir();
-    const bytes = randomBytes(20_000);
-    await Deno.writeFile(join(src.path, name), bytes);
-    const { result } = await this.receiver.send([join(src.path, name)]);
-    assert.equal(result.files, 1);
-    assert.deepEqual(await Deno.readFile(join(this.dir, name)), bytes);
-    return name;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      await this.receiver[Symbol.asyncDispose]();
-    } finally {
-      await Deno.remove(this.root, { recursive: true }).catch(() => {});
-    }
-  }
 }
 
 /**
@@ -469,7 +303,7 @@ Deno.test("raw: more bytes than the header declared is a protocol error and stor
       await peer.send(data);
       await peer.send(encoder.encode("XXXXXXXXXXXXXXXXXXXX"));
       await peer.sendFrame({ type: "E", sha256: sha256(data) });
-      await assertEnded(peer, "bad-header");
+      await arena.expectX(peer, "bad-header");
     } finally {
       peer.close();
     }
@@ -533,7 +367,7 @@ Deno.test("raw: an unknown version gets unsupported-version listing version 1", 
       const peer = await RawPeer.connect(arena.port);
       try {
         await peer.send(encodePreface(version));
-        const answer = await assertEnded(peer, "unsupported-version");
+        const answer = await arena.expectX(peer, "unsupported-version");
         assert.deepEqual(answer.supported, [1]);
       } finally {
         peer.close();
@@ -552,7 +386,7 @@ Deno.test("raw: a frame longer than 16 KiB gets bad-header at once and the conne
         new DataView(head.buffer).setUint32(1, length);
         await peer.send(head);
         // No payload follows: the answer must not wait for it.
-        await assertEnded(peer, "bad-header", 2000);
+        await arena.expectX(peer, "bad-header", 2000);
       } finally {
         peer.close();
       }
@@ -634,14 +468,13 @@ Deno.test("raw: beyond maxConnections a sender is told busy; the others carry on
   const third = await RawPeer.connect(arena.port);
   try {
     await third.send(encodePreface());
-    await assertEnded(third, "busy");
+    await arena.expectX(third, "busy");
   } finally {
     third.close();
   }
+  // Once both sessions have ended (finish() waits for their end events) there is room again.
   await first.finish();
   await second.finish();
-  // Once they are done there is room again.
-  await sleep(20);
   await arena.honestSend("after.bin");
   await arena.check(["first.bin", "second.bin", "after.bin"]);
 });

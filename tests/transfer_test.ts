@@ -14,42 +14,11 @@ import { join } from "node:path";
 import { encodeFrame } from "../lib/transfer/protocol.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { DEFAULT_CHUNK_SIZE } from "../lib/core/streams.ts";
-import { RecordingReceiver, within } from "./fault_helpers.ts";
-import { randomBytes, tempDir } from "./util.ts";
+import { finalEntries, internalEntries, RecordingReceiver, snapshot } from "./fault_helpers.ts";
+import { randomBytes, sha256File, sha256Hex, tempDir, within } from "./util.ts";
 
 const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
-
-/** The names in `dir`, sorted, without sockit's working folder. */
-async function names(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(dir)) if (entry.name !== ".sockit") out.push(entry.name);
-  return out.sort();
-}
-
-/** What is left in `DIR/.sockit` (temporary files). */
-async function temps(dir: string): Promise<string[]> {
-  try {
-    const out: string[] = [];
-    for await (const entry of Deno.readDir(join(dir, ".sockit"))) out.push(entry.name);
-    return out;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-}
-
-/** SHA-256 of a file, streamed. */
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  const file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 /** Writes `size` random bytes to `path` in 1 MiB pieces and returns their SHA-256. */
 async function writeRandomFile(path: string, size: number): Promise<string> {
@@ -68,28 +37,6 @@ async function writeRandomFile(path: string, size: number): Promise<string> {
     file.close();
   }
   return hash.digest("hex");
-}
-
-type Entry = { path: string; kind: "file" | "folder"; sha256?: string };
-
-/** Every file and folder under `root`, relative and sorted, files with their SHA-256. */
-async function tree(root: string, skip = ".sockit"): Promise<Entry[]> {
-  const out: Entry[] = [];
-  const walk = async (folder: string, prefix: string) => {
-    for await (const entry of Deno.readDir(folder)) {
-      if (prefix === "" && entry.name === skip) continue;
-      const path = prefix + entry.name;
-      const full = join(folder, entry.name);
-      if (entry.isDirectory) {
-        out.push({ path, kind: "folder" });
-        await walk(full, path + "/");
-      } else {
-        out.push({ path, kind: "file", sha256: sha256(await Deno.readFile(full)) });
-      }
-    }
-  };
-  await walk(root, "");
-  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 
 /** The sizes of the file data chunks the sender wrote, from its trace (between S and E). */
@@ -131,17 +78,17 @@ Deno.test("transfer: sizes 0, 1 and chunk size -1, exact, +1 arrive intact (1 Ki
     assert.equal(result.files, sizes.length);
     assert.equal(result.rejected, 0);
     assert.equal(result.bytes, sizes.reduce((a, b) => a + b, 0));
-    assert.deepEqual(await names(receiver.dir), [...expected.keys()].sort());
+    assert.deepEqual(await finalEntries(receiver.dir), [...expected.keys()].sort());
     for (const [name, bytes] of expected) {
       const stored = await Deno.readFile(join(receiver.dir, name));
       assert.equal(stored.length, bytes.length, name);
       assert.ok(stored.every((b, i) => b === bytes[i]), `${name} differs`);
       const done = events.find((e) => e.type === "file-done" && e.path === name);
       assert.ok(done?.type === "file-done");
-      assert.equal(done.sha256, sha256(bytes));
+      assert.equal(done.sha256, sha256Hex(bytes));
       assert.equal(done.stored, name);
     }
-    assert.deepEqual(await temps(receiver.dir), []);
+    assert.deepEqual(await internalEntries(receiver.dir), []);
   }
 });
 
@@ -183,7 +130,7 @@ Deno.test("transfer: 100 MiB of random bytes arrive with the same SHA-256", asyn
   const got = receiver.of("file-done")[0];
   assert.equal(got.sha256, expected);
   assert.equal(got.size, size);
-  assert.deepEqual(await temps(receiver.dir), []);
+  assert.deepEqual(await internalEntries(receiver.dir), []);
   assert.ok(ms < 60_000, `100 MiB took ${ms} ms`);
 });
 
@@ -212,10 +159,18 @@ Deno.test("transfer: Korean, emoji and decomposed (NFD) names arrive, stored as 
   ]);
   assert.equal(result.files, 4);
   assert.deepEqual(
-    await names(receiver.dir),
-    ["과제.py", "보고서 (최종).hwp", "숙제 폴더", "🎉 party 🐍.txt"].sort(),
+    await finalEntries(receiver.dir),
+    [
+      "과제.py",
+      "보고서 (최종).hwp",
+      "숙제 폴더",
+      "숙제 폴더/하위",
+      "숙제 폴더/하위/메모.txt",
+      "🎉 party 🐍.txt",
+    ]
+      .sort(),
   );
-  for (const name of await names(receiver.dir)) assert.equal(name, name.normalize("NFC"));
+  for (const name of await finalEntries(receiver.dir)) assert.equal(name, name.normalize("NFC"));
   assert.equal(await Deno.readTextFile(join(receiver.dir, "과제.py")), "print('안녕')\n");
   assert.equal(await Deno.readTextFile(join(receiver.dir, "🎉 party 🐍.txt")), "emoji\n");
   assert.equal(
@@ -264,12 +219,12 @@ Deno.test("transfer: a folder of 1,000 small files, nested, with empty folders, 
     bytes: result.bytes,
   });
   assert.equal(events.filter((e) => e.type === "folder").length, 2);
-  const want = await tree(src.path);
-  const got = await tree(receiver.dir);
-  assert.equal(got.filter((e) => e.kind === "file").length, 1000);
+  const want = await snapshot(src.path);
+  const got = await snapshot(receiver.dir, [".sockit"]);
+  assert.equal(Object.values(got).filter((e) => e !== "folder").length, 1000);
   assert.deepEqual(got, want);
-  assert.ok(got.some((e) => e.path === "project/empty" && e.kind === "folder"));
-  assert.ok(got.some((e) => e.path === "project/d3/also-empty/deeper-empty"));
+  assert.equal(got["project/empty"], "folder");
+  assert.equal(got["project/d3/also-empty/deeper-empty"], "folder");
   await receiver.waitFor((e) => e.type === "session-end", 10_000, "a session-end event");
   assert.deepEqual(
     receiver.of("session-end").map((e) => e.files),
@@ -306,7 +261,7 @@ Deno.test("transfer: 50 senders of homework.py at once yield 50 distinct verifie
     ...Array.from({ length: senders - 1 }, (_, n) => `homework (${n + 1}).py`),
   ];
   assert.deepEqual([...storedBy].sort(), [...expectedNames].sort(), "every sender a new name");
-  assert.deepEqual(await names(receiver.dir), [...expectedNames].sort());
+  assert.deepEqual(await finalEntries(receiver.dir), [...expectedNames].sort());
   // Each stored file holds the content of the sender that was told its name.
   for (let i = 0; i < senders; i++) {
     assert.equal(await Deno.readTextFile(join(receiver.dir, storedBy[i])), contents[i]);
@@ -316,7 +271,7 @@ Deno.test("transfer: 50 senders of homework.py at once yield 50 distinct verifie
   );
   assert.deepEqual([...stored].sort(), [...contents].sort(), "each content exactly once");
   assert.equal(receiver.of("file-done").length, senders);
-  assert.deepEqual(await temps(receiver.dir), []);
+  assert.deepEqual(await internalEntries(receiver.dir), []);
 });
 
 Deno.test("transfer: a taken name gets a number; with overwrite it is replaced", async () => {
@@ -329,7 +284,7 @@ Deno.test("transfer: a taken name gets a number; with overwrite it is replaced",
     await Deno.writeTextFile(file, "second\n");
     const { events } = await receiver.send([file]);
     assert.ok(events.some((e) => e.type === "file-done" && e.stored === "homework (1).py"));
-    assert.deepEqual(await names(receiver.dir), ["homework (1).py", "homework.py"]);
+    assert.deepEqual(await finalEntries(receiver.dir), ["homework (1).py", "homework.py"]);
     assert.equal(await Deno.readTextFile(join(receiver.dir, "homework.py")), "first\n");
     assert.equal(await Deno.readTextFile(join(receiver.dir, "homework (1).py")), "second\n");
   }
@@ -341,9 +296,9 @@ Deno.test("transfer: a taken name gets a number; with overwrite it is replaced",
     const { result, events } = await receiver.send([file]);
     assert.equal(result.files, 1);
     assert.ok(events.some((e) => e.type === "file-done" && e.stored === "homework.py"));
-    assert.deepEqual(await names(receiver.dir), ["homework.py"]);
+    assert.deepEqual(await finalEntries(receiver.dir), ["homework.py"]);
     assert.equal(await Deno.readTextFile(join(receiver.dir, "homework.py")), "second, longer\n");
-    assert.deepEqual(await temps(receiver.dir), []);
+    assert.deepEqual(await internalEntries(receiver.dir), []);
   }
 });
 
@@ -372,8 +327,8 @@ Deno.test("transfer: maxSize refuses a larger file with too-large and stores not
   assert.equal(logged[0].code, "too-large");
   assert.equal(logged[0].path, "large.bin");
   assert.match(logged[0].peer, /^127\.0\.0\.1:\d+$/);
-  assert.deepEqual(await names(receiver.dir), ["after.bin", "fits.bin"]);
-  assert.deepEqual(await temps(receiver.dir), []);
+  assert.deepEqual(await finalEntries(receiver.dir), ["after.bin", "fits.bin"]);
+  assert.deepEqual(await internalEntries(receiver.dir), []);
 });
 
 Deno.test("transfer: the receiver's file-done names sender, stored path, size, time and SHA-256", async () => {
@@ -389,7 +344,7 @@ Deno.test("transfer: the receiver's file-done names sender, stored path, size, t
   assert.equal(done.path, "lab/data.csv");
   assert.equal(done.stored, "lab/data.csv");
   assert.equal(done.size, 4321);
-  assert.equal(done.sha256, sha256(bytes));
+  assert.equal(done.sha256, sha256Hex(bytes));
   assert.equal(done.classic, false);
   assert.equal(typeof done.ms, "number");
   assert.ok(done.ms >= 0 && done.ms < 30_000, `ms ${done.ms}`);

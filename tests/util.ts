@@ -1,12 +1,20 @@
 /**
- * Test helpers shared by the suites: running the CLI as a user would, reading its output line
- * by line, Python peers, and temporary folders. Every wait here is bounded.
+ * Test helpers shared by the suites, one per purpose: bounded waits (for a promise, a condition,
+ * an event, a printed line, a process's exit), socket and byte helpers, hashing, running the CLI
+ * as a user would, Python peers, and temporary folders. Every wait here is bounded.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { delay, onAbort, within as settleWithin } from "../lib/core/delay.ts";
+import { textLines } from "../lib/echo/client.ts";
+
+export { delay };
+export { sha256File } from "../scripts/compile.ts";
 
 /** The project's root folder. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -77,11 +85,10 @@ function cliCommand(args: string[], options: CliOptions, piped: boolean): Deno.C
  * ```
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const child = cliCommand(args, options, options.stdin !== undefined).spawn();
   const stdin = typeof options.stdin === "string"
     ? new TextEncoder().encode(options.stdin)
     : options.stdin;
-  return complete(child, options.timeoutMs ?? 60_000, stdin);
+  return runCommand(cliCommand(args, options, stdin !== undefined), { ...options, stdin });
 }
 
 /** Sends `signal` to `child`, unless it already exited. */
@@ -94,52 +101,46 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
 }
 
 /**
- * Writes `stdin` (if any) to `child`, then waits for it to end and collects its output; it is
- * killed after `timeoutMs`.
+ * Spawns `command` (stdout and stderr piped; stdin piped when `stdin` is given), writes `stdin`,
+ * then waits for it to end and collects its output; it is killed after `timeoutMs` (default
+ * 60 000).
+ *
+ * @example
+ * ```ts
+ * const { code } = await runCommand(new Deno.Command("true", { stdout: "piped", stderr: "piped" }));
+ * ```
  */
-async function complete(
-  child: Deno.ChildProcess,
-  timeoutMs: number,
-  stdin?: Uint8Array,
+export async function runCommand(
+  command: Deno.Command,
+  options: { timeoutMs?: number; stdin?: Uint8Array } = {},
 ): Promise<CliResult> {
-  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
-  try {
-    if (stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(stdin);
-      await writer.close();
-    }
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
+  const { timeoutMs = 60_000, stdin } = options;
+  const child = command.spawn();
+  using _ = onAbort(AbortSignal.timeout(timeoutMs), () => kill(child, "SIGKILL"));
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
   }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** Reads a stream as lines, remembering all of them, so tests can wait for a pattern. */
 export class LineReader {
   /** Every line read so far. */
   readonly lines: string[] = [];
-  #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  #waiters = new Set<(line: string) => void>();
   /** Resolves when the stream has ended. */
   readonly done: Promise<void>;
 
   /** Starts reading `stream` in the background. */
   constructor(stream: ReadableStream<Uint8Array>) {
     this.done = (async () => {
-      const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
-      for await (const line of lines) {
+      for await (const line of stream.pipeThrough(textLines())) {
         this.lines.push(line);
-        this.#waiters = this.#waiters.filter((w) => {
-          const match = line.match(w.pattern);
-          if (match) w.resolve(match);
-          return !match;
-        });
+        for (const waiter of this.#waiters) waiter(line);
       }
     })();
   }
@@ -150,38 +151,33 @@ export class LineReader {
   }
 
   /** Waits (at most `timeoutMs`) for a line matching `pattern`, including lines already read. */
-  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-    for (const line of this.lines) {
-      const match = line.match(pattern);
-      if (match) return Promise.resolve(match);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`timed out waiting for ${pattern}; got:\n${this.text}`));
-      }, timeoutMs);
-      this.#waiters.push({
-        pattern,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    return (await this.waitForLines(pattern, 1, timeoutMs))[0];
   }
-}
 
-function splitLines(): TransformStream<string, string> {
-  let pending = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      const parts = (pending + chunk).split("\n");
-      pending = parts.pop()!;
-      parts.forEach((p) => controller.enqueue(p));
-    },
-    flush(controller) {
-      if (pending) controller.enqueue(pending);
-    },
-  });
+  /**
+   * Waits (at most `timeoutMs`) until `n` lines, including lines already read, match `pattern`;
+   * resolves with every match so far, in order.
+   */
+  waitForLines(pattern: RegExp, n: number, timeoutMs = 20_000): Promise<RegExpMatchArray[]> {
+    const found = this.lines.map((line) => line.match(pattern))
+      .filter((match): match is RegExpMatchArray => match !== null);
+    if (found.length >= n) return Promise.resolve(found);
+    let waiter = (_line: string) => {};
+    const enough = new Promise<RegExpMatchArray[]>((resolve) => {
+      waiter = (line) => {
+        const match = line.match(pattern);
+        if (match) found.push(match);
+        if (found.length >= n) resolve(found);
+      };
+      this.#waiters.add(waiter);
+    });
+    return within(
+      timeoutMs,
+      enough,
+      () => `waiting for ${n} lines like ${pattern}; got:\n${this.text}`,
+    ).finally(() => this.#waiters.delete(waiter));
+  }
 }
 
 /** A process running in the background (a server, receiver or Python peer). */
@@ -206,17 +202,16 @@ export interface BackgroundProcess extends AsyncDisposable {
  * await peer.stdout.waitFor(/^1$/);
  * ```
  */
-export function background(command: Deno.Command, timeoutMs: number): BackgroundProcess {
+export function background(command: Deno.Command, timeoutMs = 120_000): BackgroundProcess {
   const child = command.spawn();
   const stdout = new LineReader(child.stdout);
   const stderr = new LineReader(child.stderr);
-  const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
+  const limit = onAbort(AbortSignal.timeout(timeoutMs), () => kill(child, "SIGKILL"));
   const stop = async (signal: Deno.Signal = "SIGINT") => {
     kill(child, signal);
-    const killer = setTimeout(() => kill(child, "SIGKILL"), 10_000);
+    using _ = onAbort(AbortSignal.timeout(10_000), () => kill(child, "SIGKILL"));
     const status = await child.status;
-    clearTimeout(killer);
-    clearTimeout(timer);
+    limit[Symbol.dispose]();
     await Promise.all([stdout.done, stderr.done]);
     return status;
   };
@@ -239,7 +234,7 @@ export function background(command: Deno.Command, timeoutMs: number): Background
  * ```
  */
 export function spawnCli(args: string[], options: CliOptions = {}): BackgroundProcess {
-  return background(cliCommand(args, options, false), options.timeoutMs ?? 120_000);
+  return background(cliCommand(args, options, false), options.timeoutMs);
 }
 
 /** Options for {@linkcode cliReceiver}. */
@@ -300,6 +295,19 @@ export async function cliReceiver(options: CliReceiverOptions = {}): Promise<Cli
   }
 }
 
+/**
+ * Asserts the program failed with exit `code` and exactly one line on stderr, `sockit: …`
+ * matching `pattern`, and no stack trace or raw error anywhere.
+ */
+export function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+  assert.match(lines[0], /^sockit: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(result.stderr + result.stdout, /^\s+at |Error:|Uncaught/m, "no stack trace");
+}
+
 /** `python3 -u tests/peers/NAME ARGS…`, its output piped. */
 function pythonCommand(name: string, args: string[]): Deno.Command {
   return new Deno.Command("python3", {
@@ -312,7 +320,7 @@ function pythonCommand(name: string, args: string[]): Deno.Command {
 
 /** Starts a Python peer from `tests/peers/` with `args`. Dispose it to kill it. */
 export function spawnPython(name: string, args: string[]): BackgroundProcess {
-  return background(pythonCommand(name, args), 120_000);
+  return background(pythonCommand(name, args));
 }
 
 /**
@@ -325,7 +333,7 @@ export function spawnPython(name: string, args: string[]): BackgroundProcess {
  * ```
  */
 export function runPython(name: string, args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  return complete(pythonCommand(name, args).spawn(), timeoutMs);
+  return runCommand(pythonCommand(name, args), { timeoutMs });
 }
 
 /** A temporary folder removed when disposed. */
@@ -510,4 +518,182 @@ export class Terminal implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#tmux(["kill-server"]).catch(() => {});
   }
+}
+// --- Waiting, bounded ---------------------------------------------------------------------------
+
+/**
+ * Resolves like `promise`, or rejects after `ms` saying what was awaited.
+ *
+ * @example
+ * ```ts
+ * const status = await within(5000, child.status, "the process to exit");
+ * ```
+ */
+export async function within<T>(
+  ms: number,
+  promise: Promise<T>,
+  what: string | (() => string),
+): Promise<T> {
+  const settled = await settleWithin(promise.then((value) => ({ value })), ms);
+  if (settled) return settled.value;
+  throw new Error(`timed out after ${ms} ms ${typeof what === "string" ? what : what()}`);
+}
+
+/**
+ * Polls `condition` every `everyMs` until it holds; fails after `ms`. For conditions nothing
+ * announces (a file's size, a process's open files); an event or a printed line is waited for
+ * with {@linkcode EventLog.waitFor} or {@linkcode LineReader.waitFor} instead.
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  everyMs = 5,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await condition())) {
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
+    await delay(everyMs);
+  }
+}
+
+/** Resolves with the exit status of `child`, or null if it is still running after `ms`. */
+export async function exitWithin(
+  child: Deno.ChildProcess,
+  ms: number,
+): Promise<Deno.CommandStatus | null> {
+  return await settleWithin(child.status, ms) ?? null;
+}
+
+/**
+ * Events recorded as they are emitted (a library's `onEvent`), which a test can wait for.
+ *
+ * @example
+ * ```ts
+ * const log = new EventLog<{ type: string }>();
+ * log.record({ type: "ready" });
+ * await log.waitFor((e) => e.type === "ready", 1000, "ready");
+ * ```
+ */
+export class EventLog<E extends { type: string }> {
+  /** Every event so far, in order. */
+  readonly events: E[] = [];
+  #waiters = new Set<(event: E) => void>();
+
+  /** Records `event` and wakes whoever waits for it. */
+  record(event: E): void {
+    this.events.push(event);
+    for (const waiter of this.#waiters) waiter(event);
+  }
+
+  /** Events of one type. */
+  of<T extends E["type"]>(type: T): Extract<E, { type: T }>[] {
+    return this.events.filter((e) => e.type === type) as Extract<E, { type: T }>[];
+  }
+
+  /** Waits (bounded) for an event matching `test`, including one already recorded. */
+  waitFor(test: (event: E) => boolean, timeoutMs: number, what: string): Promise<E> {
+    const found = this.events.find(test);
+    if (found) return Promise.resolve(found);
+    let waiter = (_event: E) => {};
+    const match = new Promise<E>((resolve) => {
+      waiter = (event) => test(event) && resolve(event);
+      this.#waiters.add(waiter);
+    });
+    return within(
+      timeoutMs,
+      match,
+      () => `waiting for ${what}; last events: ${JSON.stringify(this.events.slice(-8))}`,
+    ).finally(() => this.#waiters.delete(waiter));
+  }
+}
+
+// --- Sockets and bytes --------------------------------------------------------------------------
+
+/** A TCP port on 127.0.0.1 with nothing listening (it was free a moment ago). */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Runs a Python client that sends `bye` and then resets the connection: `unread` closes while
+ * the echo sits unread in its receive buffer (the kernel then sends RST instead of FIN), and
+ * `linger` closes with SO_LINGER (1, 0). A Deno client cannot do either: `Deno.Conn.close()`
+ * shuts down the write side (FIN) before closing. Returns the client's `HOST:PORT`.
+ */
+export async function resetClient(
+  port: number,
+  mode: "unread" | "linger" = "linger",
+): Promise<string> {
+  const script = [
+    "import select, socket, struct, sys",
+    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)",
+    "s.sendall(b'bye')",
+    "if sys.argv[2] == 'linger':",
+    "    assert s.recv(1024) == b'bye'",
+    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+    "else:",
+    "    assert select.select([s], [], [], 5)[0], 'no echo within 5 s'",
+    "print(s.getsockname()[1])",
+    "s.close()",
+  ].join("\n");
+  const out = await runCommand(
+    new Deno.Command("python3", {
+      args: ["-c", script, String(port), mode],
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+  if (out.code !== 0) throw new Error(`the resetting client failed: ${out.stderr}`);
+  return `127.0.0.1:${out.stdout.trim()}`;
+}
+
+/** Writes all of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+/**
+ * Reads until `n` bytes arrived or the peer closed, and returns what came; the socket is closed
+ * (and the read fails) if that takes longer than `timeoutMs`.
+ */
+export async function readBytes(
+  conn: Deno.Conn,
+  n: number,
+  timeoutMs = 10_000,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  using _ = onAbort(AbortSignal.timeout(timeoutMs), () => conn.close());
+  while (got < n) {
+    const read = await conn.read(out.subarray(got));
+    if (read === null) break;
+    got += read;
+  }
+  return out.subarray(0, got);
+}
+
+/** Concatenates text (as UTF-8), byte lists and byte arrays into one array. */
+export function concatBytes(...parts: (string | number[] | Uint8Array)[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const chunks = parts.map((p) =>
+    typeof p === "string" ? encoder.encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)
+  );
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** Lower-case hex SHA-256 of `bytes` (of a file: `sha256File`). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }

@@ -8,7 +8,7 @@
 
 import { BENCH_DIR, helperCommand, peerPath, pythonPeer, sockitCommand } from "./context.ts";
 import type { Context } from "./context.ts";
-import { freePort, median, rssKiB, sleep, spawnTimed, waitListening } from "./proc.ts";
+import { closedPort, delay, median, rssKiB, spawnTimed, waitListening } from "./proc.ts";
 import type { Timed } from "./proc.ts";
 
 /** An echo server under test. */
@@ -121,13 +121,15 @@ async function startServer(
   spec: ServerSpec,
   openFiles?: number,
 ): Promise<{ server: Timed; port: number }> {
-  const port = freePort();
+  const port = closedPort();
   const server = spec.start(context, port, openFiles);
   try {
     await waitListening(port, 30_000);
   } catch (err) {
     await server.stop(1000);
-    throw new Error(`${spec.id} echo server did not start: ${err} ${server.stderr?.tail(3)}`);
+    throw new Error(
+      `${spec.id} echo server did not start: ${err} ${server.stderr?.lines.slice(-3).join(" ")}`,
+    );
   }
   return { server, port };
 }
@@ -200,7 +202,7 @@ async function load(
       p99Ms: null,
       mismatches: 0,
       errorCount: 1,
-      errors: [`the load generator failed: ${run.stderr?.tail(3)}`],
+      errors: [`the load generator failed: ${run.stderr?.lines.slice(-3).join(" ")}`],
       verified: false,
     };
   }
@@ -340,7 +342,7 @@ export async function idleSection(
         continue;
       }
       const { server, port } = started;
-      await sleep(300);
+      await delay(300); // let the server settle before its baseline RSS is read
       const pid = await server.pid();
       const baseline = await rssKiB(pid);
       const holder = spawnTimed(
@@ -359,16 +361,16 @@ export async function idleSection(
       let rss: number | null = null;
       try {
         holding = JSON.parse(
-          await holder.stdout!.waitFor((l) => l.includes('"holding"'), 240_000, "connections"),
+          (await holder.stdout!.waitFor(/"holding"/, 240_000)).input!,
         );
         const until = performance.now() + Math.max(500, options.holdSeconds * 1000 - 500);
         while (performance.now() < until) {
           const now = await rssKiB(pid);
           if (now !== null) rss = Math.max(rss ?? 0, now);
-          await sleep(100);
+          await delay(100); // the RSS sampling interval
         }
         done = JSON.parse(
-          await holder.stdout!.waitFor((l) => l.includes('"done"'), 60_000, "the holder"),
+          (await holder.stdout!.waitFor(/"done"/, 60_000)).input!,
         );
       } catch (err) {
         context.log(`idle: ${spec.id} ${count}: ${err}`);

@@ -7,27 +7,6 @@
 import { createHash } from "node:crypto";
 import { capture } from "./proc.ts";
 
-/** Sizes as the command line takes them: `1g`, `25m`, `256k`, `1024` (binary units). */
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!match) throw new Error(`not a size: '${text}' (use e.g. 1g, 25m, 256k)`);
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[
-    match[2].toLowerCase() as "" | "k" | "m" | "g" | "t"
-  ];
-  return Math.round(Number(match[1]) * unit);
-}
-
-/** `1073741824` → `1 GiB`, `26214400` → `25 MiB`. */
-export function formatSize(bytes: number): string {
-  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
-    if (bytes >= size) {
-      const value = bytes / size;
-      return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
-    }
-  }
-  return `${bytes} B`;
-}
-
 /**
  * Writes `size` random bytes to `path` (unless a file of that size made by an earlier run is
  * already there with its SHA-256 recorded beside it) and returns the SHA-256.
@@ -63,36 +42,6 @@ export async function randomFile(path: string, size: number): Promise<string> {
   const digest = hash.digest("hex");
   await Deno.writeTextFile(stamp, digest + "\n");
   return digest;
-}
-
-/** The SHA-256 of a file and its size; null when it does not exist. */
-export async function fileDigest(path: string): Promise<{ sha256: string; size: number } | null> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch {
-    return null;
-  }
-  const hash = createHash("sha256");
-  const buffer = new Uint8Array(1024 * 1024);
-  let size = 0;
-  try {
-    while (true) {
-      const n = await file.read(buffer);
-      if (n === null) break;
-      hash.update(buffer.subarray(0, n));
-      size += n;
-    }
-  } finally {
-    file.close();
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-
-/** True when `path` holds exactly the bytes whose SHA-256 is `sha256` and length `size`. */
-export async function verifyFile(path: string, sha256: string, size: number): Promise<boolean> {
-  const digest = await fileDigest(path);
-  return digest !== null && digest.size === size && digest.sha256 === sha256;
 }
 
 /** Bytes available to unprivileged writers on the file system holding `path`. */

@@ -1,6 +1,7 @@
 /**
- * Finding (and, as root with apt-get, installing) the programs the benchmark compares sockit
- * with. A program that cannot be had is reported as skipped, with the reason.
+ * Finding the programs the benchmark uses (hyperfine, GNU time) and compares sockit with. The
+ * benchmark installs nothing: a program that is not there is reported as skipped, with the
+ * Debian package to install (README and docs/performance.md list them).
  *
  * @module
  */
@@ -17,8 +18,8 @@ export interface Peer {
   path: string | null;
   /** Version text, when known. */
   version: string | null;
-  /** `found`, `installed` (by this run) or `skipped`. */
-  status: "found" | "installed" | "skipped";
+  /** `found` or `skipped`. */
+  status: "found" | "skipped";
   /** Why it was skipped. */
   reason?: string;
 }
@@ -49,6 +50,12 @@ async function debVersion(pkg: string): Promise<string | null> {
 }
 
 const SPECS: PeerSpec[] = [
+  {
+    name: "hyperfine",
+    pkg: "hyperfine",
+    probe: () => which("hyperfine"),
+    version: (path) => firstLine([path, "--version"]),
+  },
   {
     name: "time",
     pkg: "time",
@@ -96,79 +103,18 @@ const SPECS: PeerSpec[] = [
   },
 ];
 
-/** The names of every peer the benchmark can use. */
-export const PEER_NAMES: readonly string[] = SPECS.map((s) => s.name);
-
-async function aptInstall(pkgs: string[], log: (line: string) => void): Promise<boolean> {
-  if (Deno.uid() !== 0) {
-    log(`not root: cannot install ${pkgs.join(" ")}`);
-    return false;
-  }
-  if (!(await which("apt-get"))) {
-    log(`no apt-get: cannot install ${pkgs.join(" ")}`);
-    return false;
-  }
-  const env = ["env", "DEBIAN_FRONTEND=noninteractive"];
-  const install = [...env, "apt-get", "install", "-y", "-q", "--no-install-recommends", ...pkgs];
-  log(`installing ${pkgs.join(" ")} with apt-get`);
-  let out = await capture(install, { timeoutMs: 300_000 });
-  if (out.code !== 0) {
-    log("apt-get install failed; running apt-get update and trying again");
-    await capture([...env, "apt-get", "update", "-q"], { timeoutMs: 300_000 });
-    out = await capture(install, { timeoutMs: 300_000 });
-  }
-  if (out.code !== 0) log(`apt-get install failed: ${out.stderr.trim().split("\n").pop()}`);
-  return out.code === 0;
-}
-
-/**
- * Finds every peer; with `install`, missing ones are installed with apt-get first (one
- * package at a time after a failed batch, so one unavailable package skips only itself).
- */
-export async function findPeers(
-  options: { install: boolean; log: (line: string) => void },
-): Promise<Map<string, Peer>> {
-  const found = new Map<string, string | null>();
-  for (const spec of SPECS) found.set(spec.name, await spec.probe());
-  const missing = SPECS.filter((s) => !found.get(s.name));
-  const installed = new Set<string>();
-  const reasons = new Map<string, string>();
-  if (missing.length > 0 && options.install) {
-    let retry = missing;
-    if (!(await aptInstall([...new Set(missing.map((s) => s.pkg))], options.log))) {
-      retry = [];
-      if (missing.length > 1) {
-        for (const spec of missing) {
-          if (await aptInstall([spec.pkg], options.log)) retry.push(spec);
-        }
-      }
-    }
-    for (const spec of retry) {
-      const path = await spec.probe();
-      found.set(spec.name, path);
-      if (path) installed.add(spec.name);
-    }
-  }
-  for (const spec of missing) {
-    if (!found.get(spec.name)) {
-      reasons.set(
-        spec.name,
-        options.install
-          ? `not installed and could not be installed (Debian package ${spec.pkg})`
-          : `not installed (Debian package ${spec.pkg}); installing was not allowed`,
-      );
-    }
-  }
+/** Finds every peer; a missing one is skipped, with the package that provides it. */
+export async function findPeers(): Promise<Map<string, Peer>> {
   const peers = new Map<string, Peer>();
   for (const spec of SPECS) {
-    const path = found.get(spec.name) ?? null;
+    const path = await spec.probe();
     peers.set(spec.name, {
       name: spec.name,
       pkg: spec.pkg,
       path,
       version: path ? await spec.version(path) : null,
-      status: !path ? "skipped" : installed.has(spec.name) ? "installed" : "found",
-      ...(reasons.has(spec.name) ? { reason: reasons.get(spec.name) } : {}),
+      status: path ? "found" : "skipped",
+      ...(path ? {} : { reason: `not installed (Debian package ${spec.pkg})` }),
     });
   }
   return peers;

@@ -1,11 +1,17 @@
 /**
- * Running the benchmark's programs: every program is started under GNU time (`/usr/bin/time
- * -f`), which reports its wall time, user and system CPU seconds and peak resident set size
- * from the kernel's own accounting (`wait4`'s rusage) once it exits. Redirections and a raised
- * `ulimit -n` go through `sh -c '… exec "$@"'`, so the measured process is the program itself.
+ * Running the programs of the echo and idle sections (the transfers go through hyperfine, in
+ * `transfer.ts`): every program is started under GNU time (`/usr/bin/time -f`), which reports
+ * its wall time, user and system CPU seconds and peak resident set size from the kernel's own
+ * accounting (`wait4`'s rusage) once it exits. A raised `ulimit -n` goes through
+ * `sh -c '… exec "$@"'`, so the measured process is the program itself.
  *
  * @module
  */
+
+import { delay, onAbort } from "../../lib/core/delay.ts";
+import { closedPort, LineReader, runCommand } from "../../tests/util.ts";
+
+export { closedPort, delay, LineReader };
 
 /** What the kernel accounted for one process. */
 export interface Usage {
@@ -29,10 +35,8 @@ export interface Finished {
 
 /** Options for {@linkcode spawnTimed}. */
 export interface SpawnOptions {
-  /** Path read as standard input (default: nothing). */
-  stdinFile?: string;
-  /** Path standard output is written to, `"piped"` to read it as lines, or `"null"` (default). */
-  stdout?: string;
+  /** `"piped"` to read standard output as lines, or `"null"` (default). */
+  stdout?: "piped" | "null";
   /** `"piped"` to keep standard error as lines (default), or `"null"`. */
   stderr?: "piped" | "null";
   /** Raise the open-files limit to this before starting the program. */
@@ -69,88 +73,6 @@ export async function findTime(): Promise<string | null> {
   return null;
 }
 
-/** Reads a stream as lines and lets callers wait for one matching a pattern. */
-export class LineReader {
-  /** Every line read so far. */
-  readonly lines: string[] = [];
-  /** Resolves when the stream has ended. */
-  readonly done: Promise<void>;
-  #waiters: {
-    test: (line: string) => boolean;
-    resolve: (line: string) => void;
-    end: () => void;
-  }[] = [];
-  #listeners: ((line: string) => void)[] = [];
-  #ended = false;
-
-  /** Starts reading `stream` in the background. */
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = (async () => {
-      let pending = "";
-      try {
-        for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-          const parts = (pending + text).split("\n");
-          pending = parts.pop()!;
-          for (const line of parts) this.#line(line);
-        }
-      } catch {
-        // The process was killed; keep what was read.
-      }
-      if (pending) this.#line(pending);
-      this.#ended = true;
-      for (const waiter of this.#waiters) waiter.end();
-      this.#waiters = [];
-    })();
-  }
-
-  #line(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > 100_000) this.lines.splice(0, 50_000);
-    for (const listener of this.#listeners) listener(line);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  /** Calls `listener` for every later line. */
-  onLine(listener: (line: string) => void): void {
-    this.#listeners.push(listener);
-  }
-
-  /**
-   * Waits at most `timeoutMs` for a line (already read ones count) for which `test` holds.
-   * Resolves to the line, or rejects on timeout or when the stream ends first.
-   */
-  waitFor(test: (line: string) => boolean, timeoutMs: number, what = "a line"): Promise<string> {
-    const seen = this.lines.find(test);
-    if (seen !== undefined) return Promise.resolve(seen);
-    if (this.#ended) return Promise.reject(new Error(`output ended before ${what}`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.#waiters.push({
-        test,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-        end: () => {
-          clearTimeout(timer);
-          reject(new Error(`output ended before ${what}`));
-        },
-      });
-    });
-  }
-
-  /** The last `n` lines, for error messages. */
-  tail(n = 5): string {
-    return this.lines.slice(-n).join("\n");
-  }
-}
-
 /** A program started by {@linkcode spawnTimed}. */
 export interface Timed {
   /** Its standard output as lines (only with `stdout: "piped"`). */
@@ -167,22 +89,10 @@ export interface Timed {
   stop(graceMs?: number): Promise<Finished>;
 }
 
-/** Quotes nothing: arguments go through `"$@"`, so paths never meet the shell's parser. */
-function wrapShell(command: string[], options: SpawnOptions): string[] {
-  const steps: string[] = [];
-  if (options.openFiles) {
-    const n = options.openFiles;
-    steps.push(
-      `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true`,
-    );
-  }
-  let exec = 'exec "$@"';
-  if (options.stdinFile) exec += ' <"$BENCH_STDIN"';
-  if (options.stdout && options.stdout !== "piped" && options.stdout !== "null") {
-    exec += ' >"$BENCH_STDOUT"';
-  }
-  steps.push(exec);
-  return ["sh", "-c", steps.join("; "), "sh", ...command];
+/** Raises the open-files limit to `n`: arguments go through `"$@"`, never the shell's parser. */
+function withOpenFiles(command: string[], n: number): string[] {
+  const raise = `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true`;
+  return ["sh", "-c", `${raise}; exec "$@"`, "sh", ...command];
 }
 
 /** The children of process `pid`, from /proc. */
@@ -206,31 +116,24 @@ async function childrenOf(pid: number): Promise<number[]> {
  */
 export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed {
   const usageFile = timeBinary ? Deno.makeTempFileSync({ prefix: "sockit-bench-usage-" }) : null;
-  const needsShell = !!(options.openFiles || options.stdinFile ||
-    (options.stdout && options.stdout !== "piped" && options.stdout !== "null"));
-  const inner = needsShell ? wrapShell(command, options) : command;
+  const inner = options.openFiles ? withOpenFiles(command, options.openFiles) : command;
   const full = timeBinary && usageFile
     ? [timeBinary, "-o", usageFile, "-f", "%e %U %S %M", ...inner]
     : inner;
   const child = new Deno.Command(full[0], {
     args: full.slice(1),
     cwd: options.cwd,
-    env: {
-      ...options.env,
-      ...(options.stdinFile ? { BENCH_STDIN: options.stdinFile } : {}),
-      ...(options.stdout && options.stdout !== "piped" && options.stdout !== "null"
-        ? { BENCH_STDOUT: options.stdout }
-        : {}),
-    },
+    env: options.env,
     stdin: "null",
     stdout: options.stdout === "piped" ? "piped" : "null",
     stderr: options.stderr === "null" ? "null" : "piped",
   }).spawn();
   const stdout = options.stdout === "piped" ? new LineReader(child.stdout) : null;
   const stderr = options.stderr === "null" ? null : new LineReader(child.stderr);
-  const killTimer = setTimeout(() => {
-    void signalProgram("SIGKILL");
-  }, options.timeoutMs ?? 600_000);
+  const limit = onAbort(
+    AbortSignal.timeout(options.timeoutMs ?? 600_000),
+    () => void signalProgram("SIGKILL"),
+  );
 
   let programPid: number | null = timeBinary ? null : child.pid;
   async function pid(): Promise<number> {
@@ -244,7 +147,7 @@ export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed
       } catch {
         return child.pid;
       }
-      await new Promise((r) => setTimeout(r, 5));
+      await delay(5); // polled: nothing announces the program's start
     }
     return child.pid;
   }
@@ -260,7 +163,7 @@ export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed
 
   const finished = (async (): Promise<Finished> => {
     const status = await child.status;
-    clearTimeout(killTimer);
+    limit[Symbol.dispose]();
     await Promise.all([stdout?.done, stderr?.done]);
     let usage: Usage | null = null;
     if (usageFile) {
@@ -289,10 +192,8 @@ export function spawnTimed(command: string[], options: SpawnOptions = {}): Timed
     signal: signalProgram,
     async stop(graceMs = 10_000) {
       await signalProgram("SIGTERM");
-      const timer = setTimeout(() => void signalProgram("SIGKILL"), graceMs);
-      const result = await finished;
-      clearTimeout(timer);
-      return result;
+      using _ = onAbort(AbortSignal.timeout(graceMs), () => void signalProgram("SIGKILL"));
+      return await finished;
     },
   };
 }
@@ -305,54 +206,24 @@ export async function killAll(): Promise<void> {
   await Promise.all([...live].map((send) => send("SIGKILL")));
 }
 
-/** Runs `command` to completion under GNU time. */
-export function runTimed(command: string[], options: SpawnOptions = {}): Promise<Finished> {
-  return spawnTimed(command, options).finished;
-}
-
-/** Runs `command` and returns its exit code and output (no accounting). */
+/** Runs `command` and returns its exit code and output (127 when it cannot start). */
 export async function capture(
   command: string[],
-  options: { timeoutMs?: number; stdin?: string } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const child = new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Gone.
-      }
-    }, options.timeoutMs ?? 60_000);
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const out = await child.output();
-    clearTimeout(timer);
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return await runCommand(
+      new Deno.Command(command[0], {
+        args: command.slice(1),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }),
+      options,
+    );
   } catch (err) {
     return { code: 127, stdout: "", stderr: String(err) };
   }
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** True when something listens on TCP `port` (read from /proc/net/tcp and tcp6). */
@@ -378,7 +249,7 @@ export async function waitListening(port: number, timeoutMs = 15_000): Promise<v
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
     if (await isListening(port)) return;
-    await new Promise((r) => setTimeout(r, 10));
+    await delay(10); // polled: nothing announces the listening socket
   }
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
@@ -401,9 +272,4 @@ export function median(values: readonly (number | null | undefined)[]): number |
   if (xs.length === 0) return null;
   const mid = Math.floor(xs.length / 2);
   return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
-}
-
-/** Sleeps `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -7,7 +7,7 @@
  */
 
 import type { EchoResult, IdleRow } from "./echo.ts";
-import { formatSize } from "./files.ts";
+import { formatBytes as formatSize } from "../../lib/core/format.ts";
 import type { Peer } from "./peers.ts";
 import type { MemoryRow, ScaleResult, TransferResult } from "./sections.ts";
 
@@ -202,9 +202,7 @@ export function renderTables(results: BenchResults): string {
       results.peers.map((p) =>
         p.status === "skipped"
           ? `${p.name} **skipped** (${p.reason})`
-          : `${p.name} (${p.version ?? "version unknown"}${
-            p.status === "installed" ? ", installed by the run" : ""
-          })`
+          : `${p.name} (${p.version ?? "version unknown"})`
       ).join("; ")
     }`,
     "",
@@ -221,11 +219,11 @@ export function renderTables(results: BenchResults): string {
       "",
       `### File transfer: ${
         formatSize(transfer.bytes)
-      }, ${transfer.runs} alternating runs, medians`,
+      }, ${transfer.runs} runs each (hyperfine), medians`,
       "",
       "MB/s is 10⁶ bytes per second, from starting the sender until the receiver has the whole " +
-        "file (sockit: stored and SHA-256 verified). CPU is user + system seconds of both " +
-        "processes; RSS is each process's peak (GNU time).",
+        "file (sockit: stored and SHA-256 verified), as hyperfine timed it. CPU is user + " +
+        "system seconds of both processes; RSS is each process's peak (GNU time).",
       "",
       table(
         [
@@ -278,7 +276,7 @@ export function renderTables(results: BenchResults): string {
         scale.modes.map((mode) => [
           mode.mode === "cli"
             ? "one `sockit send` process each (timed from start, Deno start-up included)"
-            : "one load process, one connection each (timed from the first connection)",
+            : "one load process, one connection each (timed from start, Deno start-up included)",
           fixed(mode.singleMbps),
           fixed(mode.manyMbps),
           fixed(mode.ratio, 2),

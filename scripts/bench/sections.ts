@@ -1,25 +1,20 @@
 /**
- * The file-moving sections of the benchmark: the transfer comparison, the class of concurrent
- * senders (scale) and peak memory for a small and a large file.
+ * The file-moving sections of the benchmark, each transfer timed by hyperfine (`transfer.ts`):
+ * the transfer comparison, the class of concurrent senders (scale) and peak memory for a small
+ * and a large file.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { cpuSeconds, helperCommand, mbps, sockitCommand } from "./context.ts";
+import { formatBytes as formatSize } from "../../lib/core/format.ts";
+import { helperCommand, sockitCommand } from "./context.ts";
 import type { Context } from "./context.ts";
-import {
-  availableMemory,
-  formatSize,
-  freeBytes,
-  isTmpfs,
-  randomFile,
-  removeAll,
-  verifyFile,
-} from "./files.ts";
-import { median, spawnTimed } from "./proc.ts";
-import { clearOut, startSockitReceiver, TRANSFER_TOOLS } from "./transfer.ts";
-import type { TransferRun } from "./transfer.ts";
+import { availableMemory, freeBytes, isTmpfs, randomFile, removeAll } from "./files.ts";
+import { closedPort, median } from "./proc.ts";
+import { sockitReceiver, timedRuns, TRANSFER_TOOLS } from "./transfer.ts";
+import type { Pair, TransferRun } from "./transfer.ts";
 
 const MiB = 1024 * 1024;
 
@@ -112,7 +107,7 @@ async function room(
   return { dir: best, bytes: scaled };
 }
 
-/** The file-transfer comparison: every tool, `runs` alternating rounds, medians. */
+/** The file-transfer comparison: every tool, `runs` runs each (hyperfine), medians. */
 export async function transferSection(
   context: Context,
   bytes: number,
@@ -133,20 +128,19 @@ export async function transferSection(
       context.log(`transfer: ${tool.id} skipped (${missing.join(", ")} not available)`);
     } else results.set(tool.id, []);
   }
-  const active = tools.filter((t) => results.has(t.id));
-  for (let round = 0; round < context.runs; round++) {
-    // Alternate: each round starts with a different tool.
-    const order = active.map((_, i) => active[(i + round) % active.length]);
-    for (const tool of order) {
-      await clearOut(outDir);
-      const run = await tool.run(context, { src, sha256, size: place.bytes, outDir });
-      results.get(tool.id)!.push(run);
+  for (const tool of tools.filter((t) => results.has(t.id))) {
+    await Deno.mkdir(outDir, { recursive: true });
+    const job = { src, sha256, size: place.bytes, outDir };
+    const runs = await timedRuns(context, tool.id, tool.pair(context, job), context.runs, job);
+    results.set(tool.id, runs);
+    runs.forEach((run, i) =>
       context.log(
-        `transfer ${round + 1}/${context.runs} ${tool.id}: ${run.mbps.toFixed(0)} MB/s, ` +
+        `transfer ${tool.id} ${i + 1}/${context.runs}: ${run.mbps.toFixed(0)} MB/s, ` +
           `${run.seconds.toFixed(2)} s, verified ${run.verified}` +
           (run.error ? ` (${run.error})` : ""),
-      );
-    }
+      )
+    );
+    await removeAll(outDir);
   }
   await removeAll(outDir);
   const rows: ToolResult[] = tools.map((tool) => {
@@ -216,87 +210,53 @@ export interface ScaleResult {
   }[];
 }
 
-async function scaleRun(
+/** What `sha256sum *` in a folder holding `sources` gives, hashed (see `pair.sh`). */
+function folderDigest(sources: { path: string; sha256: string }[]): string {
+  const byName = [...sources].sort((a, b) => basename(a.path) < basename(b.path) ? -1 : 1);
+  const lines = byName.map((s) => `${s.sha256}  ${basename(s.path)}\n`);
+  return createHash("sha256").update(lines.join("")).digest("hex");
+}
+
+/** `runs` times `sources` sent at once into one receiver (in `mode`), timed by hyperfine. */
+async function scaleRuns(
+  context: Context,
   mode: "library" | "cli",
   sources: { path: string; sha256: string; size: number }[],
   outDir: string,
-): Promise<ScaleRun> {
-  await clearOut(outDir);
+): Promise<ScaleRun[]> {
   const bytes = sources.reduce((s, f) => s + f.size, 0);
-  const base = { senders: sources.length, bytes };
-  let receiver;
-  try {
-    receiver = await startSockitReceiver(outDir, ["--max-connections", "1000"]);
-  } catch (err) {
-    return {
-      ...base,
-      seconds: 0,
-      mbps: 0,
-      verified: false,
-      receiverRssMiB: null,
-      cpuS: null,
-      error: String(err),
-    };
-  }
-  const started = performance.now();
-  let seconds = 0;
-  let error: string | undefined;
-  let senderCpu: number | null = 0;
-  if (mode === "library") {
-    const load = spawnTimed(
-      helperCommand("multi_send.ts", [
-        "--port",
-        String(receiver.port),
-        ...sources.map((s) => s.path),
-      ]),
-      { stdout: "piped" },
-    );
-    const done = await load.finished;
-    senderCpu = cpuSeconds(done.usage);
-    try {
-      const report = JSON.parse(load.stdout!.lines.find((l) => l.startsWith("{")) ?? "");
-      seconds = report.seconds;
-      if (report.failures.length > 0) error = report.failures.slice(0, 3).join("; ");
-    } catch {
-      error = `the load process failed: ${load.stderr?.tail(3)}`;
-    }
-  } else {
-    const senders = sources.map((s) =>
-      spawnTimed(
-        sockitCommand(["send", "--quiet", "--to", `127.0.0.1:${receiver.port}`, s.path]),
-      )
-    );
-    const results = await Promise.all(senders.map((s) => s.finished));
-    seconds = (performance.now() - started) / 1000;
-    for (const result of results) {
-      const cpu = cpuSeconds(result.usage);
-      senderCpu = senderCpu === null || cpu === null ? null : senderCpu + cpu;
-    }
-    const bad = results.filter((r) => r.code !== 0).length;
-    if (bad > 0) error = `${bad} senders failed`;
-  }
-  try {
-    await receiver.waitFiles(sources.length, 30_000);
-  } catch (err) {
-    error ??= String(err);
-  }
-  const stopped = await receiver.process.stop();
-  let verified = !error;
-  for (const source of sources) {
-    if (!verified) break;
-    verified = await verifyFile(join(outDir, basename(source.path)), source.sha256, source.size);
-  }
-  if (!verified) error ??= "a received file differs from its source";
-  const receiverCpu = cpuSeconds(stopped.usage);
-  return {
-    ...base,
-    seconds,
-    mbps: verified ? mbps(bytes, seconds) : 0,
-    verified,
-    receiverRssMiB: stopped.usage ? stopped.usage.maxRssKiB / 1024 : null,
-    cpuS: senderCpu === null || receiverCpu === null ? null : senderCpu + receiverCpu,
-    ...(error ? { error } : {}),
+  const paths = sources.map((s) => s.path);
+  const port = closedPort();
+  // cli: one `sockit send` each, all started at once; the command ends with the last of them.
+  const each = sockitCommand(["send", "--quiet", "--to", "127.0.0.1:{port}"]).map((a) => `'${a}'`)
+    .join(" ");
+  const pair: Pair = {
+    receiver: sockitReceiver(outDir, port, ["--max-connections", "1000"]),
+    port,
+    out: outDir,
+    sender: mode === "library" ? helperCommand("multi_send.ts", ["--port", "{port}", ...paths]) : [
+      "bash",
+      "-c",
+      `for f in "$@"; do ${each} "$f" & done; for p in $(jobs -p); do wait $p || exit 1; done`,
+      "scale",
+      ...paths,
+    ],
   };
+  const name = `scale-${mode}-${sources.length}`;
+  const runs = await timedRuns(context, name, pair, context.runs, {
+    sha256: folderDigest(sources),
+    size: bytes,
+  });
+  return runs.map((run) => ({
+    senders: sources.length,
+    bytes,
+    seconds: run.seconds,
+    mbps: run.mbps,
+    verified: run.verified === true,
+    receiverRssMiB: run.receiver ? run.receiver.maxRssKiB / 1024 : null,
+    cpuS: run.cpuS,
+    ...(run.error ? { error: run.error } : {}),
+  }));
 }
 
 /** A class of `senders` sending `eachBytes` each at once, against one sender of `singleBytes`. */
@@ -332,19 +292,13 @@ export async function scaleSection(
   const outDir = join(place.dir, "scale-out");
   const modes: ScaleResult["modes"] = [];
   for (const mode of options.modes) {
-    const singles: ScaleRun[] = [];
-    const manys: ScaleRun[] = [];
-    for (let round = 0; round < context.runs; round++) {
-      const order = round % 2 === 0 ? ["single", "many"] : ["many", "single"];
-      for (const which of order) {
-        const run = await scaleRun(mode, which === "single" ? single : many, outDir);
-        (which === "single" ? singles : manys).push(run);
-        context.log(
-          `scale ${mode} ${round + 1}/${context.runs} ${run.senders} sender(s): ` +
-            `${run.mbps.toFixed(0)} MB/s, verified ${run.verified}` +
-            (run.error ? ` (${run.error})` : ""),
-        );
-      }
+    const singles = await scaleRuns(context, mode, single, outDir);
+    const manys = await scaleRuns(context, mode, many, outDir);
+    for (const run of [...singles, ...manys]) {
+      context.log(
+        `scale ${mode} ${run.senders} sender(s): ${run.mbps.toFixed(0)} MB/s, ` +
+          `verified ${run.verified}` + (run.error ? ` (${run.error})` : ""),
+      );
     }
     const singleMbps = median(singles.filter((r) => r.verified).map((r) => r.mbps));
     const manyMbps = median(manys.filter((r) => r.verified).map((r) => r.mbps));
@@ -391,18 +345,22 @@ export async function memorySection(context: Context, sizes: number[]): Promise<
     context.log(`memory: making a random ${formatSize(place.bytes)} file in ${place.dir}`);
     const sha256 = await randomFile(src, place.bytes);
     const outDir = join(place.dir, "memory-out");
-    const runs: TransferRun[] = [];
-    for (let round = 0; round < context.runs; round++) {
-      await clearOut(outDir);
-      const run = await tool.run(context, { src, sha256, size: place.bytes, outDir });
-      runs.push(run);
+    const job = { src, sha256, size: place.bytes, outDir };
+    const runs = await timedRuns(
+      context,
+      `memory-${place.bytes}`,
+      tool.pair(context, job),
+      context.runs,
+      job,
+    );
+    runs.forEach((run, i) =>
       context.log(
-        `memory ${formatSize(place.bytes)} ${round + 1}/${context.runs}: sender ` +
+        `memory ${formatSize(place.bytes)} ${i + 1}/${context.runs}: sender ` +
           `${((run.sender?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, receiver ` +
           `${((run.receiver?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, verified ${run.verified}` +
           (run.error ? ` (${run.error})` : ""),
-      );
-    }
+      )
+    );
     await removeAll(outDir);
     if (place.bytes > 512 * MiB) {
       await removeAll(src);

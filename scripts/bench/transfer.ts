@@ -1,24 +1,25 @@
 /**
- * File transfer over loopback: each tool's receiver is started, then its sender; the time is
- * taken from starting the sender until the receiver has the whole file (for sockit: the
- * receiver reported it verified and stored). Every run checks the received bytes against the
- * source's SHA-256 and length.
+ * Timed transfers: hyperfine runs each tool's sender (`scripts/bench/pair.sh send`) as the
+ * timed command, after its `--prepare` step started the tool's receiver in the background and
+ * waited until it listens; it reports every run's wall time and exit code in its JSON export.
+ * GNU time gives each side's CPU seconds and peak RSS, and every run's output is checked
+ * against the source's SHA-256.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { cpuSeconds, mbps, peerPath, pythonPeer, sockitCommand } from "./context.ts";
+import { BENCH_DIR, cpuSeconds, mbps, peerPath, pythonPeer, sockitCommand } from "./context.ts";
 import type { Context } from "./context.ts";
-import { removeAll, verifyFile } from "./files.ts";
-import { freePort, spawnTimed, waitListening } from "./proc.ts";
-import type { Timed, Usage } from "./proc.ts";
+import { removeAll } from "./files.ts";
+import { capture, closedPort } from "./proc.ts";
+import type { Usage } from "./proc.ts";
 
 /** One measured transfer. */
 export interface TransferRun {
   /** True when the output matched the source byte for byte; null when there is no output file (iperf3). */
   verified: boolean | null;
-  /** Seconds from starting the sender until the receiver had everything. */
+  /** Seconds from starting the sender until the receiver had everything (hyperfine's figure). */
   seconds: number;
   /** Decimal MB/s. */
   mbps: number;
@@ -40,8 +41,24 @@ export interface Job {
   sha256: string;
   /** Its size. */
   size: number;
-  /** A folder the receiver may write into (emptied after the run). */
+  /** A folder the runs may write into (removed afterwards). */
   outDir: string;
+}
+
+/** How one tool moves a file: the two commands `pair.sh` runs (`{port}`: the receiver's port). */
+export interface Pair {
+  /** The receiver, started before each run; none for `cp`. */
+  receiver?: string[];
+  /** Its port: fixed (picked by the bench), or `log` for one it prints ("listening on N"). */
+  port?: number | "log";
+  /** Where the file arrives; null when nothing is stored (iperf3). */
+  out: string | null;
+  /** The sender: the timed command. */
+  sender: string[];
+  /** A file given to the sender as standard input. */
+  stdin?: string;
+  /** Wait for the receiver to exit after the sender did (a sender that may leave early). */
+  wait?: boolean;
 }
 
 /** One tool of the comparison. */
@@ -58,139 +75,129 @@ export interface TransferTool {
   optional?: boolean;
   /** How its bytes are checked. */
   check: string;
-  /** Runs one transfer. */
-  run(context: Context, job: Job): Promise<TransferRun>;
+  /** Its commands for `job`. */
+  pair(context: Context, job: Job): Pair;
 }
 
-function failed(error: unknown, seconds = 0): TransferRun {
-  return {
-    verified: false,
-    seconds,
-    mbps: 0,
-    cpuS: null,
-    sender: null,
-    receiver: null,
-    error: error instanceof Error ? error.message : String(error),
-  };
+const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+const shell = (args: string[]) => args.map(quote).join(" ");
+
+/** Parses GNU time's "%e %U %S %M" line (null for a run it did not account). */
+function usage(line: string | undefined): Usage | null {
+  const [wallS, userS, sysS, maxRssKiB] = (line ?? "").trim().split(/\s+/).map(Number);
+  return [wallS, userS, sysS, maxRssKiB].every(Number.isFinite)
+    ? { wallS, userS, sysS, maxRssKiB }
+    : null;
 }
 
-async function finish(
-  job: Job,
-  output: string | null,
-  seconds: number,
-  sender: Usage | null,
-  receiver: Usage | null,
-  error?: string,
-): Promise<TransferRun> {
-  const verified = output === null ? null : await verifyFile(output, job.sha256, job.size);
-  return {
-    verified,
-    seconds,
-    mbps: verified === false ? 0 : mbps(job.size, seconds),
-    cpuS: cpuSeconds(sender, receiver),
-    sender,
-    receiver,
-    ...(error ? { error } : verified === false ? { error: "output differs from the source" } : {}),
-  };
+async function lines(path: string): Promise<string[]> {
+  return (await Deno.readTextFile(path).catch(() => "")).split("\n").filter(Boolean);
 }
 
-/** A running `sockit receive --json` and the files it reported. */
-export interface SockitReceiver {
-  /** The process. */
-  process: Timed;
-  /** Its port. */
-  port: number;
-  /** `file-done` events so far, with the time (performance.now()) each was seen. */
-  done: { stored: string; sha256: string; size: number; at: number }[];
-  /** `file-failed` / `session-error` events so far. */
-  failures: string[];
-  /** Resolves once `n` files were stored (or rejects after `timeoutMs`). */
-  waitFiles(n: number, timeoutMs: number): Promise<void>;
-}
-
-/** Starts `sockit receive` on 127.0.0.1 and a free port, storing into `dir`. */
-export async function startSockitReceiver(
-  dir: string,
-  extra: string[] = [],
-): Promise<SockitReceiver> {
-  const process = spawnTimed(
-    sockitCommand([
-      "receive",
-      "--json",
-      "--dir",
-      dir,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--overwrite",
-      "--idle-timeout",
-      "120",
-      ...extra,
-    ]),
-    { stdout: "piped" },
-  );
-  const done: SockitReceiver["done"] = [];
-  const failures: string[] = [];
-  const waiters: { n: number; resolve: () => void }[] = [];
-  process.stdout!.onLine((line) => {
-    if (!line.startsWith("{")) return;
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (event.type === "file-done") {
-      done.push({
-        stored: String(event.stored),
-        sha256: String(event.sha256),
-        size: Number(event.size),
-        at: performance.now(),
-      });
-      for (const waiter of waiters.filter((w) => done.length >= w.n)) waiter.resolve();
-    } else if (event.type === "file-failed" || event.type === "session-error") {
-      failures.push(`${event.type}: ${event.code} ${event.reason}`);
-    }
-  });
-  let port: number;
+/**
+ * Runs `pair` `runs` times under hyperfine (named `name` in the log) and returns every run,
+ * verified against `job` (`sha256` null: nothing to verify).
+ */
+export async function timedRuns(
+  context: Context,
+  name: string,
+  pair: Pair,
+  runs: number,
+  job: { sha256: string; size: number } | null,
+): Promise<TransferRun[]> {
+  const run = await Deno.makeTempDir({ dir: context.work, prefix: `${name}-` });
+  const script = `${BENCH_DIR}pair.sh`;
+  const prepare = shell([
+    "bash",
+    script,
+    "start",
+    run,
+    String(pair.port ?? "-"),
+    pair.out ?? join(run, "no-output"),
+    ...(pair.receiver ?? ["true"]),
+  ]);
+  const timed = shell([
+    "bash",
+    script,
+    "send",
+    run,
+    pair.wait ? "wait" : "-",
+    pair.stdin ?? "-",
+    ...pair.sender,
+  ]);
+  const json = join(run, "hyperfine.json");
+  const result = await capture([
+    "hyperfine",
+    "--runs",
+    String(runs),
+    "--ignore-failure",
+    "--style",
+    "none",
+    "--export-json",
+    json,
+    "--prepare",
+    prepare,
+    timed,
+  ], { timeoutMs: 3_600_000 });
+  await capture(["bash", script, "finish", run]);
+  let times: number[] = [];
+  let codes: number[] = [];
   try {
-    const line = await process.stdout!.waitFor(
-      (l) => l.includes('"type":"listening"'),
-      30_000,
-      "the receiver to listen",
-    );
-    port = Number(JSON.parse(line).port);
-  } catch (err) {
-    await process.stop(1000);
-    throw new Error(`sockit receive did not start: ${err} ${process.stderr?.tail()}`);
+    const measured = JSON.parse(await Deno.readTextFile(json)).results[0];
+    times = measured.times;
+    codes = measured.exit_codes;
+  } catch {
+    // hyperfine stopped early (a receiver that did not start): every run failed.
   }
-  return {
-    process,
-    port,
-    done,
-    failures,
-    waitFiles(n, timeoutMs) {
-      if (done.length >= n) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`only ${done.length} of ${n} files arrived in ${timeoutMs} ms`));
-        }, timeoutMs);
-        const ended = process.finished.then(() => {
-          clearTimeout(timer);
-          reject(new Error(`the receiver exited after ${done.length} of ${n} files`));
-        });
-        void ended;
-        waiters.push({
-          n,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
-    },
-  };
+  const [verified, senders, receivers, senderLog] = await Promise.all([
+    lines(join(run, "verified")),
+    lines(join(run, "sender")),
+    lines(join(run, "receiver")),
+    lines(join(run, "sender.log")),
+  ]);
+  const out: TransferRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    const seconds = times[i] ?? 0;
+    const sender = usage(senders[i]);
+    const receiver = pair.receiver ? usage(receivers[i]) : null;
+    const ok = job === null || pair.out === null ? null : verified[i] === job.sha256;
+    const error = times[i] === undefined
+      ? `hyperfine: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`
+      : codes[i] !== 0
+      ? `the sender exited with ${codes[i]}: ${senderLog.slice(-2).join(" ")}`
+      : ok === false
+      ? "output differs from the source"
+      : undefined;
+    out.push({
+      verified: error ? false : ok,
+      seconds,
+      mbps: error || !job ? 0 : mbps(job.size, seconds),
+      cpuS: pair.receiver ? cpuSeconds(sender, receiver) : cpuSeconds(sender),
+      sender,
+      receiver,
+      ...(error ? { error } : {}),
+    });
+  }
+  await removeAll(run);
+  return out;
+}
+
+/** `sockit receive` on a port the bench picked, storing into `dir` (the same name overwritten). */
+export function sockitReceiver(dir: string, port: number, extra: string[] = []): string[] {
+  return sockitCommand([
+    "receive",
+    "--quiet",
+    "--dir",
+    dir,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--overwrite",
+    "--idle-timeout",
+    "120",
+    ...extra,
+  ]);
 }
 
 /** sockit send → sockit receive, with extra sender (and receiver) options. */
@@ -200,91 +207,33 @@ function sockitTool(
   senderArgs: string[],
   receiverArgs: string[] = [],
 ): TransferTool {
+  const classic = senderArgs.includes("--classic");
   return {
     id,
     label,
     needs: [],
     optional: receiverArgs.length > 0,
-    check: senderArgs.includes("--classic")
+    check: classic
       ? "SHA-256 of the stored file (the classic protocol itself verifies nothing)"
       : "SHA-256 of the stored file (and sockit's own end-to-end SHA-256)",
-    async run(_context, job) {
-      let receiver: SockitReceiver;
-      try {
-        receiver = await startSockitReceiver(job.outDir, [
-          "--classic-name",
-          "bench",
-          ...receiverArgs,
-        ]);
-      } catch (err) {
-        return failed(err);
-      }
-      const started = performance.now();
-      const sender = spawnTimed(
-        sockitCommand([
+    pair(_context, job) {
+      const port = closedPort();
+      return {
+        receiver: sockitReceiver(job.outDir, port, ["--classic-name", "bench", ...receiverArgs]),
+        port,
+        out: join(job.outDir, classic ? "bench" : job.src.split("/").at(-1)!),
+        // The sender ends with the receiver's verdict (or, classic, its close).
+        sender: sockitCommand([
           "send",
           "--quiet",
           "--to",
-          `127.0.0.1:${receiver.port}`,
+          "127.0.0.1:{port}",
           ...senderArgs,
           job.src,
         ]),
-      );
-      let error: string | undefined;
-      const sent = await sender.finished;
-      const senderDone = performance.now();
-      try {
-        if (sent.code !== 0) throw new Error(`sockit send exited with ${sent.code}`);
-        await receiver.waitFiles(1, 60_000);
-      } catch (err) {
-        error = `${err} ${sender.stderr?.tail(3) ?? ""} ${receiver.failures.join("; ")}`.trim();
-      }
-      const seconds = (Math.max(senderDone, receiver.done[0]?.at ?? 0) - started) / 1000;
-      const stopped = await receiver.process.stop();
-      const stored = receiver.done[0];
-      const output = stored ? join(job.outDir, stored.stored) : null;
-      if (!error && stored && stored.sha256 !== job.sha256 && !senderArgs.includes("--classic")) {
-        error = "sockit reported a different SHA-256";
-      }
-      if (!output) return { ...failed(error ?? "no file stored", seconds) };
-      return await finish(job, output, seconds, sent.usage, stopped.usage, error);
+      };
     },
   };
-}
-
-/** A receiver that listens on a port the bench picked, then a sender; both exit by themselves. */
-async function listenerPair(
-  job: Job,
-  receive: (port: number) => Timed,
-  send: (port: number) => Timed,
-  output: string | null,
-  parse?: (sender: Timed) => number | null,
-): Promise<TransferRun> {
-  const port = freePort();
-  const receiver = receive(port);
-  try {
-    await waitListening(port);
-  } catch (err) {
-    await receiver.stop(1000);
-    return failed(`${err} ${receiver.stderr?.tail(3) ?? ""}`);
-  }
-  const started = performance.now();
-  const sender = send(port);
-  const [sent, received] = await Promise.all([sender.finished, receiver.finished]);
-  let seconds = (performance.now() - started) / 1000;
-  let error: string | undefined;
-  if (sent.code !== 0 || received.code !== 0) {
-    error = `exit codes ${sent.code}/${received.code}: ${sender.stderr?.tail(2) ?? ""} ${
-      receiver.stderr?.tail(2) ?? ""
-    }`.trim();
-  }
-  if (parse) {
-    const own = parse(sender);
-    if (own) seconds = own;
-    else error ??= "no result from the client";
-  }
-  const run = await finish(job, output, seconds, sent.usage, received.usage, error);
-  return error ? { ...run, error, mbps: output === null ? run.mbps : 0 } : run;
 }
 
 /** Every tool of the comparison, in table order. */
@@ -294,15 +243,18 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     label: "nc (netcat-openbsd)",
     needs: ["nc"],
     check: "SHA-256 of the output file",
-    run(context, job) {
+    pair(context, job) {
       const nc = peerPath(context, "nc")!;
       const out = join(job.outDir, "nc.out");
-      return listenerPair(
-        job,
-        (port) => spawnTimed([nc, "-d", "-l", "127.0.0.1", String(port)], { stdout: out }),
-        (port) => spawnTimed([nc, "-N", "127.0.0.1", String(port)], { stdinFile: job.src }),
+      const port = closedPort();
+      return {
+        receiver: ["sh", "-c", `exec ${quote(nc)} -d -l 127.0.0.1 ${port} > ${quote(out)}`],
+        port,
         out,
-      );
+        // -N: half-close after the file, then read until the receiver closed (it has it all).
+        sender: [nc, "-N", "127.0.0.1", "{port}"],
+        stdin: job.src,
+      };
     },
   },
   {
@@ -310,16 +262,17 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     label: "socat",
     needs: ["socat"],
     check: "SHA-256 of the output file",
-    run(context, job) {
+    pair(context, job) {
       const socat = peerPath(context, "socat")!;
       const out = join(job.outDir, "socat.out");
-      return listenerPair(
-        job,
-        (port) =>
-          spawnTimed([socat, "-u", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `CREATE:${out}`]),
-        (port) => spawnTimed([socat, "-u", `OPEN:${job.src},rdonly`, `TCP:127.0.0.1:${port}`]),
+      const port = closedPort();
+      return {
+        receiver: [socat, "-u", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `CREATE:${out}`],
+        port,
         out,
-      );
+        // Both directions: it ends when the receiver closed, having written everything.
+        sender: [socat, "-t", "60", `OPEN:${job.src},rdonly`, "TCP:127.0.0.1:{port}"],
+      };
     },
   },
   {
@@ -327,59 +280,25 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     label: "lesson-style Python (1 KiB recv/send)",
     needs: ["python3"],
     check: "SHA-256 of the output file",
-    async run(context, job) {
+    pair(context, job) {
       const python = peerPath(context, "python3")!;
-      const receiver = spawnTimed([
-        python,
-        pythonPeer("lesson_file_receiver.py"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--out",
-        job.outDir,
-        "--once",
-        "--max-seconds",
-        "900",
-      ], { stdout: "piped" });
-      let port: number;
-      try {
-        const line = await receiver.stdout!.waitFor(
-          (l) => /^listening on \d+/.test(l),
-          15_000,
-          "the Python receiver",
-        );
-        port = Number(line.split(" ").pop());
-      } catch (err) {
-        await receiver.stop(1000);
-        return failed(err);
-      }
-      const started = performance.now();
-      const sender = spawnTimed([
-        python,
-        pythonPeer("lesson_file_sender.py"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--file",
-        job.src,
-        "--timeout",
-        "600",
-      ]);
-      const [sent, received] = await Promise.all([sender.finished, receiver.finished]);
-      const seconds = (performance.now() - started) / 1000;
-      const error = sent.code !== 0 || received.code !== 0
-        ? `exit codes ${sent.code}/${received.code}: ${receiver.stdout!.tail(2)}`
-        : undefined;
-      return await finish(
-        job,
-        join(job.outDir, "received-1"),
-        seconds,
-        sent.usage,
-        received.usage,
-        error,
-      );
+      return {
+        receiver: [
+          python,
+          "-u",
+          pythonPeer("lesson_file_receiver.py"),
+          ...["--host", "127.0.0.1", "--port", "0", "--out", job.outDir, "--once"],
+          ...["--max-seconds", "900"],
+        ],
+        port: "log",
+        out: join(job.outDir, "received-1"),
+        sender: [
+          python,
+          pythonPeer("lesson_file_sender.py"),
+          ...["--host", "127.0.0.1", "--port", "{port}", "--file", job.src, "--timeout", "600"],
+        ],
+        wait: true,
+      };
     },
   },
   sockitTool("sockit", "sockit (default, verified)", []),
@@ -395,19 +314,9 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     needs: ["cp"],
     ceiling: true,
     check: "SHA-256 of the copy",
-    async run(context, job) {
+    pair(context, job) {
       const out = join(job.outDir, "cp.out");
-      const started = performance.now();
-      const copy = spawnTimed([peerPath(context, "cp")!, job.src, out]);
-      const done = await copy.finished;
-      return await finish(
-        job,
-        out,
-        (performance.now() - started) / 1000,
-        done.usage,
-        null,
-        done.code ? `cp exited with ${done.code}` : undefined,
-      ).then((run) => ({ ...run, cpuS: cpuSeconds(done.usage) }));
+      return { out, sender: [peerPath(context, "cp")!, job.src, out] };
     },
   },
   {
@@ -415,33 +324,17 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     label: "iperf3 (ceiling: memory to memory)",
     needs: ["iperf3"],
     ceiling: true,
-    check: "none (iperf3 moves memory, no file); its own receiver-side rate",
-    run(context, job) {
+    check: "none (iperf3 moves memory, no file)",
+    pair(context, job) {
       const iperf = peerPath(context, "iperf3")!;
-      return listenerPair(
-        job,
-        (port) => spawnTimed([iperf, "-s", "-1", "-B", "127.0.0.1", "-p", String(port)]),
-        (port) =>
-          spawnTimed([iperf, "-c", "127.0.0.1", "-p", String(port), "-n", String(job.size), "-J"], {
-            stdout: "piped",
-          }),
-        null,
-        (sender) => {
-          try {
-            const result = JSON.parse(sender.stdout!.lines.join("\n"));
-            const sum = result.end.sum_received;
-            return sum.bytes >= job.size ? sum.seconds : null;
-          } catch {
-            return null;
-          }
-        },
-      );
+      const port = closedPort();
+      return {
+        receiver: [iperf, "-s", "-1", "-B", "127.0.0.1", "-p", String(port)],
+        port,
+        out: null,
+        // The client ends once the server reported every byte received.
+        sender: [iperf, "-c", "127.0.0.1", "-p", "{port}", "-n", String(job.size)],
+      };
     },
   },
 ];
-
-/** Empties the receiving folder between runs. */
-export async function clearOut(dir: string): Promise<void> {
-  await removeAll(dir);
-  await Deno.mkdir(dir, { recursive: true });
-}
