@@ -26,7 +26,7 @@ Deno.test("deno task bench --smoke runs every section and sockit's files arrive 
         stdout: "piped",
         stderr: "piped",
       }),
-      { timeoutMs: 120_000 },
+      { timeoutMs: 300_000 },
     );
     const log = result.stderr;
     assert.equal(result.code, 0, `the smoke benchmark failed:\n${log}`);
