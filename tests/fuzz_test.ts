@@ -15,7 +15,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import {
-  decodeFrame,
+  decodeFrameHeader,
+  decodeFramePayload,
   decodePreface,
   encodeFrame,
   encodePreface,
@@ -42,15 +43,17 @@ class ShortInput extends Error {}
 const SENDER_TYPES = ["F", "D", "S", "E", "Q"];
 const RECEIVER_TYPES = ["H", "A", "R", "V", "X"];
 
-/** Decodes `bytes` as one frame the way `readFrame` does, over an in-memory source. */
+/** Decodes `bytes` as one frame the way `readFrame` does: the header first, then the payload. */
 function decode(bytes: Uint8Array, from: "sender" | "receiver"): Promise<Frame> {
-  if (bytes.length < FRAME_HEADER_SIZE) return Promise.reject(new ShortInput());
-  return decodeFrame(bytes.subarray(0, FRAME_HEADER_SIZE), (n) => {
+  return Promise.resolve().then(() => {
+    if (bytes.length < FRAME_HEADER_SIZE) throw new ShortInput();
+    const header = decodeFrameHeader(bytes.subarray(0, FRAME_HEADER_SIZE), from);
     // The length is checked before anything is read: never more than the limit.
-    assert.ok(n <= MAX_FRAME_PAYLOAD, `asked to read a payload of ${n} bytes`);
-    if (FRAME_HEADER_SIZE + n > bytes.length) return Promise.reject(new ShortInput());
-    return Promise.resolve(bytes.slice(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + n));
-  }, from);
+    assert.ok(header.length <= MAX_FRAME_PAYLOAD, `asked to read a payload of ${header.length}`);
+    if (FRAME_HEADER_SIZE + header.length > bytes.length) throw new ShortInput();
+    const payload = bytes.slice(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + header.length);
+    return decodeFramePayload(header, payload);
+  });
 }
 
 /** The property every decode must satisfy: a frame of an allowed type, or a ProtocolError. */

@@ -12,6 +12,8 @@ import {
   CLASSIC_MAX_DIGITS,
   CLASSIC_READY,
   decodeFrame,
+  decodeFrameHeader,
+  decodeFramePayload,
   decodePreface,
   encodeFrame,
   encodePreface,
@@ -33,10 +35,7 @@ const HASH = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
 /** Decodes a whole encoded frame the way `readFrame` would. */
 function decode(bytes: Uint8Array, from: "sender" | "receiver"): Promise<Frame> {
-  return decodeFrame(bytes.subarray(0, FRAME_HEADER_SIZE), (n) => {
-    assert.equal(n, bytes.length - FRAME_HEADER_SIZE, "payload length as encoded");
-    return Promise.resolve(bytes.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + n));
-  }, from);
+  return Promise.resolve().then(() => decodeFrame(bytes, from));
 }
 
 /** Asserts that decoding `bytes` fails with a `ProtocolError` whose reject code is `reject`. */
@@ -155,29 +154,26 @@ Deno.test("protocol: decodeFrame refuses frame types the peer may not send", asy
   }
 });
 
-Deno.test("protocol: decodeFrame refuses an oversized length without reading the payload", async () => {
+Deno.test("protocol: decodeFrameHeader refuses an oversized length before any payload", () => {
   for (const length of [MAX_FRAME_PAYLOAD + 1, 1 << 20, 0xffffffff]) {
-    let reads = 0;
     const head = rawFrame("F", "", length).subarray(0, FRAME_HEADER_SIZE);
-    await assert.rejects(
-      decodeFrame(head, () => {
-        reads++;
-        return Promise.resolve(new Uint8Array(length));
-      }, "sender"),
-      ProtocolError,
-    );
-    assert.equal(reads, 0, `the payload of ${length} bytes must not be read`);
+    assert.throws(() => decodeFrameHeader(head, "sender"), ProtocolError);
   }
-  // Exactly the limit is read (and then judged on its content).
-  let asked = -1;
-  await assert.rejects(
-    decodeFrame(rawFrame("Q", "", MAX_FRAME_PAYLOAD).subarray(0, 5), (n) => {
-      asked = n;
-      return Promise.resolve(new Uint8Array(n).fill(0x20));
-    }, "sender"),
+  // Exactly the limit is accepted (and the payload then judged on its content).
+  const head = rawFrame("Q", "", MAX_FRAME_PAYLOAD).subarray(0, FRAME_HEADER_SIZE);
+  const header = decodeFrameHeader(head, "sender");
+  assert.deepEqual(header, { type: "Q", length: MAX_FRAME_PAYLOAD });
+  assert.throws(
+    () => decodeFramePayload(header, new Uint8Array(MAX_FRAME_PAYLOAD).fill(0x20)),
     ProtocolError,
   );
-  assert.equal(asked, MAX_FRAME_PAYLOAD);
+});
+
+Deno.test("protocol: decodeFrame refuses a frame cut short or followed by more bytes", async () => {
+  const whole = encodeFrame({ type: "S", offset: 7 });
+  await assertRefused(whole.subarray(0, whole.length - 1), "sender");
+  await assertRefused(whole.subarray(0, 3), "sender");
+  await assertRefused(new Uint8Array([...whole, 0x20]), "sender");
 });
 
 Deno.test("protocol: decodeFrame refuses payloads that are not UTF-8 JSON objects", async () => {

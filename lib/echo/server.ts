@@ -12,6 +12,7 @@ import { listen } from "../net/socket.ts";
 import { serveConnections, stopOnce } from "../net/server.ts";
 import type { TraceEvent } from "../net/trace.ts";
 import type { Wire } from "../net/wire.ts";
+import { endlessReadable, waitForBytes } from "../net/endless.ts";
 
 /**
  * A client silent for this long gives up its stream pipeline (rebuilt on its next bytes), so
@@ -114,13 +115,13 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
           summary.bytes += chunk.length;
         },
       });
-      await wire.readable(Infinity, options.chunkSize ?? 64 * 1024, { quietMs: QUIET_MS })
+      await endlessReadable(wire, options.chunkSize ?? 64 * 1024, { quietMs: QUIET_MS })
         .pipeThrough(tap).pipeTo(counter);
     };
     try {
       // An idle client costs one small pending read and no streams: the pipeline is built when
       // bytes arrive and ends after QUIET_MS without any, to be built again on the next ones.
-      while (await wire.idle()) await echo();
+      while (await waitForBytes(wire)) await echo();
       emit({ type: "disconnected", peer, reason: "closed", bytes });
     } catch (err) {
       const error = toSockitError(err, "io");

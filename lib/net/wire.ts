@@ -9,12 +9,7 @@ import { SockitError, toSockitError } from "../core/errors.ts";
 import type { ErrorDetails } from "../core/errors.ts";
 import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
-
-/** First read size of an endless stream (echo); it grows while reads fill it. */
-export const ENDLESS_FIRST_READ = 1024;
-
-/** What an endless stream's pending read is raced against once it has been quiet. */
-const QUIET = Symbol("quiet");
+import { IdleWatchdog } from "./watchdog.ts";
 
 /** Which way bytes went, seen from this side. */
 export type Direction = "sent" | "received";
@@ -72,11 +67,8 @@ export class Wire {
   #closed = false;
   #closing = new AbortController();
   #pending?: Promise<Uint8Array | null>;
-  /** When the bulk read / write in progress started (-1: none); see {@linkcode Wire.#watch}. */
-  #readingSince = -1;
-  #writingSince = -1;
-  #watchdog?: ReturnType<typeof setTimeout>;
-  #watchers = 0;
+  /** The idle timeout of bulk streams (see {@linkcode Wire.watch}). */
+  #watchdog: IdleWatchdog;
 
   /** Wraps `conn`. */
   constructor(conn: Deno.Conn, options: WireOptions = {}) {
@@ -86,6 +78,7 @@ export class Wire {
     this.#bufferSize = options.bufferSize ?? 64 * 1024;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.#context = options.context ?? { host: remote.hostname, port: remote.port };
+    this.#watchdog = new IdleWatchdog(this.#idleMs, (ms) => this.#expire(ms));
   }
 
   /** Bytes already read from the socket but not yet consumed. */
@@ -111,14 +104,28 @@ export class Wire {
   }
 
   /**
-   * Waits until bytes arrive (true; they stay buffered for the next read) or the peer closes
-   * (false), holding only a read of at most {@linkcode ENDLESS_FIRST_READ} bytes: what an idle
-   * connection costs between two `readable(Infinity, …, { quietMs })` streams.
+   * Waits until bytes are buffered (true; they stay there for the next read) or the peer
+   * closes (false). A socket read it starts asks for at most `max` bytes (what waiting costs).
    */
-  async idle(): Promise<boolean> {
+  async fill(max: number = this.#bufferSize): Promise<boolean> {
     if (this.buffered > 0) return true;
-    this.#pending ??= this.#startRead(new Uint8Array(ENDLESS_FIRST_READ));
+    this.#pending ??= this.#startRead(new Uint8Array(max));
     return await this.#takePending();
+  }
+
+  /**
+   * The socket read in flight, starting one into `target()` when there is none. Such a read
+   * has no timer of its own: the stream reading it keeps a {@linkcode Wire.watch} running.
+   * Whoever takes its bytes calls {@linkcode Wire.forgetPending}; until then every read of
+   * this wire gets them first.
+   */
+  pendingRead(target: () => Uint8Array): Promise<Uint8Array | null> {
+    return this.#pending ??= this.#startRead(target(), false);
+  }
+
+  /** Forgets the pending read, whose bytes (or failure) the caller of `pendingRead` took. */
+  forgetPending(): void {
+    this.#pending = undefined;
   }
 
   /** Starts a read into `target` that resolves with the bytes read (`null` at the end). */
@@ -218,7 +225,7 @@ export class Wire {
    * reading) fails with `timeout` and closes the connection.
    */
   async write(bytes: Uint8Array): Promise<void> {
-    const unwatch = this.#watch();
+    const unwatch = this.watch();
     try {
       await this.#writeInPieces(bytes, Infinity);
     } finally {
@@ -227,56 +234,30 @@ export class Wire {
   }
 
   /**
-   * A stream of exactly `size` bytes from the connection (use `Infinity` for "until the peer
-   * closes"). No socket read asks for more than `chunkSize` bytes.
+   * A stream of exactly `size` bytes from the connection (file data). No socket read asks for
+   * more than `chunkSize` bytes.
    *
-   * A sized stream (file data) reads into blocks of `max(chunkSize, DEFAULT_CHUNK_SIZE)`
-   * bytes, reused once a sink such as `fileSink` has written them, so a transfer allocates
-   * nothing per chunk. It keeps filling a block while reads come back full (the socket has
-   * more waiting), and passes a block on after a short read, so bytes that arrived are never
-   * held back waiting for more (a cut connection keeps everything that arrived). An endless
-   * stream (echo) passes on each read as it arrives, copied out of one reused buffer; with
-   * `quietMs` it ends (closes) once no byte came for that long, leaving its read pending for
-   * {@linkcode Wire.idle} or the next stream, so an idle connection holds no streams.
+   * It reads into blocks of `max(chunkSize, DEFAULT_CHUNK_SIZE)` bytes, reused once a sink such
+   * as `fileSink` has written them, so a transfer allocates nothing per chunk. It keeps filling
+   * a block while reads come back full (the socket has more waiting), and passes a block on
+   * after a short read, so bytes that arrived are never held back waiting for more (a cut
+   * connection keeps everything that arrived). For the echo server's endless reading see
+   * `endlessReadable` in `endless.ts`.
    *
    * It errors with `closed-early` when the peer closes before `size` bytes arrived (after
    * passing on the bytes that did). The idle timeout applies to each read, with one timer for
    * the whole stream.
    */
-  readable(
-    size: number,
-    chunkSize: number,
-    options: { quietMs?: number } = {},
-  ): ReadableStream<Uint8Array> {
+  readable(size: number, chunkSize: number): ReadableStream<Uint8Array> {
     let remaining = size;
-    const sized = Number.isFinite(size);
-    const block = sized ? Math.max(chunkSize, DEFAULT_CHUNK_SIZE) : chunkSize;
+    const block = Math.max(chunkSize, DEFAULT_CHUNK_SIZE);
     // A trace hook may look at the bytes later than the sink: never reuse them then.
     const reuse = !this.#trace;
-    let scratch: Uint8Array | undefined;
     let failure: SockitError | undefined;
     let unwatch: (() => void) | undefined;
-    // The quiet watchdog of an endless stream: one timer, re-armed, like #watch.
-    const quietMs = sized ? 0 : options.quietMs ?? 0;
-    let quietTimer: ReturnType<typeof setTimeout> | undefined;
-    let quietNow: ((value: typeof QUIET) => void) | undefined;
-    const quiet = quietMs > 0
-      ? new Promise<typeof QUIET>((resolve) => quietNow = resolve)
-      : undefined;
-    const armQuiet = (ms: number) => {
-      quietTimer = setTimeout(() => {
-        const since = this.#readingSince;
-        const waited = since >= 0 ? performance.now() - since : 0;
-        if (since >= 0 && waited >= quietMs) quietNow?.(QUIET);
-        else armQuiet(quietMs - waited);
-      }, ms);
-    };
     const end = () => {
       unwatch?.();
       unwatch = undefined;
-      if (quietTimer !== undefined) clearTimeout(quietTimer);
-      quietTimer = undefined;
-      quietNow = undefined;
     };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -284,43 +265,9 @@ export class Wire {
           end();
           return controller.close();
         }
-        unwatch ??= this.#watch();
+        unwatch ??= this.watch();
         try {
           if (failure) throw failure;
-          if (!sized) {
-            if (this.buffered > 0) {
-              // Bytes that Wire.idle (or a protocol read) left buffered.
-              controller.enqueue(this.#buffer.slice(this.#start, this.#end));
-              this.#start = this.#end;
-              return;
-            }
-            // The read buffer is small while reads are small (an idle connection pins little),
-            // doubling up to chunkSize while they come back full.
-            scratch ??= new Uint8Array(Math.min(chunkSize, ENDLESS_FIRST_READ));
-            const pending = this.#pending ??= this.#startRead(scratch, false);
-            if (quiet && quietTimer === undefined) armQuiet(quietMs);
-            let bytes: Uint8Array | null | typeof QUIET;
-            try {
-              bytes = quiet ? await Promise.race([pending, quiet]) : await pending;
-            } catch (err) {
-              this.#pending = undefined;
-              throw err;
-            }
-            if (bytes === QUIET) {
-              end();
-              return controller.close();
-            }
-            this.#pending = undefined;
-            if (bytes === null) {
-              end();
-              return controller.close();
-            }
-            controller.enqueue(bytes.slice());
-            if (bytes.length === bytes.buffer.byteLength && bytes.length < chunkSize) {
-              scratch = new Uint8Array(Math.min(chunkSize, bytes.length * 2));
-            }
-            return;
-          }
           const want = Math.min(block, remaining);
           const buffer = reuse ? takeBuffer(block) : new Uint8Array(want);
           let filled = 0;
@@ -384,7 +331,7 @@ export class Wire {
     return new WritableStream<Uint8Array>({
       write: async (chunk) => {
         if (!unwatch) {
-          unwatch = this.#watch();
+          unwatch = this.watch();
           this.#noDelay(false);
         }
         try {
@@ -415,7 +362,7 @@ export class Wire {
       while (offset < bytes.length) {
         const start = offset;
         const stop = Math.min(bytes.length, offset + piece);
-        this.#writingSince = performance.now();
+        this.#watchdog.writingSince = performance.now();
         while (offset < stop) offset += await this.conn.write(bytes.subarray(offset, stop));
         this.#trace?.("sent", bytes.subarray(start, stop));
       }
@@ -423,42 +370,17 @@ export class Wire {
       if (this.#timedOut) throw this.#timeout();
       throw toSockitError(err, "io", this.#context);
     } finally {
-      this.#writingSince = -1;
+      this.#watchdog.writingSince = -1;
     }
   }
 
   /**
-   * Starts the idle-timeout watchdog of a bulk stream and returns its stop. One timer serves
-   * every read and write of the stream (a timer per call costs more than a small socket
-   * write): when it fires, a read or write that has been waiting for the idle timeout expires
-   * the connection; otherwise it re-arms for the time left.
+   * Keeps the idle timeout running for a bulk stream (its reads and writes have no timer of
+   * their own) and returns its stop: a read or write of this wire that waits longer than the
+   * idle timeout then expires the connection.
    */
-  #watch(): () => void {
-    if (this.#idleMs <= 0 || this.#closed) return () => {};
-    this.#watchers++;
-    if (!this.#watchdog) this.#arm(this.#idleMs);
-    let stopped = false;
-    return () => {
-      if (stopped) return;
-      stopped = true;
-      if (--this.#watchers === 0) this.#disarm();
-    };
-  }
-
-  #arm(ms: number): void {
-    this.#watchdog = setTimeout(() => {
-      this.#watchdog = undefined;
-      const now = performance.now();
-      const waits = [this.#readingSince, this.#writingSince].filter((t) => t >= 0);
-      const waited = waits.length ? now - Math.min(...waits) : 0;
-      if (waited >= this.#idleMs) return this.#expire(this.#idleMs);
-      this.#arm(this.#idleMs - waited);
-    }, ms);
-  }
-
-  #disarm(): void {
-    clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+  watch(): () => void {
+    return this.#closed ? () => {} : this.#watchdog.watch();
   }
 
   /** Signals end of data to the peer while still reading its answers. */
@@ -509,7 +431,7 @@ export class Wire {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#disarm();
+    this.#watchdog.stop();
     this.#closing.abort(
       this.#timedOut ? this.#timeout() : new SockitError("closed-early", { ...this.#context }),
     );
@@ -529,7 +451,7 @@ export class Wire {
     const timer = timed && this.#idleMs > 0
       ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
       : undefined;
-    if (!timed) this.#readingSince = performance.now();
+    if (!timed) this.#watchdog.readingSince = performance.now();
     let n: number | null;
     try {
       n = await this.conn.read(target);
@@ -539,7 +461,7 @@ export class Wire {
       throw toSockitError(err, "io", this.#context);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
-      this.#readingSince = -1;
+      this.#watchdog.readingSince = -1;
     }
     if (this.#timedOut) throw this.#timeout();
     if (n !== null) this.#trace?.("received", target.subarray(0, n));

@@ -253,42 +253,27 @@ export function encodeFrame(frame: Frame): Uint8Array {
 const SENDER_TYPES = new Set(["F", "D", "S", "E", "Q"]);
 const RECEIVER_TYPES = new Set(["H", "A", "R", "V", "X"]);
 
-/**
- * Reads one frame from `wire`, checking the type is one `from` may send and the length is
- * within bounds before reading the payload, then validating every field.
- *
- * @example
- * ```ts
- * import { readFrame } from "./protocol.ts";
- * // const frame = await readFrame(wire, "sender"); // FileFrame | FolderFrame | …
- * ```
- * @throws {ProtocolError} for anything malformed; `SockitError` `closed-early` at end of stream.
- */
-export async function readFrame(wire: Wire, from: "sender"): Promise<SenderFrame>;
-export async function readFrame(wire: Wire, from: "receiver"): Promise<ReceiverFrame>;
-export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promise<Frame> {
-  const head = await wire.readExact(FRAME_HEADER_SIZE);
-  return decodeFrame(head, (n) => wire.readExact(n), from);
+/** A frame's fixed header, decoded: its type letter and its payload's length. */
+export interface FrameHeader {
+  /** The frame type, one letter (`F`, `A`, …). */
+  type: Frame["type"];
+  /** Payload length in bytes, at most {@linkcode MAX_FRAME_PAYLOAD}. */
+  length: number;
 }
 
 /**
- * Decodes a frame from its 5-byte header and a function that reads the payload. Exposed for
- * tests and fuzzing; {@linkcode readFrame} is what peers use.
+ * Decodes a frame's 5-byte header, checking that the type is one `from` may send and that
+ * the length is within bounds, so an oversized payload is refused before it is read.
  *
  * @example
  * ```ts
- * import { decodeFrame, encodeFrame } from "./protocol.ts";
- * const bytes = encodeFrame({ type: "Q" });
- * await decodeFrame(bytes.subarray(0, 5), async (n) => bytes.subarray(5, 5 + n), "sender");
- * // { type: "Q" }
+ * import { decodeFrameHeader, encodeFrame } from "./protocol.ts";
+ * decodeFrameHeader(encodeFrame({ type: "S", offset: 0 }), "sender"); // { type: "S", length: 12 }
  * ```
- * @throws {ProtocolError} for anything malformed.
+ * @throws {ProtocolError} for a type `from` may not send or a length over the limit.
  */
-export async function decodeFrame(
-  head: Uint8Array,
-  readPayload: (length: number) => Promise<Uint8Array>,
-  from: "sender" | "receiver",
-): Promise<Frame> {
+export function decodeFrameHeader(head: Uint8Array, from: "sender" | "receiver"): FrameHeader {
+  if (head.length < FRAME_HEADER_SIZE) throw new ProtocolError("frame header is cut short");
   const type = String.fromCharCode(head[0]);
   const allowed = from === "sender" ? SENDER_TYPES : RECEIVER_TYPES;
   if (!allowed.has(type)) {
@@ -298,7 +283,24 @@ export async function decodeFrame(
   if (length > MAX_FRAME_PAYLOAD) {
     throw new ProtocolError(`frame of ${length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
   }
-  const payload = await readPayload(length);
+  return { type: type as Frame["type"], length };
+}
+
+/**
+ * Decodes a frame's payload (UTF-8 JSON) under its header, validating every field.
+ *
+ * @example
+ * ```ts
+ * import { decodeFramePayload } from "./protocol.ts";
+ * const payload = new TextEncoder().encode('{"offset":0}');
+ * decodeFramePayload({ type: "S", length: payload.length }, payload); // { type: "S", offset: 0 }
+ * ```
+ * @throws {ProtocolError} for anything malformed.
+ */
+export function decodeFramePayload(header: FrameHeader, payload: Uint8Array): Frame {
+  if (payload.length !== header.length) {
+    throw new ProtocolError(`frame payload of ${payload.length} bytes, not ${header.length}`);
+  }
   let fields: unknown;
   try {
     fields = JSON.parse(decoder.decode(payload));
@@ -308,7 +310,45 @@ export async function decodeFrame(
   if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
     throw new ProtocolError("frame payload is not a JSON object");
   }
-  return validate(type, fields as Record<string, unknown>);
+  return validate(header.type, fields as Record<string, unknown>);
+}
+
+/**
+ * Decodes one whole frame held in memory (header and payload, nothing after it): what
+ * {@linkcode readFrame} does over a connection.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "./protocol.ts";
+ * decodeFrame(encodeFrame({ type: "Q" }), "sender"); // { type: "Q" }
+ * ```
+ * @throws {ProtocolError} for anything malformed, cut short, or followed by more bytes.
+ */
+export function decodeFrame(bytes: Uint8Array, from: "sender" | "receiver"): Frame {
+  const header = decodeFrameHeader(bytes.subarray(0, FRAME_HEADER_SIZE), from);
+  return decodeFramePayload(header, bytes.subarray(FRAME_HEADER_SIZE));
+}
+
+/**
+ * Reads one frame from `wire`: the header, checked before the payload is read, then the
+ * payload, every field validated.
+ *
+ * @example
+ * ```ts
+ * import { readFrame } from "./protocol.ts";
+ * import type { Wire } from "../net/wire.ts";
+ * async function next(wire: Wire) {
+ *   const frame = await readFrame(wire, "sender"); // FileFrame | FolderFrame | …
+ *   return frame.type;
+ * }
+ * ```
+ * @throws {ProtocolError} for anything malformed; `SockitError` `closed-early` at end of stream.
+ */
+export async function readFrame(wire: Wire, from: "sender"): Promise<SenderFrame>;
+export async function readFrame(wire: Wire, from: "receiver"): Promise<ReceiverFrame>;
+export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promise<Frame> {
+  const header = decodeFrameHeader(await wire.readExact(FRAME_HEADER_SIZE), from);
+  return decodeFramePayload(header, await wire.readExact(header.length));
 }
 
 function validate(type: string, f: Record<string, unknown>): Frame {
