@@ -77,13 +77,8 @@ export function fileSource(
 ): ReadableStream<Uint8Array> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let started = false;
-  const close = () => {
-    try {
-      file.close();
-    } catch {
-      // Already closed.
-    }
-  };
+  // Disposing, unlike close(), is quiet when the owner closed the file already.
+  const close = () => file[Symbol.dispose]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -230,7 +225,8 @@ export async function hashPrefix(
   signal?: AbortSignal,
 ): Promise<void> {
   if (length === 0) return;
-  const file = await Deno.open(path);
+  // Closed by the stream at its end, or by disposal when the loop stops early.
+  using file = await Deno.open(path);
   let left = length;
   for await (const chunk of fileSource(file, { path })) {
     signal?.throwIfAborted();

@@ -50,7 +50,7 @@ export interface EchoReply {
  * await server.close();
  * ```
  */
-export class EchoClient {
+export class EchoClient implements Disposable {
   /** The server's address as `HOST:PORT`. */
   readonly peer: string;
   #wire: Wire;
@@ -100,6 +100,11 @@ export class EchoClient {
   /** Closes the connection. */
   close(): void {
     this.#wire.close();
+  }
+
+  /** Closes the connection (what `using client = …` does at the end of its block). */
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
@@ -162,7 +167,7 @@ export interface EchoSessionResult extends RttStats {
  */
 export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResult> {
   const emit = options.onEvent ?? (() => {});
-  const client = await EchoClient.connect({
+  using client = await EchoClient.connect({
     ...options,
     onTrace: options.trace ? emit : undefined,
   });
@@ -173,23 +178,19 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   let matched = 0;
   let bytesSent = 0;
   let bytesReceived = 0;
-  try {
-    for await (const message of options.messages) {
-      for (let i = 0; i < count && !options.signal?.aborted; i++) {
-        if (sent > 0 && options.intervalMs) await delay(options.intervalMs, options.signal);
-        if (options.signal?.aborted) break;
-        const reply = await client.echo(message);
-        sent++;
-        bytesSent += reply.bytes;
-        bytesReceived += reply.bytes;
-        if (reply.matched) matched++;
-        times.push(reply.rttMs);
-        emit({ type: "reply", peer: client.peer, seq: sent, ...reply });
-      }
+  for await (const message of options.messages) {
+    for (let i = 0; i < count && !options.signal?.aborted; i++) {
+      if (sent > 0 && options.intervalMs) await delay(options.intervalMs, options.signal);
       if (options.signal?.aborted) break;
+      const reply = await client.echo(message);
+      sent++;
+      bytesSent += reply.bytes;
+      bytesReceived += reply.bytes;
+      if (reply.matched) matched++;
+      times.push(reply.rttMs);
+      emit({ type: "reply", peer: client.peer, seq: sent, ...reply });
     }
-  } finally {
-    client.close();
+    if (options.signal?.aborted) break;
   }
   const stats = rttStats(times);
   const result = { sent, matched, bytesSent, bytesReceived, ...stats };

@@ -88,11 +88,8 @@ export function serveConnections(
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
+      // Disposing, unlike close(), is quiet when the listener is already closed.
+      listener[Symbol.dispose]();
       for (const wire of wires) wire.close();
       await loop;
       await Promise.allSettled([...handlers]);

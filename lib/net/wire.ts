@@ -435,11 +435,8 @@ export class Wire {
     this.#closing.abort(
       this.#timedOut ? this.#timeout() : new SockitError("closed-early", { ...this.#context }),
     );
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed by the peer or by a timeout.
-    }
+    // Disposing, unlike close(), is quiet when the socket is already gone.
+    this.conn[Symbol.dispose]();
   }
 
   /** One socket read; `timed` reads start their own idle timer, bulk reads use the watchdog. */
