@@ -1,8 +1,19 @@
 /**
- * sockit: a TCP toolkit for the classroom. Echo server and client, and (in `transfer`) a
- * verified file sender and receiver that also speaks the lesson's classic protocol.
+ * sockit: a TCP toolkit for the classroom. A verified file receiver and sender (which also
+ * speak the lesson's classic protocol), and a TCP echo server and client. This module is
+ * what a script that embeds sockit needs; nothing here prints or exits: every function
+ * reports through events and throws {@linkcode SockitError}s with a stable code.
  *
- * @example
+ * @example Receive files, then send one
+ * ```ts
+ * import { sendFiles, startReceiver } from "./mod.ts";
+ * const receiver = await startReceiver({ dir: await Deno.makeTempDir(), host: "127.0.0.1", port: 0 });
+ * const result = await sendFiles({ paths: ["deno.json"], port: receiver.addr.port });
+ * console.log(result.files); // 1
+ * await receiver.close();
+ * ```
+ *
+ * @example Echo
  * ```ts
  * import { runEcho, startEchoServer } from "./mod.ts";
  * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
@@ -13,29 +24,54 @@
  * @module
  */
 
-export * from "./net/address.ts";
-export * from "./core/delay.ts";
-export * from "./discovery/announcer.ts";
-export * from "./discovery/beacon.ts";
-export * from "./discovery/listener.ts";
-export * from "./echo/client.ts";
-export * from "./echo/server.ts";
-export * from "./core/errors.ts";
-export * from "./crypto/code.ts";
-export * from "./crypto/handshake.ts";
-export * from "./crypto/records.ts";
-export * from "./crypto/session_keys.ts";
-export * from "./core/format.ts";
-export * from "./transfer/names.ts";
-export * from "./transfer/partials.ts";
-export * from "./net/socket.ts";
-export * from "./transfer/protocol.ts";
-export * from "./transfer/receiver.ts";
-export * from "./transfer/sender.ts";
-export * from "./net/server.ts";
-export * from "./transfer/sniff.ts";
-export * from "./transfer/storage.ts";
-export * from "./core/streams.ts";
-export * from "./net/trace.ts";
-export * from "./core/version.ts";
-export * from "./net/wire.ts";
+export { startReceiver } from "./transfer/receiver.ts";
+export type {
+  Receiver,
+  ReceiverEvent,
+  ReceiverFileInfo,
+  ReceiverOptions,
+  ReceiverSummary,
+} from "./transfer/receiver.ts";
+export { planSend, sendFiles } from "./transfer/sender.ts";
+export type { SendEvent, SendItem, SendOptions, SendResult } from "./transfer/sender.ts";
+export { REJECT_CODES } from "./transfer/protocol.ts";
+export type { RefusalProblem, RejectCode } from "./transfer/protocol.ts";
+export { NAME_PROBLEMS } from "./transfer/names.ts";
+export type { NameProblem } from "./transfer/names.ts";
+export { CONFLICT_PROBLEMS } from "./transfer/storage.ts";
+export type { ConflictProblem } from "./transfer/storage.ts";
+export { startEchoServer } from "./echo/server.ts";
+export type {
+  EchoServer,
+  EchoServerEvent,
+  EchoServerOptions,
+  EchoServerSummary,
+} from "./echo/server.ts";
+export { runEcho, textLines } from "./echo/client.ts";
+export type {
+  EchoClientEvent,
+  EchoClientOptions,
+  EchoReply,
+  EchoSessionResult,
+  RttStats,
+  RunEchoOptions,
+} from "./echo/client.ts";
+export { discoverReceivers } from "./discovery/listener.ts";
+export { DISCOVERY_PORT } from "./discovery/beacon.ts";
+export type { BeaconPath, BeaconProblem } from "./discovery/beacon.ts";
+export type { DiscoverOptions, DiscoveryEvent, FoundReceiver } from "./discovery/listener.ts";
+export { startAnnouncer } from "./discovery/announcer.ts";
+export type {
+  Announcer,
+  AnnouncerEvent,
+  AnnouncerOptions,
+  AnnounceTarget,
+} from "./discovery/announcer.ts";
+export type { TraceEvent } from "./net/trace.ts";
+export type { Direction } from "./net/wire.ts";
+export { ERROR_CODES, SockitError } from "./core/errors.ts";
+export type { ErrorCode, ErrorDetails } from "./core/errors.ts";
+export { DEFAULT_PORTS, parseHostPort, parsePort } from "./net/address.ts";
+export type { HostPort } from "./net/address.ts";
+export { formatBytes, parseSize } from "./core/format.ts";
+export { versionLine } from "./core/version.ts";

@@ -8,18 +8,18 @@
 
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import { announceTargets } from "../lib/discovery/announcer.ts";
 import {
-  announceTargets,
   BeaconError,
   beaconName,
-  chooseReceiver,
-  discoverReceivers,
   encodeBeacon,
   MAX_BEACON_BYTES,
   newInstanceId,
   parseBeacon,
-} from "../lib/mod.ts";
-import type { Beacon, BeaconProblem, DiscoveryEvent, FoundReceiver } from "../lib/mod.ts";
+} from "../lib/discovery/beacon.ts";
+import type { Beacon, BeaconProblem } from "../lib/discovery/beacon.ts";
+import { chooseReceiver, discoverReceivers } from "../lib/discovery/listener.ts";
+import type { DiscoveryEvent, FoundReceiver } from "../lib/discovery/listener.ts";
 import { MAX_NAMEPLATE } from "../lib/crypto/code.ts";
 import { qrLines } from "../cli/qr.ts";
 import { ROOT } from "./util.ts";

@@ -5,7 +5,15 @@
  * @module
  */
 
-/** Every {@linkcode ErrorCode}. */
+/**
+ * Every {@linkcode ErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_CODES } from "./errors.ts";
+ * ERROR_CODES.includes("connection-refused"); // true
+ * ```
+ */
 export const ERROR_CODES = [
   "connection-refused",
   "address-in-use",
@@ -47,10 +55,28 @@ export const ERROR_CODES = [
   "internal",
 ] as const;
 
-/** Stable machine-readable error codes. Each has a message in the catalog (`error.<code>`). */
+/**
+ * Stable machine-readable error codes. Each has a message in the catalog (`error.<code>`).
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from "./errors.ts";
+ * const code: ErrorCode = "disk-full";
+ * ```
+ */
 export type ErrorCode = typeof ERROR_CODES[number];
 
-/** Values substituted into an error's catalog message, e.g. `{ host: "10.0.0.5", port: 6000 }`. */
+/**
+ * Values substituted into an error's catalog message, e.g. `{ host: "10.0.0.5", port: 6000 }`.
+ *
+ * @example
+ * ```ts
+ * import { SockitError } from "./errors.ts";
+ * import type { ErrorDetails } from "./errors.ts";
+ * const details: ErrorDetails = { host: "10.0.0.5", port: 6000 };
+ * const error = new SockitError("connection-refused", details);
+ * ```
+ */
 export type ErrorDetails = Record<string, string | number>;
 
 /**

@@ -18,7 +18,15 @@ import {
 } from "./beacon.ts";
 import type { BeaconPath } from "./beacon.ts";
 
-/** Options for {@linkcode startAnnouncer}. */
+/**
+ * Options for {@linkcode startAnnouncer}.
+ *
+ * @example
+ * ```ts
+ * import type { AnnouncerOptions } from "./announcer.ts";
+ * const options: AnnouncerOptions = { port: 6000, name: "teacher", intervalMs: 2000 };
+ * ```
+ */
 export interface AnnouncerOptions {
   /** The TCP port the receiver listens on (announced in every beacon). */
   port: number;
@@ -46,7 +54,15 @@ export interface AnnouncerOptions {
   signal?: AbortSignal;
 }
 
-/** Where one interface's beacons go. */
+/**
+ * Where one interface's beacons go.
+ *
+ * @example
+ * ```ts
+ * import type { AnnounceTarget } from "./announcer.ts";
+ * const target: AnnounceTarget = { address: "192.168.0.12", broadcast: "192.168.0.255" };
+ * ```
+ */
 export interface AnnounceTarget {
   /** The interface's IPv4 address; multicast leaves through it. */
   address: string;
@@ -54,7 +70,18 @@ export interface AnnounceTarget {
   broadcast: string | null;
 }
 
-/** What the announcer reports. */
+/**
+ * What the announcer reports.
+ *
+ * @example
+ * ```ts
+ * import type { AnnouncerEvent } from "./announcer.ts";
+ * const onEvent = (event: AnnouncerEvent) => {
+ *   if (event.type === "announce-failed") console.log(`${event.address}: ${event.reason}`);
+ * };
+ * onEvent({ type: "announce-stopped", id: "0123456789abcdef", rounds: 3 });
+ * ```
+ */
 export type AnnouncerEvent =
   | {
     type: "announcing";
@@ -67,7 +94,17 @@ export type AnnouncerEvent =
   | { type: "announce-failed"; address: string; via: BeaconPath; reason: string }
   | { type: "announce-stopped"; id: string; rounds: number };
 
-/** A running announcer. */
+/**
+ * A running announcer.
+ *
+ * @example
+ * ```ts
+ * import { startAnnouncer } from "./announcer.ts";
+ * import type { Announcer } from "./announcer.ts";
+ * await using announcer: Announcer = startAnnouncer({ port: 6000, host: "127.0.0.1" });
+ * console.log(announcer.id);
+ * ```
+ */
 export interface Announcer extends AsyncDisposable {
   /** The random instance id in this announcer's beacons. */
   readonly id: string;

@@ -9,7 +9,15 @@
 
 import { MAX_NAMEPLATE } from "../crypto/code.ts";
 
-/** UDP port beacons are sent to and listened for (the same number as the transfer port). */
+/**
+ * UDP port beacons are sent to and listened for (the same number as the transfer port).
+ *
+ * @example
+ * ```ts
+ * import { DISCOVERY_PORT } from "./beacon.ts";
+ * console.log(DISCOVERY_PORT); // 6000 (UDP)
+ * ```
+ */
 export const DISCOVERY_PORT = 6000;
 
 /** The multicast group beacons go to: link-local (224.0.0.0/24), never forwarded by routers. */
@@ -27,7 +35,15 @@ export const MAX_BEACON_NAME = 64;
 /** Longest web address in a beacon. */
 export const MAX_BEACON_WEB = 256;
 
-/** How a beacon was sent: to the multicast group or to a subnet's broadcast address. */
+/**
+ * How a beacon was sent: to the multicast group or to a subnet's broadcast address.
+ *
+ * @example
+ * ```ts
+ * import type { BeaconPath } from "./beacon.ts";
+ * const via: BeaconPath = "multicast";
+ * ```
+ */
 export type BeaconPath = "multicast" | "broadcast";
 
 /** What a receiver announces. The sender takes the address from the datagram's source. */
@@ -48,7 +64,15 @@ export interface Beacon {
   via: BeaconPath;
 }
 
-/** Why a datagram was not taken as a beacon. */
+/**
+ * Why a datagram was not taken as a beacon.
+ *
+ * @example
+ * ```ts
+ * import type { BeaconProblem } from "./beacon.ts";
+ * const problem: BeaconProblem = "not-sockit";
+ * ```
+ */
 export type BeaconProblem =
   | "too-large"
   | "encoding"

@@ -11,7 +11,22 @@ import { SockitError } from "../core/errors.ts";
 import { BeaconError, DISCOVERY_GROUP, DISCOVERY_PORT, parseBeacon } from "./beacon.ts";
 import type { BeaconPath, BeaconProblem } from "./beacon.ts";
 
-/** A receiver found by its beacons. Every field is a hint from the network, not a proof. */
+/**
+ * A receiver found by its beacons. Every field is a hint from the network, not a proof.
+ *
+ * @example
+ * ```ts
+ * import { discoverReceivers } from "./listener.ts";
+ * import type { FoundReceiver } from "./listener.ts";
+ * const found: FoundReceiver[] = await discoverReceivers({
+ *   host: "127.0.0.1",
+ *   discoveryPort: 0,
+ *   interfaces: [],
+ *   timeoutMs: 10,
+ * });
+ * for (const receiver of found) console.log(`${receiver.name} at ${receiver.host}:${receiver.port}`);
+ * ```
+ */
 export interface FoundReceiver {
   /** The announcing process's random instance id. */
   id: string;
@@ -31,7 +46,15 @@ export interface FoundReceiver {
   via: BeaconPath[];
 }
 
-/** Options for {@linkcode discoverReceivers}. */
+/**
+ * Options for {@linkcode discoverReceivers}.
+ *
+ * @example
+ * ```ts
+ * import type { DiscoverOptions } from "./listener.ts";
+ * const options: DiscoverOptions = { timeoutMs: 3000, until: (found) => found.length > 0 };
+ * ```
+ */
 export interface DiscoverOptions {
   /** How long to listen, in milliseconds. Default 3 000 (beacons come every ~2 s). */
   timeoutMs?: number;
@@ -56,7 +79,18 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
 }
 
-/** What the listener reports. */
+/**
+ * What the listener reports.
+ *
+ * @example
+ * ```ts
+ * import type { DiscoveryEvent } from "./listener.ts";
+ * const onEvent = (event: DiscoveryEvent) => {
+ *   if (event.type === "receiver-found") console.log(event.receiver.name);
+ * };
+ * onEvent({ type: "discovery-done", receivers: [] });
+ * ```
+ */
 export type DiscoveryEvent =
   | { type: "discovering"; port: number; group: string; interfaces: string[]; timeoutMs: number }
   | { type: "discovery-join-failed"; address: string; reason: string }

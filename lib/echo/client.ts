@@ -11,7 +11,15 @@ import { connect } from "../net/socket.ts";
 import type { TraceEvent } from "../net/trace.ts";
 import { Wire } from "../net/wire.ts";
 
-/** Options for {@linkcode EchoClient.connect}. */
+/**
+ * Options for {@linkcode EchoClient.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { EchoClientOptions } from "./client.ts";
+ * const options: EchoClientOptions = { host: "127.0.0.1", port: 9999, timeoutMs: 5000 };
+ * ```
+ */
 export interface EchoClientOptions {
   /** Server host. Default `127.0.0.1`. */
   host?: string;
@@ -23,7 +31,15 @@ export interface EchoClientOptions {
   onTrace?: (event: TraceEvent) => void;
 }
 
-/** One message's round trip. */
+/**
+ * One message's round trip.
+ *
+ * @example
+ * ```ts
+ * import type { EchoReply } from "./client.ts";
+ * const reply: EchoReply = { text: "hi", bytes: 2, rttMs: 0.3, matched: true };
+ * ```
+ */
 export interface EchoReply {
   /** The echoed bytes decoded as UTF-8. */
   text: string;
@@ -108,7 +124,18 @@ export class EchoClient implements Disposable {
   }
 }
 
-/** What {@linkcode runEcho} reports. */
+/**
+ * What {@linkcode runEcho} reports.
+ *
+ * @example
+ * ```ts
+ * import type { EchoClientEvent } from "./client.ts";
+ * const onEvent = (event: EchoClientEvent) => {
+ *   if (event.type === "reply") console.log(`${event.seq}: ${event.text} (${event.rttMs} ms)`);
+ * };
+ * onEvent({ type: "connected", peer: "127.0.0.1:9999" });
+ * ```
+ */
 export type EchoClientEvent =
   | { type: "connected"; peer: string }
   | {
@@ -123,7 +150,15 @@ export type EchoClientEvent =
   | ({ type: "stats" } & EchoSessionResult)
   | TraceEvent;
 
-/** Options for {@linkcode runEcho}. */
+/**
+ * Options for {@linkcode runEcho}.
+ *
+ * @example
+ * ```ts
+ * import type { RunEchoOptions } from "./client.ts";
+ * const options: RunEchoOptions = { port: 9999, messages: ["hello"], count: 4, intervalMs: 1000 };
+ * ```
+ */
 export interface RunEchoOptions extends EchoClientOptions {
   /** The messages to echo, in order: an array, or lines read from standard input. */
   messages: Iterable<string> | AsyncIterable<string>;
@@ -139,7 +174,15 @@ export interface RunEchoOptions extends EchoClientOptions {
   signal?: AbortSignal;
 }
 
-/** Totals of a {@linkcode runEcho} session. */
+/**
+ * Totals of a {@linkcode runEcho} session.
+ *
+ * @example
+ * ```ts
+ * import type { EchoSessionResult } from "./client.ts";
+ * const result: EchoSessionResult = { sent: 3, matched: 3, min: 0.2, avg: 0.3, max: 0.5 };
+ * ```
+ */
 export interface EchoSessionResult extends RttStats {
   /** Round trips attempted. */
   sent: number;
@@ -198,7 +241,15 @@ export async function runEcho(options: RunEchoOptions): Promise<EchoSessionResul
   return result;
 }
 
-/** Round-trip statistics in milliseconds, like `ping`'s summary. */
+/**
+ * Round-trip statistics in milliseconds, like `ping`'s summary.
+ *
+ * @example
+ * ```ts
+ * import type { RttStats } from "./client.ts";
+ * const stats: RttStats = { min: 0.2, avg: 0.3, max: 0.5 };
+ * ```
+ */
 export interface RttStats {
   /** Fastest round trip. */
   min: number;

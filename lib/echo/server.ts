@@ -20,7 +20,20 @@ import { endlessReadable, waitForBytes } from "../net/endless.ts";
  */
 const QUIET_MS = 50;
 
-/** What the echo server reports while it runs. */
+/**
+ * What the echo server reports while it runs.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./server.ts";
+ * import type { EchoServerEvent } from "./server.ts";
+ * const onEvent = (event: EchoServerEvent) => {
+ *   if (event.type === "received") console.log(`${event.peer}: ${event.text}`);
+ * };
+ * const server = startEchoServer({ host: "127.0.0.1", port: 0, onEvent });
+ * await server.close();
+ * ```
+ */
 export type EchoServerEvent =
   | { type: "listening"; address: string; reachable: string[] }
   | { type: "connected"; peer: string }
@@ -30,7 +43,18 @@ export type EchoServerEvent =
   | ({ type: "stopped" } & EchoServerSummary)
   | TraceEvent;
 
-/** Totals reported when the server stops. */
+/**
+ * Totals reported when the server stops.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./server.ts";
+ * import type { EchoServerSummary } from "./server.ts";
+ * const server = startEchoServer({ host: "127.0.0.1", port: 0 });
+ * const summary: EchoServerSummary = await server.close();
+ * console.log(summary.connections); // 0
+ * ```
+ */
 export interface EchoServerSummary {
   /** Connections accepted over the server's life. */
   connections: number;
@@ -38,7 +62,17 @@ export interface EchoServerSummary {
   bytes: number;
 }
 
-/** Options for {@linkcode startEchoServer}. */
+/**
+ * Options for {@linkcode startEchoServer}.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./server.ts";
+ * import type { EchoServerOptions } from "./server.ts";
+ * const options: EchoServerOptions = { host: "127.0.0.1", port: 0, chunkSize: 4096 };
+ * await startEchoServer(options).close();
+ * ```
+ */
 export interface EchoServerOptions {
   /** Address to listen on. Default `0.0.0.0` (every interface). */
   host?: string;
@@ -54,7 +88,18 @@ export interface EchoServerOptions {
   chunkSize?: number;
 }
 
-/** A running echo server. */
+/**
+ * A running echo server.
+ *
+ * @example
+ * ```ts
+ * import { startEchoServer } from "./server.ts";
+ * import type { EchoServer } from "./server.ts";
+ * const server: EchoServer = startEchoServer({ host: "127.0.0.1", port: 0 });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
 export interface EchoServer {
   /** The address the server is bound to (with the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;

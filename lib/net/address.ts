@@ -7,7 +7,16 @@
 
 import { SockitError } from "../core/errors.ts";
 
-/** A host name or IP address with a TCP port. */
+/**
+ * A host name or IP address with a TCP port.
+ *
+ * @example
+ * ```ts
+ * import { parseHostPort } from "./address.ts";
+ * import type { HostPort } from "./address.ts";
+ * const target: HostPort = parseHostPort("10.0.0.5:7000", 6000); // { host: "10.0.0.5", port: 7000 }
+ * ```
+ */
 export interface HostPort {
   /** Host name or IP address (IPv6 without brackets). */
   host: string;
@@ -144,5 +153,13 @@ export function isLoopback(host: string): boolean {
   return host.startsWith("127.") || host === "::1" || host === "localhost";
 }
 
-/** Default ports of the lesson's programs. */
+/**
+ * Default ports of the lesson's programs.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PORTS } from "./address.ts";
+ * console.log(DEFAULT_PORTS.transfer, DEFAULT_PORTS.echo); // 6000 9999
+ * ```
+ */
 export const DEFAULT_PORTS = { echo: 9999, transfer: 6000 } as const;

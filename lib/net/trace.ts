@@ -6,7 +6,20 @@
 
 import type { Direction } from "./wire.ts";
 
-/** One chunk that crossed the wire. */
+/**
+ * One chunk that crossed the wire.
+ *
+ * @example
+ * ```ts
+ * import type { TraceEvent } from "./trace.ts";
+ * const event: TraceEvent = {
+ *   type: "trace",
+ *   peer: "127.0.0.1:6000",
+ *   direction: "sent",
+ *   bytes: new Uint8Array([0x53, 0x4b, 0x49, 0x54, 0x01]),
+ * };
+ * ```
+ */
 export interface TraceEvent {
   /** Always `"trace"`. */
   type: "trace";

@@ -11,7 +11,15 @@ import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 import { IdleWatchdog } from "./watchdog.ts";
 
-/** Which way bytes went, seen from this side. */
+/**
+ * Which way bytes went, seen from this side.
+ *
+ * @example
+ * ```ts
+ * import type { Direction } from "./wire.ts";
+ * const direction: Direction = "received";
+ * ```
+ */
 export type Direction = "sent" | "received";
 
 /** Called with every chunk that crosses the wire (for `--trace`). Must not keep `bytes`. */
@@ -42,7 +50,8 @@ export interface WireOptions {
  * ```ts
  * import { Wire } from "./wire.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const client = new Wire(await Deno.connect(listener.addr as Deno.NetAddr));
+ * const port = (listener.addr as Deno.NetAddr).port;
+ * const client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
  * const server = new Wire(await listener.accept());
  * await client.write(new TextEncoder().encode("hello"));
  * console.log(new TextDecoder().decode(await server.readExact(5))); // "hello"

@@ -28,7 +28,15 @@ export const COMPOUND_EXTENSIONS: readonly string[] = [
   ".tar.zst",
 ];
 
-/** Every {@linkcode NameProblem}, in the order {@linkcode sanitizePath} checks them. */
+/**
+ * Every {@linkcode NameProblem}, in the order {@linkcode sanitizePath} checks them.
+ *
+ * @example
+ * ```ts
+ * import { NAME_PROBLEMS } from "./names.ts";
+ * console.log(NAME_PROBLEMS[0]); // "empty"
+ * ```
+ */
 export const NAME_PROBLEMS = [
   "empty",
   "encoding",
@@ -66,6 +74,12 @@ export const NAME_PROBLEMS = [
  *   {@linkcode MAX_PATH_BYTES} UTF-8 bytes.
  * - `too-deep`: it has more than {@linkcode MAX_SEGMENTS} segments.
  * - `internal`: it points into sockit's working folder {@linkcode INTERNAL_DIR}.
+ *
+ * @example
+ * ```ts
+ * import type { NameProblem } from "./names.ts";
+ * const problem: NameProblem = "dot-segment"; // as for "../etc/passwd"
+ * ```
  */
 export type NameProblem = typeof NAME_PROBLEMS[number];
 

@@ -41,7 +41,15 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024;
 /** Size of a frame's fixed header (type and length). */
 export const FRAME_HEADER_SIZE = 5;
 
-/** Every reject code, for validation. */
+/**
+ * Every reject code, for validation.
+ *
+ * @example
+ * ```ts
+ * import { REJECT_CODES } from "./protocol.ts";
+ * REJECT_CODES.includes("busy"); // true
+ * ```
+ */
 export const REJECT_CODES = [
   "bad-header",
   "bad-name",
@@ -56,10 +64,26 @@ export const REJECT_CODES = [
   "internal",
 ] as const;
 
-/** Why a receiver refuses a file or a session. Senders translate these (`reject.<code>`). */
+/**
+ * Why a receiver refuses a file or a session. Senders translate these (`reject.<code>`).
+ *
+ * @example
+ * ```ts
+ * import type { RejectCode } from "./protocol.ts";
+ * const code: RejectCode = "too-large";
+ * ```
+ */
 export type RejectCode = typeof REJECT_CODES[number];
 
-/** What is wrong with a refused name: a {@linkcode NameProblem} or a {@linkcode ConflictProblem}. */
+/**
+ * What is wrong with a refused name: a {@linkcode NameProblem} or a {@linkcode ConflictProblem}.
+ *
+ * @example
+ * ```ts
+ * import type { RefusalProblem } from "./protocol.ts";
+ * const problems: RefusalProblem[] = ["dot-segment", "symlink"];
+ * ```
+ */
 export type RefusalProblem = NameProblem | ConflictProblem;
 
 const REFUSAL_PROBLEMS: readonly string[] = [...NAME_PROBLEMS, ...CONFLICT_PROBLEMS];

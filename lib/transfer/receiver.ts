@@ -22,7 +22,18 @@ import { reasonOf, ReceiverContext } from "./receive_context.ts";
 import { ClassicConnection } from "./receive_classic.ts";
 import { SockitConnection } from "./receive_sockit.ts";
 
-/** Options for {@linkcode startReceiver}. */
+/**
+ * Options for {@linkcode startReceiver}.
+ *
+ * @example
+ * ```ts
+ * import { startReceiver } from "./receiver.ts";
+ * import type { ReceiverOptions } from "./receiver.ts";
+ * const options: ReceiverOptions = { dir: await Deno.makeTempDir(), port: 0, maxSize: 50_000_000 };
+ * const receiver = await startReceiver(options);
+ * await receiver.close();
+ * ```
+ */
 export interface ReceiverOptions {
   /** Folder files are stored in; created if missing. Default `./received`. */
   dir?: string;
@@ -56,7 +67,15 @@ export interface ReceiverOptions {
   signal?: AbortSignal;
 }
 
-/** A file's identity in receiver events. */
+/**
+ * A file's identity in receiver events.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiverFileInfo } from "./receiver.ts";
+ * const info: ReceiverFileInfo = { id: 1, peer: "10.0.0.5:51234", path: "hw/main.py", size: 812 };
+ * ```
+ */
 export interface ReceiverFileInfo {
   /** Unique per receiver, to tell concurrent transfers apart. */
   id: number;
@@ -68,7 +87,21 @@ export interface ReceiverFileInfo {
   size: number;
 }
 
-/** What the receiver reports. */
+/**
+ * What the receiver reports.
+ *
+ * @example
+ * ```ts
+ * import { startReceiver } from "./receiver.ts";
+ * import type { ReceiverEvent } from "./receiver.ts";
+ * const onEvent = (event: ReceiverEvent) => {
+ *   if (event.type === "file-done") console.log(`${event.stored} from ${event.peer}`);
+ *   if (event.type === "file-rejected") console.log(event.path, event.code, event.problem);
+ * };
+ * const receiver = await startReceiver({ dir: await Deno.makeTempDir(), port: 0, onEvent });
+ * await receiver.close();
+ * ```
+ */
 export type ReceiverEvent =
   | { type: "listening"; address: string; reachable: string[]; dir: string; port: number }
   | { type: "session"; peer: string; protocol: "sockit" | "classic" }
@@ -103,7 +136,18 @@ export type ReceiverEvent =
   | ({ type: "stopped" } & ReceiverSummary)
   | TraceEvent;
 
-/** Totals over a receiver's life. */
+/**
+ * Totals over a receiver's life.
+ *
+ * @example
+ * ```ts
+ * import { startReceiver } from "./receiver.ts";
+ * import type { ReceiverSummary } from "./receiver.ts";
+ * const receiver = await startReceiver({ dir: await Deno.makeTempDir(), port: 0 });
+ * const summary: ReceiverSummary = await receiver.close();
+ * console.log(summary.files); // 0
+ * ```
+ */
 export interface ReceiverSummary {
   /** Sessions (connections) served. */
   sessions: number;
@@ -113,7 +157,18 @@ export interface ReceiverSummary {
   bytes: number;
 }
 
-/** A running receiver. */
+/**
+ * A running receiver.
+ *
+ * @example
+ * ```ts
+ * import { startReceiver } from "./receiver.ts";
+ * import type { Receiver } from "./receiver.ts";
+ * const receiver: Receiver = await startReceiver({ dir: await Deno.makeTempDir(), port: 0 });
+ * console.log(receiver.addr.port, receiver.dir);
+ * await receiver.close();
+ * ```
+ */
 export interface Receiver {
   /** The bound address (with the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;

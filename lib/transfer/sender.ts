@@ -38,7 +38,17 @@ import type { StreamHash } from "../core/streams.ts";
 import type { TraceEvent } from "../net/trace.ts";
 import { Wire } from "../net/wire.ts";
 
-/** One thing to send: a file or an (empty) folder, with its path as the receiver sees it. */
+/**
+ * One thing to send: a file or an (empty) folder, with its path as the receiver sees it.
+ *
+ * @example
+ * ```ts
+ * import { planSend } from "./sender.ts";
+ * import type { SendItem } from "./sender.ts";
+ * const items: SendItem[] = await planSend(["deno.json"]);
+ * console.log(items[0].kind, items[0].path, items[0].size);
+ * ```
+ */
 export interface SendItem {
   /** `file` or `folder`. */
   kind: "file" | "folder";
@@ -52,7 +62,17 @@ export interface SendItem {
   mtime: number;
 }
 
-/** Options for {@linkcode sendFiles}. */
+/**
+ * Options for {@linkcode sendFiles}.
+ *
+ * @example
+ * ```ts
+ * import { sendFiles } from "./sender.ts";
+ * import type { SendOptions } from "./sender.ts";
+ * const options: SendOptions = { paths: ["homework.py"], host: "127.0.0.1", port: 6000, retries: 5 };
+ * await sendFiles(options).catch((err) => console.log(err.code)); // "connection-refused" without a receiver
+ * ```
+ */
 export interface SendOptions {
   /** Files and folders to send; folders are sent recursively with their structure. */
   paths: string[];
@@ -78,7 +98,19 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-/** What the sender reports. */
+/**
+ * What the sender reports.
+ *
+ * @example
+ * ```ts
+ * import type { SendEvent } from "./sender.ts";
+ * const onEvent = (event: SendEvent) => {
+ *   if (event.type === "file-done") console.log(`${event.path} stored as ${event.stored}`);
+ *   if (event.type === "retry") console.log(`retrying in ${event.delayMs} ms: ${event.reason}`);
+ * };
+ * onEvent({ type: "folder", path: "project/empty" });
+ * ```
+ */
 export type SendEvent =
   | { type: "plan"; files: number; folders: number; bytes: number }
   /** Folders left out of the plan (`.git`). */
@@ -135,7 +167,16 @@ export type SendEvent =
   | ({ type: "done" } & SendResult)
   | TraceEvent;
 
-/** Totals of a send. */
+/**
+ * Totals of a send.
+ *
+ * @example
+ * ```ts
+ * import type { SendResult } from "./sender.ts";
+ * const result: SendResult = { files: 2, bytes: 1024, rejected: 0, ms: 35 };
+ * console.log(`${result.files} files in ${result.ms} ms`);
+ * ```
+ */
 export interface SendResult {
   /** Files the receiver stored (and, unless classic, verified). */
   files: number;

@@ -13,7 +13,15 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
 
-/** Every {@linkcode ConflictProblem}. */
+/**
+ * Every {@linkcode ConflictProblem}.
+ *
+ * @example
+ * ```ts
+ * import { CONFLICT_PROBLEMS } from "./storage.ts";
+ * CONFLICT_PROBLEMS.includes("symlink"); // true
+ * ```
+ */
 export const CONFLICT_PROBLEMS = [
   "symlink",
   "not-a-folder",
@@ -31,6 +39,12 @@ export const CONFLICT_PROBLEMS = [
  * - `is-a-folder`: with overwrite, the final name is an existing folder.
  * - `outside`: the folder would resolve outside DIR.
  * - `exhausted`: `name (1)` … `name (`{@linkcode MAX_NUMBERED}`)` are all taken.
+ *
+ * @example
+ * ```ts
+ * import type { ConflictProblem } from "./storage.ts";
+ * const problem: ConflictProblem = "exhausted";
+ * ```
  */
 export type ConflictProblem = typeof CONFLICT_PROBLEMS[number];
 
