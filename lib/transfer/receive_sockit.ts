@@ -85,8 +85,7 @@ export class SockitConnection {
     while (true) {
       let frame;
       try {
-        using _ = wire.deadline(this.#context.headerTimeoutMs);
-        frame = await readFrame(wire, "sender");
+        frame = await this.#frame();
       } catch (err) {
         if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
         throw err;
@@ -283,9 +282,10 @@ export class SockitConnection {
     }
   }
 
-  /** Reads the sender's next frame. */
-  #frame(): Promise<SenderFrame> {
-    return readFrame(this.#wire, "sender");
+  /** Reads the sender's next frame, which must be complete within the header timeout. */
+  async #frame(): Promise<SenderFrame> {
+    using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
+    return await readFrame(this.#wire, "sender");
   }
 }
 
