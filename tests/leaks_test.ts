@@ -81,8 +81,8 @@ Deno.test({
       maxConnections: 1,
     });
     try {
-      // One silent connection fills the only slot: the sender is told `busy` and retries.
-      const holder = await RawPeer.connect(receiver.addr.port);
+      // One idle session fills the only slot: the sender is told `busy` and retries.
+      const holder = await RawPeer.open(receiver.addr.port);
       const controller = new AbortController();
       const signal = controller.signal;
       let listeners = 0;

@@ -8,9 +8,12 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { encodeFrame } from "../lib/transfer/protocol.ts";
+import { join } from "node:path";
+import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { delay, RecordingReceiver } from "./fault_helpers.ts";
+import { tempDir } from "./util.ts";
+import { ConnectionGate } from "../lib/transfer/receive_gate.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
 async function trickle(peer: RawPeer, bytes: Uint8Array, everyMs: number): Promise<number> {
@@ -56,3 +59,131 @@ for (const which of ["S", "E"] as const) {
     assert.equal(receiver.of("file-done").length, 0);
   });
 }
+
+/** A small file to send, in a temporary folder removed when disposed. */
+async function homework(): Promise<AsyncDisposable & { path: string }> {
+  const dir = await tempDir();
+  const path = join(dir.path, "homework.txt");
+  await Deno.writeTextFile(path, "print('hello')\n");
+  return { path, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+}
+
+Deno.test("limits: after 300 silent connections a real sender is served at once", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using file = await homework();
+  const silent: RawPeer[] = [];
+  try {
+    for (let i = 0; i < 300; i++) silent.push(await RawPeer.connect(receiver.port));
+    // No retry, a 2 s timeout: it must get in on its first connection, not after a wait.
+    const { result } = await receiver.send([file.path], { retries: 0, timeoutMs: 2000 });
+    assert.equal(result.files, 1);
+    const closed = receiver.of("session-error").filter((e) => e.code === "busy");
+    // Loopback has no per-address limit; the total of openings (256) applies.
+    assert.ok(closed.length >= 300 - 256, `only ${closed.length} unfinished connections closed`);
+  } finally {
+    for (const peer of silent) peer.close();
+  }
+});
+
+Deno.test("limits: 64 connections trickling their opening do not keep a real sender out", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using file = await homework();
+  const peers: RawPeer[] = [];
+  for (let i = 0; i < 64; i++) peers.push(await RawPeer.connect(receiver.port));
+  // "SKIT" then the version, a byte every 300 ms: never a whole preface in time.
+  const trickling = peers.map((peer) => trickle(peer, encodePreface(), 300));
+  try {
+    const { result } = await receiver.send([file.path], { retries: 0, timeoutMs: 2000 });
+    assert.equal(result.files, 1);
+  } finally {
+    for (const peer of peers) peer.close();
+    await Promise.all(trickling);
+  }
+});
+
+Deno.test("limits: a connection that does not complete its opening is dropped at its deadline", async () => {
+  await using receiver = await RecordingReceiver.start({
+    openingTimeoutMs: 300,
+    headerTimeoutMs: 20_000,
+    idleTimeoutMs: 20_000,
+  });
+  await using peer = await RawPeer.connect(receiver.port);
+  await peer.send("SK");
+  assert.ok(await peer.closedWithin(10_000), "the receiver closed the unfinished opening");
+  const error = await receiver.waitFor(
+    (e) => e.type === "session-error" && e.peer === peer.name,
+    5000,
+    "the opening to time out",
+  );
+  assert.ok(error.type === "session-error");
+  assert.equal(error.code, "timeout");
+});
+
+Deno.test("limits: the gate gives one address at most its share of sessions and openings", () => {
+  const gate = new ConnectionGate({
+    maxSessions: 3,
+    maxSessionsPerAddress: 2,
+    maxOpenings: 4,
+    maxOpeningsPerAddress: 2,
+  });
+  const closed: string[] = [];
+  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  // Openings: a third from one address closes that address's oldest; past the total, the
+  // oldest of all.
+  const a1 = open("10.0.0.5", "a1");
+  const a2 = open("10.0.0.5", "a2");
+  const a3 = open("10.0.0.5", "a3");
+  assert.deepEqual(closed, ["a1"]);
+  open("10.0.0.6", "b1");
+  open("10.0.0.7", "c1");
+  assert.deepEqual(closed, ["a1"]);
+  open("10.0.0.8", "d1");
+  assert.deepEqual(closed, ["a1", "a2"]);
+  assert.equal(gate.openings, 4);
+  // Sessions: two for 10.0.0.5, then "address"; three in all, then "total".
+  const session = (address: string, name: string, perAddress = true) =>
+    gate.admit(address, open(address, name), perAddress);
+  const first = gate.admit("10.0.0.5", a3);
+  assert.notEqual(typeof first, "string");
+  assert.notEqual(typeof session("10.0.0.5", "a4"), "string");
+  assert.equal(session("10.0.0.5", "a5"), "address");
+  const other = session("10.0.0.6", "b2");
+  assert.ok(typeof other !== "string");
+  assert.equal(gate.sessions, 3);
+  assert.equal(session("10.0.0.7", "c2"), "total");
+  // A slot given back is free again; without the per-address limit only the total counts.
+  other[Symbol.dispose]();
+  assert.equal(session("10.0.0.5", "a6"), "address");
+  assert.notEqual(typeof session("10.0.0.5", "a7", false), "string");
+  assert.equal(gate.sessions, 3);
+  assert.equal(gate.openings, 3, "admitted openings left the gate (b1, c1, d1 remain)");
+  a1[Symbol.dispose]();
+  a2[Symbol.dispose]();
+});
+
+Deno.test("limits: the receiver refuses a session past the total with busy, and frees slots", async () => {
+  await using receiver = await RecordingReceiver.start({ maxConnections: 2 });
+  await using first = await RawPeer.open(receiver.port);
+  await using second = await RawPeer.open(receiver.port);
+  await using third = await RawPeer.connect(receiver.port);
+  await third.send(encodePreface());
+  const answer = await third.frame(5000);
+  assert.deepEqual(answer.type === "X" && answer.code, "busy");
+  const busy = await receiver.waitFor(
+    (e) => e.type === "session-error" && e.peer === third.name,
+    5000,
+    "the third session to be refused",
+  );
+  assert.ok(busy.type === "session-error");
+  assert.match(busy.reason, /more than 2 senders at once/);
+  // A slot given back is a slot free again.
+  first.close();
+  await receiver.waitFor(
+    (e) => e.type === "session-error" && e.peer === first.name,
+    5000,
+    "the first session to end",
+  );
+  await using fourth = await RawPeer.open(receiver.port);
+  assert.equal((await fourth.sendFile("late.txt", content)).type, "V");
+  second.close();
+});

@@ -11,9 +11,9 @@ import { CLASSIC_MAX_DIGITS, CLASSIC_READY, isClassicStart, parseClassicSize } f
 import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
 import { commitFile, openTemp } from "./storage.ts";
 import { fileSink, progress, sha256Stream } from "../core/streams.ts";
-import type { Deadline, Wire } from "../net/wire.ts";
+import type { Wire } from "../net/wire.ts";
 import { describe } from "./receive_context.ts";
-import type { ReceiverContext } from "./receive_context.ts";
+import type { Opening, ReceiverContext } from "./receive_context.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** What a classic transfer is called in events (it carries no name). */
@@ -32,14 +32,16 @@ export class ClassicConnection {
     this.peer = peer;
   }
 
-  /** Reads the size (cancelling `opening` once it is in), answers `ready` and stores the bytes. */
-  async serve(opening: Deadline): Promise<void> {
+  /** Reads the size (completing `opening`), answers `ready` and stores the bytes. */
+  async serve(opening: Opening): Promise<void> {
     const context = this.#context;
     const wire = this.#wire;
     const peer = this.peer;
     context.emit({ type: "session", peer, protocol: "classic" });
     const size = await this.#size();
-    opening.cancel();
+    // The lesson's protocol has no way to say "busy": the connection just closes.
+    using slot = opening.complete();
+    if (!slot) return;
     const path = CLASSIC_PATH;
     const { maxSize } = context;
     if (maxSize !== undefined && size > maxSize) {

@@ -14,6 +14,10 @@ import type { RefusalProblem, RejectCode } from "./protocol.ts";
 import type { PartialStore } from "./partials.ts";
 import type { ConflictProblem } from "./storage.ts";
 import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
+import type { Deadline, Wire } from "../net/wire.ts";
+import { ConnectionGate } from "./receive_gate.ts";
+import { isLoopback } from "../net/address.ts";
+import type { GateLimits } from "./receive_gate.ts";
 
 /** A receiver's shared state, handed to each connection. */
 export class ReceiverContext {
@@ -39,6 +43,12 @@ export class ReceiverContext {
   readonly summary: ReceiverSummary = { sessions: 0, files: 0, bytes: 0 };
   /** The receiving folder's resumable partial files. */
   readonly partials: PartialStore;
+  /** How long a connection may take to complete its opening. */
+  readonly openingTimeoutMs: number;
+  /** The connection limits. */
+  readonly limits: GateLimits;
+  /** Who gets a transfer slot. */
+  readonly gate: ConnectionGate;
   #nextId = 1;
 
   /** Fills in the defaults of `options` for the folder `dir`. */
@@ -53,11 +63,78 @@ export class ReceiverContext {
     this.classicQuietMs = options.classicQuietMs ?? 150;
     this.emit = options.onEvent ?? (() => {});
     this.partials = partials;
+    this.openingTimeoutMs = options.openingTimeoutMs ?? 5000;
+    this.limits = {
+      maxSessions: options.maxConnections ?? 64,
+      maxSessionsPerAddress: options.maxConnectionsPerAddress ?? 8,
+      maxOpenings: options.maxOpenings ?? 256,
+      maxOpeningsPerAddress: options.maxOpeningsPerAddress ?? 16,
+    };
+    this.gate = new ConnectionGate(this.limits);
   }
 
   /** A new transfer id, unique over the receiver's life. */
   nextId(): number {
     return this.#nextId++;
+  }
+}
+
+/**
+ * A connection's opening: from connecting until its preface or classic size is complete. It
+ * holds no transfer slot, only a place among the openings of the {@linkcode ConnectionGate}
+ * (where a newer one may close it) and a deadline. Disposing it gives both up.
+ */
+export class Opening implements Disposable {
+  readonly #context: ReceiverContext;
+  readonly #peer: string;
+  readonly #address: string;
+  readonly #perAddress: boolean;
+  readonly #place: Disposable;
+  readonly #deadline: Deadline;
+
+  /** Registers `wire`'s opening with the gate and starts its deadline. */
+  constructor(context: ReceiverContext, wire: Wire, peer: string) {
+    this.#context = context;
+    this.#peer = peer;
+    this.#address = (wire.conn.remoteAddr as Deno.NetAddr).hostname;
+    // The receiving machine itself is not a classmate to hold back (and it is where tests and
+    // benchmarks play a whole class): the per-address limits are for other addresses.
+    this.#perAddress = !isLoopback(this.#address);
+    this.#place = context.gate.open(this.#address, () => {
+      context.emit({
+        type: "session-error",
+        peer,
+        code: "busy",
+        reason: "too many unfinished connections; closed the oldest",
+      });
+      wire.close();
+    }, this.#perAddress);
+    this.#deadline = wire.deadline(Math.min(context.openingTimeoutMs, context.headerTimeoutMs));
+  }
+
+  /**
+   * The opening is complete: stops its deadline and takes a transfer slot, given back when
+   * disposed; or, when none is free, reports the connection as busy and returns `undefined`.
+   */
+  complete(): Disposable | undefined {
+    this.#deadline.cancel();
+    const context = this.#context;
+    const slot = context.gate.admit(this.#address, this.#place, this.#perAddress);
+    if (typeof slot !== "string") {
+      context.summary.sessions++;
+      return slot;
+    }
+    const reason = slot === "total"
+      ? `more than ${context.limits.maxSessions} senders at once`
+      : `more than ${context.limits.maxSessionsPerAddress} senders at once from ${this.#address}`;
+    context.emit({ type: "session-error", peer: this.#peer, code: "busy", reason });
+    return undefined;
+  }
+
+  /** Gives up the deadline and the place among the openings. */
+  [Symbol.dispose](): void {
+    this.#deadline.cancel();
+    this.#place[Symbol.dispose]();
   }
 }
 

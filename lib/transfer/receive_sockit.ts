@@ -22,9 +22,9 @@ import type { FileFrame, RefusalProblem, RejectCode, SenderFrame } from "./proto
 import type { PartialFile } from "./partials.ts";
 import { checkFolder, commitFile, prepareFolder } from "./storage.ts";
 import { fileSink, hashPrefix, progress, sha256Stream } from "../core/streams.ts";
-import type { Deadline, Wire } from "../net/wire.ts";
+import type { Wire } from "../net/wire.ts";
 import { describe, forPeer, problemField, reasonOf, rejectCodeOf } from "./receive_context.ts";
-import type { ReceiverContext } from "./receive_context.ts";
+import type { Opening, ReceiverContext } from "./receive_context.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** Failures after which an interrupted transfer is kept for a resume. */
@@ -50,8 +50,8 @@ export class SockitConnection {
     this.peer = peer;
   }
 
-  /** Reads the preface (cancelling `opening` once it is in), then serves frames until `Q`. */
-  async serve(opening: Deadline): Promise<void> {
+  /** Reads the preface (completing `opening`), then serves frames until `Q`. */
+  async serve(opening: Opening): Promise<void> {
     const wire = this.#wire;
     if (wire.peek()[0] !== MAGIC[0]) {
       const error = new ProtocolError("the connection starts with neither SKIT nor a classic size");
@@ -66,7 +66,11 @@ export class SockitConnection {
       if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
       throw err;
     }
-    opening.cancel();
+    using slot = opening.complete();
+    if (!slot) {
+      await this.#fail("busy", "too many senders at once; try again shortly");
+      return;
+    }
     if (version !== PROTOCOL_VERSION) {
       await writeFrame(wire, {
         type: "X",

@@ -12,13 +12,13 @@ import { SockitError, toSockitError } from "../core/errors.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import { listen } from "../net/socket.ts";
 import { serveConnections, stopOnce } from "../net/server.ts";
-import { isClassicStart, ProtocolError, writeFrame } from "./protocol.ts";
+import { isClassicStart, ProtocolError } from "./protocol.ts";
 import type { RefusalProblem, RejectCode } from "./protocol.ts";
 import { PartialStore } from "./partials.ts";
 import { openTemp } from "./storage.ts";
 import type { TraceEvent } from "../net/trace.ts";
 import type { Wire } from "../net/wire.ts";
-import { reasonOf, ReceiverContext } from "./receive_context.ts";
+import { Opening, reasonOf, ReceiverContext } from "./receive_context.ts";
 import { ClassicConnection } from "./receive_classic.ts";
 import { SockitConnection } from "./receive_sockit.ts";
 
@@ -45,8 +45,28 @@ export interface ReceiverOptions {
   overwrite?: boolean;
   /** Largest file accepted, in bytes. Default: no limit. */
   maxSize?: number;
-  /** Most senders served at once; more are told the receiver is busy. Default 64. */
+  /**
+   * Most senders served at once (connections past their opening); more are told the receiver
+   * is busy. Default 64.
+   */
   maxConnections?: number;
+  /**
+   * Most senders served at once from one address other than this machine's own (loopback);
+   * more are told busy. Default 8.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Most connections still in their opening (no complete preface or classic size yet); they
+   * hold no transfer slot, and a new one past this closes the oldest. Default 256.
+   */
+  maxOpenings?: number;
+  /**
+   * Most connections in their opening from one address other than this machine's own
+   * (loopback); past it that address's oldest is closed. Default 16.
+   */
+  maxOpeningsPerAddress?: number;
+  /** How long a connection may take to complete its opening (from connecting). Default 5 000 ms. */
+  openingTimeoutMs?: number;
   /** A sender silent for this long is dropped. Default 30 000 ms. */
   idleTimeoutMs?: number;
   /** Largest chunk read from the network at once. Default 1 MiB. */
@@ -230,7 +250,6 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     throw err;
   }
   const addr = listener.addr as Deno.NetAddr;
-  const maxConnections = options.maxConnections ?? 64;
   const partials = new PartialStore(dir, { ttlMs: options.partialTtlMs });
   const context = new ReceiverContext(options, dir, partials);
   const { emit, summary } = context;
@@ -247,21 +266,6 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
 
   async function serve(wire: Wire, peer: string): Promise<void> {
     try {
-      if (server.connections > maxConnections) {
-        await writeFrame(wire, {
-          type: "X",
-          code: "busy",
-          message: "too many senders at once; try again shortly",
-        });
-        emit({
-          type: "session-error",
-          peer,
-          code: "busy",
-          reason: `more than ${maxConnections} senders at once`,
-        });
-        return;
-      }
-      summary.sessions++;
       await openConnection(context, wire, peer);
     } catch (err) {
       if (!server.stopping) {
@@ -297,11 +301,11 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
 
 /**
  * Tells the protocol from the connection's first byte (a digit: classic; anything else: sockit,
- * which refuses what is not a preface) and hands the connection to that handler. The opening
- * (preface, or a classic size) must be complete within the header timeout.
+ * which refuses what is not a preface) and hands the connection to that handler, which
+ * completes the {@linkcode Opening} once the preface or classic size is in.
  */
 async function openConnection(context: ReceiverContext, wire: Wire, peer: string): Promise<void> {
-  using opening = wire.deadline(context.headerTimeoutMs);
+  using opening = new Opening(context, wire, peer);
   const first = await wire.waitForMore(context.idleTimeoutMs);
   if (first === "end") return;
   if (first === "quiet") {

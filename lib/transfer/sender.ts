@@ -485,9 +485,12 @@ class SendRun {
         const busy = error.code === "rejected" && error.details.code === "busy";
         // Reconnecting is worth it only once a receiver was there (it is restarting, or the
         // network dropped): before that, a timeout, a refusal or an unreachable host is the
-        // answer, and retrying would multiply the --timeout the user asked for.
+        // answer, and retrying would multiply the --timeout the user asked for. A hang-up
+        // before the hello then is a restarting receiver too.
         const transient = busy ||
-          (this.#connected && (RETRYABLE.has(error.code) || error.code === "connection-refused"));
+          (this.#connected &&
+            (RETRYABLE.has(error.code) ||
+              ["connection-refused", "not-sockit"].includes(error.code)));
         if (!transient || this.#failures >= retries) throw error;
         this.#failures++;
         const delayMs = Math.min(baseDelay * 2 ** (this.#failures - 1), 30_000);
