@@ -181,8 +181,18 @@ export function reachLine(style: RenderStyle, reachable: readonly string[]): str
 }
 
 /**
+ * What JSON leaves raw but a terminal or a log reader must not see raw: DEL, the C1 controls,
+ * the bidirectional formatting characters (which can make a name read backwards), and the
+ * Unicode line and paragraph separators.
+ */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
  * Serialises an event as one JSON line. Byte arrays become `{ "length", "hex", "text" }` (the
- * first 64 bytes, so a trace stays readable); errors become `{ code, details }`.
+ * first 64 bytes, so a trace stays readable); errors become `{ code, details }`. Besides what
+ * JSON escapes, DEL, C1 controls, bidirectional formatting characters and U+2028/U+2029 are
+ * written as `\uXXXX`, so a hostile name cannot reach the terminal raw (the parsed value is
+ * unchanged).
  *
  * @example
  * ```ts
@@ -202,7 +212,7 @@ export function jsonLine(event: object): string {
     }
     if (value instanceof SockitError) return { code: value.code, details: value.details };
     return value;
-  });
+  }).replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function hex(bytes: Uint8Array): string {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { delay, RecordingReceiver } from "./fault_helpers.ts";
-import { tempDir } from "./util.ts";
+import { cliReceiver, tempDir } from "./util.ts";
 import { ConnectionGate } from "../lib/transfer/receive_gate.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
@@ -186,4 +186,17 @@ Deno.test("limits: the receiver refuses a session past the total with busy, and 
   await using fourth = await RawPeer.open(receiver.port);
   assert.equal((await fourth.sendFile("late.txt", content)).type, "V");
   second.close();
+});
+
+Deno.test("limits: with --json, hostile names reach standard output with C1 and bidi escaped", async () => {
+  await using receiver = await cliReceiver({ globals: ["--json"] });
+  await using peer = await RawPeer.open(receiver.port);
+  // A name that reads "exe.txt" backwards, with a C1 NEL and a CSI in it.
+  const name = "report\u202Etxt.exe\u0085\u009b2J";
+  const refused = await peer.sendFile(name, content);
+  assert.equal(refused.type, "R");
+  const [line] = await receiver.proc.stdout.waitFor(/\{"type":"file-rejected".*/, 20_000);
+  assert.doesNotMatch(line, /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+  assert.match(line, /\\u202e/);
+  assert.equal(JSON.parse(line).path, name, "the JSON still carries the exact name");
 });
