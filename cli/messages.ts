@@ -206,6 +206,7 @@ const en = {
   "send.resume": "Resuming {path} after the {offset} the receiver already has",
   "send.retry":
     "Connection lost ({reason}); reconnecting in {seconds} s (attempt {attempt} of {retries})…",
+  "send.busy": "The receiver is busy with other senders; waiting {seconds} s for a turn…",
   "send.summary": "Done: {files} {files:file|files}, {amount}.",
   "send.summary-rejected": "{rejected} {rejected:item was|items were} refused by the receiver.",
   // Why a receiver refuses (reject codes on the wire)
@@ -474,6 +475,8 @@ const ko: Record<MessageKey, string> = {
   "send.resume": "받는 쪽에 이미 있는 {offset} 다음부터 {path}{path:을/를} 이어서 보냅니다",
   "send.retry":
     "연결이 끊어졌습니다 ({reason}). {seconds}초 뒤에 다시 연결합니다 ({retries}번 중 {attempt}번째)…",
+  "send.busy":
+    "받는 쪽이 다른 사람의 파일을 받느라 바쁩니다. {seconds}초 기다렸다가 다시 시도합니다…",
   "send.summary": "완료: 파일 {files}개, {amount}.",
   "send.summary-rejected": "받는 쪽이 {rejected}개를 거절했습니다.",
   "reject.bad-header": "요청 형식이 잘못되었습니다",

@@ -248,13 +248,15 @@ export class SendView {
             text: paint(
               s,
               "yellow",
-              // A timeout is no lost connection: the receiver went quiet.
-              message(s, event.code === "timeout" ? "send.retry-timeout" : "send.retry", {
-                reason: event.reason,
-                seconds: (event.delayMs / 1000).toFixed(1),
-                attempt: event.attempt,
-                retries: event.retries,
-              }),
+              event.busy
+                ? message(s, "send.busy", { seconds: (event.delayMs / 1000).toFixed(1) })
+                // A timeout is no lost connection: the receiver went quiet.
+                : message(s, event.code === "timeout" ? "send.retry-timeout" : "send.retry", {
+                  reason: event.reason,
+                  seconds: (event.delayMs / 1000).toFixed(1),
+                  attempt: event.attempt,
+                  retries: event.retries,
+                }),
             ),
             level: "error",
           }],

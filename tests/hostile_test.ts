@@ -590,7 +590,7 @@ hostile(
     try {
       await Deno.writeTextFile(src, "waiting in line\n");
       await assert.rejects(
-        sendFiles({ paths: [src], port: h.port, retries: 0, timeoutMs: 3000 }),
+        sendFiles({ paths: [src], port: h.port, retries: 0, busyWaitMs: 0, timeoutMs: 3000 }),
         (err: unknown) => err instanceof SockitError && err.details.code === "busy",
       );
       // With its own retries it gets in once the idle ones are dropped.

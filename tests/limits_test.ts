@@ -13,6 +13,9 @@ import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { delay, RecordingReceiver } from "./fault_helpers.ts";
 import { cliReceiver, tempDir } from "./util.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
+import type { SendEvent } from "../lib/transfer/sender.ts";
+import { SockitError } from "../lib/core/errors.ts";
 import { ConnectionGate } from "../lib/transfer/receive_gate.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
@@ -199,4 +202,52 @@ Deno.test("limits: with --json, hostile names reach standard output with C1 and 
   assert.doesNotMatch(line, /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
   assert.match(line, /\\u202e/);
   assert.equal(JSON.parse(line).path, name, "the JSON still carries the exact name");
+});
+
+Deno.test("limits: a sender told busy waits its turn with jittered, growing pauses, then is served", async () => {
+  await using receiver = await RecordingReceiver.start({ maxConnections: 1 });
+  await using file = await homework();
+  const holder = await RawPeer.open(receiver.port);
+  const base = 40;
+  const waits: SendEvent[] = [];
+  // No reconnect retries at all: waiting for a busy receiver has its own budget.
+  const result = await sendFiles({
+    paths: [file.path],
+    port: receiver.port,
+    retries: 0,
+    retryDelayMs: base,
+    onEvent: (event) => {
+      if (event.type !== "retry") return;
+      waits.push(event);
+      if (waits.length === 4) holder.close();
+    },
+  });
+  assert.equal(result.files, 1);
+  assert.ok(waits.length >= 4, `${waits.length} waits`);
+  for (const [i, wait] of waits.entries()) {
+    assert.ok(wait.type === "retry" && wait.busy === true && wait.attempt === i + 1);
+    const step = Math.min(base * 2 ** i, 10_000);
+    assert.ok(wait.delayMs >= step / 2 && wait.delayMs <= step * 1.5, `pause ${wait.delayMs}`);
+  }
+});
+
+Deno.test("limits: a sender stops waiting for a busy receiver after busyWaitMs in all", async () => {
+  await using receiver = await RecordingReceiver.start({ maxConnections: 1 });
+  await using file = await homework();
+  await using _holder = await RawPeer.open(receiver.port);
+  const waits: number[] = [];
+  await assert.rejects(
+    sendFiles({
+      paths: [file.path],
+      port: receiver.port,
+      retryDelayMs: 30,
+      busyWaitMs: 400,
+      onEvent: (event) => {
+        if (event.type === "retry") waits.push(event.delayMs);
+      },
+    }),
+    (err: unknown) => err instanceof SockitError && err.details.code === "busy",
+  );
+  assert.ok(waits.length >= 2, `${waits.length} waits`);
+  assert.equal(waits.reduce((a, b) => a + b, 0), 400, "the waits use up exactly the budget");
 });

@@ -90,6 +90,12 @@ export interface SendOptions {
   retries?: number;
   /** Pause before the first retry; each further retry doubles it. Default 1 000 ms. */
   retryDelayMs?: number;
+  /**
+   * How long in all to keep trying again while the receiver says it is busy (each pause
+   * doubling from `retryDelayMs` up to 10 s, with ±50% jitter so a class does not come back
+   * all at once). These waits do not count against `retries`. Default 60 000 ms.
+   */
+  busyWaitMs?: number;
   /** Emit a `trace` event for every chunk in both directions. */
   trace?: boolean;
   /** Receives every event; the sender never prints. */
@@ -151,6 +157,8 @@ export type SendEvent =
     delayMs: number;
     code: string;
     reason: string;
+    /** True when the receiver said it is busy: the sender waits its turn (see `busyWaitMs`). */
+    busy?: boolean;
   }
   | { type: "classic-unverified"; path: string }
   | {
@@ -361,6 +369,9 @@ export async function sendFiles(options: SendOptions): Promise<SendResult> {
 /** Errors after which a new connection may succeed (and resume). */
 const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unreachable"]);
 
+/** The longest pause between two tries while the receiver is busy. */
+const BUSY_MAX_PAUSE_MS = 10_000;
+
 /** How long to wait for the classic receiver to close once every byte was sent. */
 const CLASSIC_DRAIN_MS = 5000;
 
@@ -391,6 +402,9 @@ class SendRun {
   #failures = 0;
   /** True once any connection reached the receiver's hello. */
   #connected = false;
+  /** Times the receiver said busy since the last hello, and how long the run waited for it. */
+  #busyTries = 0;
+  #busyWaited = 0;
 
   constructor(options: SendOptions, items: SendItem[], started: number) {
     this.#options = options;
@@ -482,15 +496,29 @@ class SendRun {
         // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
         if (this.#signal?.aborted) return;
         const error = toSockitError(err, "io");
-        const busy = error.code === "rejected" && error.details.code === "busy";
+        const reason = String(error.details.reason ?? error.code);
+        if (error.code === "rejected" && error.details.code === "busy") {
+          const delayMs = this.#busyDelay(baseDelay);
+          if (delayMs === undefined) throw error;
+          const attempt = this.#busyTries;
+          this.#emit({
+            type: "retry",
+            attempt,
+            retries,
+            delayMs,
+            code: error.code,
+            reason,
+            busy: true,
+          });
+          await delay(delayMs, this.#signal);
+          continue;
+        }
         // Reconnecting is worth it only once a receiver was there (it is restarting, or the
         // network dropped): before that, a timeout, a refusal or an unreachable host is the
         // answer, and retrying would multiply the --timeout the user asked for. A hang-up
         // before the hello then is a restarting receiver too.
-        const transient = busy ||
-          (this.#connected &&
-            (RETRYABLE.has(error.code) ||
-              ["connection-refused", "not-sockit"].includes(error.code)));
+        const transient = this.#connected &&
+          (RETRYABLE.has(error.code) || ["connection-refused", "not-sockit"].includes(error.code));
         if (!transient || this.#failures >= retries) throw error;
         this.#failures++;
         const delayMs = Math.min(baseDelay * 2 ** (this.#failures - 1), 30_000);
@@ -500,11 +528,23 @@ class SendRun {
           retries,
           delayMs,
           code: error.code,
-          reason: String(error.details.reason ?? error.code),
+          reason,
         });
         await delay(delayMs, this.#signal);
       }
     }
+  }
+
+  /** The next pause while the receiver is busy, or `undefined` once `busyWaitMs` is used up. */
+  #busyDelay(baseDelay: number): number | undefined {
+    const budget = this.#options.busyWaitMs ?? 60_000;
+    if (this.#busyWaited >= budget) return undefined;
+    const step = Math.min(baseDelay * 2 ** this.#busyTries, BUSY_MAX_PAUSE_MS);
+    const jittered = Math.round(step * (0.5 + Math.random()));
+    const delayMs = Math.min(jittered, budget - this.#busyWaited);
+    this.#busyTries++;
+    this.#busyWaited += delayMs;
+    return delayMs;
   }
 
   /** One connection: the preface, then every item not yet answered for, then `Q`. */
@@ -524,6 +564,8 @@ class SendRun {
     if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
     this.#emit({ type: "connected", peer: this.#peer, protocol: "sockit" });
     this.#connected = true;
+    this.#busyTries = 0;
+    this.#busyWaited = 0;
     for (; this.#next < this.#items.length; this.#next++, this.#failures = 0) {
       if (this.#signal?.aborted) return;
       const item = this.#items[this.#next];
