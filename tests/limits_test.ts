@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { delay, RecordingReceiver } from "./fault_helpers.ts";
+import { delay, internalEntries, RecordingReceiver } from "./fault_helpers.ts";
+import { freeBytes } from "../lib/transfer/space.ts";
 import { cliReceiver, tempDir } from "./util.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
@@ -250,4 +251,42 @@ Deno.test("limits: a sender stops waiting for a busy receiver after busyWaitMs i
   );
   assert.ok(waits.length >= 2, `${waits.length} waits`);
   assert.equal(waits.reduce((a, b) => a + b, 0), 400, "the waits use up exactly the budget");
+});
+
+Deno.test("limits: a claimed size over the free space is refused before any byte, and the session goes on", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using peer = await RawPeer.open(receiver.port);
+  const free = await freeBytes(receiver.dir);
+  assert.ok(free !== undefined, "statfs works here");
+  const size = Math.min(Number.MAX_SAFE_INTEGER, free * 4 + 2 ** 40);
+  await peer.sendFrame({ type: "F", path: "huge.iso", size, mtime: 0 });
+  const answer = await peer.frame(5000);
+  assert.deepEqual(answer.type === "R" && answer.code, "disk-full");
+  assert.deepEqual(await internalEntries(receiver.dir), [], "no partial was made for it");
+  const refused = receiver.of("file-rejected").find((e) => e.path === "huge.iso");
+  assert.equal(refused?.code, "disk-full");
+  assert.equal((await peer.sendFile("small.txt", content)).type, "V");
+});
+
+Deno.test("limits: space promised to a transfer under way is not promised twice", async () => {
+  await using receiver = await RecordingReceiver.start({ minFreeBytes: 0 });
+  const free = await freeBytes(receiver.dir);
+  assert.ok(free !== undefined);
+  const size = Math.floor(free * 0.6);
+  await using first = await RawPeer.open(receiver.port);
+  await first.sendFrame({ type: "F", path: "first.bin", size, mtime: 0 });
+  assert.equal((await first.frame(5000)).type, "A");
+  await using second = await RawPeer.open(receiver.port);
+  await second.sendFrame({ type: "F", path: "second.bin", size, mtime: 0 });
+  const answer = await second.frame(5000);
+  assert.deepEqual(answer.type === "R" && answer.code, "disk-full");
+  // Once the first gives up, its promise is free again.
+  first.close();
+  await receiver.waitFor(
+    (e) => e.type === "file-failed" && e.path === "first.bin",
+    5000,
+    "the first transfer to end",
+  );
+  await second.sendFrame({ type: "F", path: "second.bin", size, mtime: 0 });
+  assert.equal((await second.frame(5000)).type, "A");
 });

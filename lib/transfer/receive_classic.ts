@@ -54,6 +54,17 @@ export class ClassicConnection {
       });
       return;
     }
+    using space = await context.space.reserve(size);
+    if (!space.granted) {
+      context.emit({
+        type: "file-rejected",
+        peer,
+        path,
+        code: "disk-full",
+        reason: `${size} bytes do not fit; ${space.room} bytes free`,
+      });
+      return;
+    }
     await using temp = await openTemp(context.dir);
     const info: ReceiverFileInfo = { id: context.nextId(), peer, path, size };
     try {

@@ -16,6 +16,7 @@ import type { ConflictProblem } from "./storage.ts";
 import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
 import type { Deadline, Wire } from "../net/wire.ts";
 import { ConnectionGate } from "./receive_gate.ts";
+import { DEFAULT_MIN_FREE_BYTES, SpaceLedger } from "./space.ts";
 import { isLoopback } from "../net/address.ts";
 import type { GateLimits } from "./receive_gate.ts";
 
@@ -49,6 +50,8 @@ export class ReceiverContext {
   readonly limits: GateLimits;
   /** Who gets a transfer slot. */
   readonly gate: ConnectionGate;
+  /** Free space promised to transfers under way. */
+  readonly space: SpaceLedger;
   #nextId = 1;
 
   /** Fills in the defaults of `options` for the folder `dir`. */
@@ -71,6 +74,7 @@ export class ReceiverContext {
       maxOpeningsPerAddress: options.maxOpeningsPerAddress ?? 16,
     };
     this.gate = new ConnectionGate(this.limits);
+    this.space = new SpaceLedger(dir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
   }
 
   /** A new transfer id, unique over the receiver's life. */

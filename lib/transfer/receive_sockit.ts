@@ -197,6 +197,12 @@ export class SockitConnection {
     // The bytes are kept for a resume only when the connection was lost (before the end frame
     // arrived, even once every byte is in), never when the peer lied.
     partial.keep = partial.resumable && partial.offset > 0;
+    // The bytes still to come must fit on the disk, beside those promised to other transfers.
+    using space = await context.space.reserve(frame.size - partial.offset);
+    if (!space.granted) {
+      const reason = `${frame.size - partial.offset} bytes do not fit; ${space.room} bytes free`;
+      return await this.#refuse(frame, "disk-full", reason);
+    }
     try {
       const hash = sha256Stream();
       // A stop closes the connection, which ends the hashing of a large prefix at once.

@@ -46,6 +46,12 @@ export interface ReceiverOptions {
   /** Largest file accepted, in bytes. Default: no limit. */
   maxSize?: number;
   /**
+   * Space always left free on the receiving disk: a file whose remaining bytes do not fit
+   * beside this margin (and beside what transfers under way may still write) is refused as
+   * `disk-full` before any byte travels. Default 64 MiB.
+   */
+  minFreeBytes?: number;
+  /**
    * Most senders served at once (connections past their opening); more are told the receiver
    * is busy. Default 64.
    */

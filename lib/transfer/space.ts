@@ -1,0 +1,80 @@
+/**
+ * Free space on the receiving disk: a transfer is accepted only when the bytes still to come
+ * fit with a margin to spare, counting the bytes promised to transfers already under way.
+ *
+ * @module
+ */
+
+import { statfs } from "node:fs/promises";
+
+/** Space kept free on the receiving disk by default: 64 MiB. */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes available to this user on the file system holding `dir`, or `undefined` where the
+ * system cannot tell (then nothing is refused for lack of space).
+ *
+ * @example
+ * ```ts
+ * import { freeBytes } from "./space.ts";
+ * console.log(await freeBytes(".")); // e.g. 84894621696
+ * ```
+ */
+export async function freeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const info = await statfs(dir);
+    return Number(info.bavail) * Number(info.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The answer of {@linkcode SpaceLedger.reserve}. */
+export interface Reservation extends Disposable {
+  /** True when the bytes were reserved. */
+  readonly granted: boolean;
+  /** The bytes that could be promised when asked (`Infinity` when the system cannot tell). */
+  readonly room: number;
+}
+
+/**
+ * Promises of space: {@linkcode SpaceLedger.reserve} grants `bytes` only when the disk has
+ * them free beyond the margin and beyond every reservation still held.
+ *
+ * @example
+ * ```ts
+ * import { SpaceLedger } from "./space.ts";
+ * const ledger = new SpaceLedger(".", 64 * 1024 * 1024);
+ * using reservation = await ledger.reserve(1024);
+ * if (!reservation.granted) console.log(`only ${reservation.room} bytes can be promised`);
+ * ```
+ */
+export class SpaceLedger {
+  readonly #dir: string;
+  readonly #margin: number;
+  #reserved = 0;
+
+  /** A ledger for the disk holding `dir` that always leaves `margin` bytes free. */
+  constructor(dir: string, margin: number) {
+    this.#dir = dir;
+    this.#margin = margin;
+  }
+
+  /** Reserves `bytes` if they fit; disposing the reservation gives them back. */
+  async reserve(bytes: number): Promise<Reservation> {
+    const free = await freeBytes(this.#dir);
+    const room = free === undefined ? Infinity : Math.max(0, free - this.#margin - this.#reserved);
+    if (bytes > room) return { granted: false, room, [Symbol.dispose]() {} };
+    this.#reserved += bytes;
+    let released = false;
+    return {
+      granted: true,
+      room,
+      [Symbol.dispose]: () => {
+        if (released) return;
+        released = true;
+        this.#reserved -= bytes;
+      },
+    };
+  }
+}
