@@ -479,6 +479,10 @@ export class ReceiveView {
         };
       case "folder":
         return info(message(s, "recv.folder", event));
+      case "partial-dropped":
+        return info(
+          message(s, "recv.partial-dropped", { ...event, bytes: formatBytes(event.bytes) }),
+        );
       case "session-error":
         return {
           log: [{

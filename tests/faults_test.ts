@@ -11,13 +11,14 @@
  */
 
 import assert from "node:assert/strict";
-import { closeSync, constants, openSync } from "node:fs";
+import { closeSync, constants, openSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { PartialStore } from "../lib/transfer/partials.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
+import { SockitError } from "../lib/core/errors.ts";
 import {
   CutProxy,
   finalEntries,
@@ -279,7 +280,7 @@ Deno.test("faults: Ctrl+C on sockit send stops at once without a stack trace; th
 
 Deno.test({
   name:
-    "faults: disk full mid-transfer: both sides say so, the partial is removed, the receiver serves on",
+    "faults: a file larger than the free space is refused before any byte, both sides say so, the receiver serves on",
   ignore: NO_TMPFS !== null,
   async fn() {
     await using root = await tempDir();
@@ -299,13 +300,13 @@ Deno.test({
       const target = `127.0.0.1:${receiver.port}`;
       const failed = await runCli(["send", big, "--to", target], { timeoutMs: 30_000 });
       assert.equal(failed.code, 1, failed.stdout + failed.stderr);
-      assert.match(failed.stderr, /no space left|disk is full/i, "the sender is told why");
+      assert.match(failed.stderr, /disk is full/i, "the sender is told why");
       assert.doesNotMatch(failed.stdout + failed.stderr, /Sent big\.bin|stored as/);
-      await receiver.proc.stderr.waitFor(/big\.bin.*failed.*disk is full/, 5000);
+      await receiver.proc.stderr.waitFor(/Refused big\.bin.*disk is full/, 5000);
       await waitUntil(async () => (await internalEntries(dir)).length === 0, 5000, "cleanup");
       assert.deepEqual(await finalEntries(dir), [], "nothing half-written under a final name");
 
-      // The space the partial took is free again: a small file fits and arrives intact.
+      // A small file fits and arrives intact.
       const ok = await runCli(["send", small, "--to", target], { timeoutMs: 30_000 });
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       assert.deepEqual(await Deno.readFile(join(dir, "small.bin")), smallBytes);
@@ -322,6 +323,58 @@ Deno.test({
       assert.deepEqual(await partSizes(dir), []);
     } finally {
       await receiver.proc.stop();
+      await system("umount", [mountPoint]);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "faults: disk full mid-transfer: both sides say so, the partial is removed, the receiver serves on",
+  ignore: NO_TMPFS !== null,
+  async fn() {
+    await using root = await tempDir();
+    const mountPoint = join(root.path, "disk");
+    await Deno.mkdir(mountPoint);
+    const mounted = await system("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint]);
+    assert.equal(mounted.code, 0, mounted.err);
+    try {
+      const file = join(root.path, "fits.bin");
+      await Deno.writeFile(file, seededBytes(1024 * 1024, SEED + 102));
+      await using receiver = await RecordingReceiver.start({ dir: join(mountPoint, "received") });
+      const filler = join(mountPoint, "filler");
+      // The file fits when it is offered; then someone else fills the disk under it.
+      await assert.rejects(
+        sendFiles({
+          paths: [file],
+          port: receiver.port,
+          retries: 0,
+          onEvent: (event) => {
+            if (event.type !== "file-progress" || event.bytes === 0) return;
+            try {
+              Deno.statSync(filler);
+            } catch {
+              const disk = statfsSync(mountPoint);
+              const free = disk.bavail * disk.bsize;
+              Deno.writeFileSync(filler, new Uint8Array(Math.max(0, free - 4096)));
+            }
+          },
+        }),
+        (err: unknown) => err instanceof SockitError && err.details.code === "disk-full",
+      );
+      const failed = await receiver.waitFor((e) => e.type === "file-failed", 5000, "the failure");
+      assert.ok(failed.type === "file-failed" && failed.code === "disk-full");
+      await waitUntil(
+        async () => (await internalEntries(receiver.dir)).length === 0,
+        5000,
+        "cleanup",
+      );
+      assert.deepEqual(await finalEntries(receiver.dir), [], "nothing under a final name");
+      // Space again: the receiver serves on.
+      await Deno.remove(filler);
+      const { result } = await receiver.send([file]);
+      assert.equal(result.files, 1);
+    } finally {
       await system("umount", [mountPoint]);
     }
   },

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { delay, internalEntries, RecordingReceiver } from "./fault_helpers.ts";
+import { delay, internalEntries, partSizes, RecordingReceiver } from "./fault_helpers.ts";
 import { freeBytes } from "../lib/transfer/space.ts";
 import { cliReceiver, tempDir } from "./util.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
@@ -290,3 +290,47 @@ Deno.test("limits: space promised to a transfer under way is not promised twice"
   await second.sendFrame({ type: "F", path: "second.bin", size, mtime: 0 });
   assert.equal((await second.frame(5000)).type, "A");
 });
+
+/** Starts `path` (1,000 bytes announced), sends 100 of them and hangs up: a kept partial. */
+async function abandon(receiver: RecordingReceiver, path: string): Promise<void> {
+  const peer = await RawPeer.open(receiver.port);
+  await peer.sendFrame({ type: "F", path, size: 1000, mtime: 0 });
+  assert.equal((await peer.frame(5000)).type, "A");
+  await peer.sendFrame({ type: "S", offset: 0 });
+  await peer.send(new Uint8Array(100).fill(0x61));
+  await receiver.waitFor(
+    (e) => e.type === "file-progress" && e.peer === peer.name && e.bytes === 100,
+    5000,
+    `the bytes of ${path}`,
+  );
+  peer.close();
+  await receiver.waitFor(
+    (e) => e.type === "file-failed" && e.peer === peer.name,
+    5000,
+    `${path} to be interrupted`,
+  );
+}
+
+for (
+  const [limit, options] of [
+    ["per sender address", { maxPartialsPerAddress: 2 }],
+    ["in bytes in all", { maxPartialBytes: 250 }],
+  ] as const
+) {
+  Deno.test(`limits: abandoned partials stay within the bound ${limit} while the receiver runs`, async () => {
+    await using receiver = await RecordingReceiver.start(options);
+    for (const name of ["a.bin", "b.bin", "c.bin", "d.bin"]) {
+      await abandon(receiver, name);
+      assert.ok((await partSizes(receiver.dir)).length <= 2, `after ${name}`);
+    }
+    assert.deepEqual(await partSizes(receiver.dir), [100, 100]);
+    const dropped = receiver.of("partial-dropped");
+    assert.deepEqual(dropped.map((e) => e.path), ["a.bin", "b.bin"], "the oldest go first");
+    assert.ok(dropped.every((e) => e.from === "127.0.0.1" && e.bytes === 100));
+    // The newest is still resumable: sending it again continues after its 100 bytes.
+    await using peer = await RawPeer.open(receiver.port);
+    await peer.sendFrame({ type: "F", path: "d.bin", size: 1000, mtime: 0 });
+    const offer = await peer.frame(5000);
+    assert.deepEqual(offer.type === "A" && offer.offset, 100);
+  });
+}

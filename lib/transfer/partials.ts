@@ -18,6 +18,28 @@ import { internalFolder, openTemp } from "./storage.ts";
 /** How long an untouched partial is kept by default: 24 hours. */
 export const DEFAULT_PARTIAL_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Options for {@linkcode PartialStore}. */
+export interface PartialStoreOptions {
+  /** Partials untouched for longer are removed. Default {@linkcode DEFAULT_PARTIAL_TTL_MS}. */
+  ttlMs?: number;
+  /** Most partials kept for one sender address; past it its oldest is dropped. Default 16. */
+  maxPerAddress?: number;
+  /** Most bytes of partials kept in all; past it the oldest are dropped. Default 4 GiB. */
+  maxBytes?: number;
+  /** Told about every partial dropped to stay within the limits. */
+  onDrop?: (dropped: DroppedPartial) => void;
+}
+
+/** A kept partial that was dropped to stay within the store's limits. */
+export interface DroppedPartial {
+  /** The relative path the sender sent. */
+  path: string;
+  /** The sender's address. */
+  from: string;
+  /** Bytes it held. */
+  bytes: number;
+}
+
 /** What identifies a partial's source file. */
 export interface PartialSource {
   /** The relative path as the sender sent it (after sanitising, `/`-joined). */
@@ -62,12 +84,20 @@ export interface PartialFile extends AsyncDisposable {
 export class PartialStore {
   readonly #dir: string;
   readonly #ttlMs: number;
+  readonly #maxPerAddress: number;
+  readonly #maxBytes: number;
+  readonly #onDrop: (dropped: DroppedPartial) => void;
   readonly #active = new Set<string>();
+  /** The running {@linkcode PartialStore.tidy}, so that two never overlap. */
+  #tidying: Promise<void> = Promise.resolve();
 
-  /** A store for `dir`; partials older than `ttlMs` are swept. */
-  constructor(dir: string, options: { ttlMs?: number } = {}) {
+  /** A store for `dir`; see {@linkcode PartialStoreOptions} for its limits. */
+  constructor(dir: string, options: PartialStoreOptions = {}) {
     this.#dir = dir;
     this.#ttlMs = options.ttlMs ?? DEFAULT_PARTIAL_TTL_MS;
+    this.#maxPerAddress = options.maxPerAddress ?? 16;
+    this.#maxBytes = options.maxBytes ?? 4 * 1024 ** 3;
+    this.#onDrop = options.onDrop ?? (() => {});
   }
 
   /** The key naming the partial of `source`. */
@@ -78,11 +108,12 @@ export class PartialStore {
   }
 
   /**
-   * Opens the partial for `source`: the existing one (with its length as `offset`) when there
-   * is one and no other transfer uses it, else a fresh one. When the same file is already
-   * being received, returns an unresumable temporary file instead.
+   * Opens the partial for `source` sent from `from` (an address): the existing one (with its
+   * length as `offset`) when there is one and no other transfer uses it, else a fresh one.
+   * When the same file is already being received, returns an unresumable temporary file
+   * instead.
    */
-  async open(source: PartialSource): Promise<PartialFile> {
+  async open(source: PartialSource, from = ""): Promise<PartialFile> {
     const key = PartialStore.key(source);
     if (this.#active.has(key)) {
       const temp = await openTemp(this.#dir);
@@ -102,7 +133,8 @@ export class PartialStore {
       if (offset === 0) {
         fresh = [path, metaPath];
         await file.truncate(0);
-        await Deno.writeTextFile(metaPath, JSON.stringify({ ...source, created: Date.now() }));
+        const meta = { ...source, from, created: Date.now() };
+        await Deno.writeTextFile(metaPath, JSON.stringify(meta));
       }
       await file.seek(offset, Deno.SeekMode.Start);
       return this.#partial(path, file, offset, true, key, metaPath);
@@ -138,6 +170,7 @@ export class PartialStore {
   ): PartialFile {
     let released = false;
     const active = this.#active;
+    const tidy = () => this.tidy();
     return {
       path,
       file,
@@ -158,6 +191,8 @@ export class PartialStore {
           // Keep the description as fresh as the bytes, so a sweep removes both or neither.
           const now = new Date();
           await Deno.utime(metaPath, now, now).catch(() => {});
+          // One more kept partial: the store may be over its limits now.
+          await tidy();
           return;
         }
         await removeIfThere(path);
@@ -194,6 +229,71 @@ export class PartialStore {
     }
     return removed;
   }
+
+  /**
+   * Sweeps (see {@linkcode PartialStore.sweep}), then drops kept partials (not in use), oldest
+   * first, until no sender address has more than `maxPerAddress` and all of them hold at most
+   * `maxBytes`; each drop is told to `onDrop`. Runs after every partial kept, so the store
+   * stays bounded while the receiver runs.
+   */
+  tidy(now: number = Date.now()): Promise<void> {
+    this.#tidying = this.#tidying.then(async () => {
+      await this.sweep(now);
+      const kept = (await this.#kept()).sort((a, b) => a.mtime - b.mtime);
+      const count = new Map<string, number>();
+      for (const k of kept) count.set(k.from, (count.get(k.from) ?? 0) + 1);
+      let total = kept.reduce((sum, k) => sum + k.bytes, 0);
+      for (const k of kept) {
+        const over = (count.get(k.from) ?? 0) > this.#maxPerAddress || total > this.#maxBytes;
+        if (!over || this.#active.has(k.key)) continue;
+        await removeIfThere(join(this.#dir, INTERNAL_DIR, `partial-${k.key}.part`));
+        await removeIfThere(join(this.#dir, INTERNAL_DIR, `partial-${k.key}.json`));
+        count.set(k.from, count.get(k.from)! - 1);
+        total -= k.bytes;
+        this.#onDrop({ path: k.path, from: k.from, bytes: k.bytes });
+      }
+    }).catch(() => {
+      // A failed tidy leaves the store as it was; the next one tries again.
+    });
+    return this.#tidying;
+  }
+
+  /** Every kept partial with a readable description. */
+  async #kept(): Promise<Kept[]> {
+    const internal = join(this.#dir, INTERNAL_DIR);
+    const kept: Kept[] = [];
+    try {
+      for await (const entry of Deno.readDir(internal)) {
+        const key = /^partial-([0-9a-f]{32})\.json$/.exec(entry.name)?.[1];
+        if (!key || !entry.isFile) continue;
+        try {
+          const meta = JSON.parse(await Deno.readTextFile(join(internal, entry.name)));
+          const info = await Deno.lstat(join(internal, `partial-${key}.part`));
+          kept.push({
+            key,
+            path: String(meta.path),
+            from: String(meta.from ?? ""),
+            bytes: info.size,
+            mtime: info.mtime?.getTime() ?? 0,
+          });
+        } catch {
+          // Half written or half removed: the sweep takes care of it in time.
+        }
+      }
+    } catch {
+      // No working folder yet.
+    }
+    return kept;
+  }
+}
+
+/** A kept partial as {@linkcode PartialStore.tidy} sees it. */
+interface Kept {
+  key: string;
+  path: string;
+  from: string;
+  bytes: number;
+  mtime: number;
 }
 
 /** Removes a file; one already gone (or never made) is fine. */

@@ -16,7 +16,7 @@ import type { ConflictProblem } from "./storage.ts";
 import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
 import type { Deadline, Wire } from "../net/wire.ts";
 import { ConnectionGate } from "./receive_gate.ts";
-import { DEFAULT_MIN_FREE_BYTES, SpaceLedger } from "./space.ts";
+import { SpaceLedger } from "./space.ts";
 import { isLoopback } from "../net/address.ts";
 import type { GateLimits } from "./receive_gate.ts";
 
@@ -74,7 +74,7 @@ export class ReceiverContext {
       maxOpeningsPerAddress: options.maxOpeningsPerAddress ?? 16,
     };
     this.gate = new ConnectionGate(this.limits);
-    this.space = new SpaceLedger(dir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
+    this.space = new SpaceLedger(dir, options.minFreeBytes);
   }
 
   /** A new transfer id, unique over the receiver's life. */

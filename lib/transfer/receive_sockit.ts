@@ -182,7 +182,8 @@ export class SockitConnection {
     const source = { path: segments.join("/"), size: frame.size, mtime: frame.mtime };
     let opened: PartialFile;
     try {
-      opened = await context.partials.open(source);
+      const from = (wire.conn.remoteAddr as Deno.NetAddr).hostname;
+      opened = await context.partials.open(source, from);
     } catch (err) {
       return await this.#refuseFor(frame, toSockitError(err, "file", { path: context.dir }));
     }

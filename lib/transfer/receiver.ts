@@ -48,7 +48,7 @@ export interface ReceiverOptions {
   /**
    * Space always left free on the receiving disk: a file whose remaining bytes do not fit
    * beside this margin (and beside what transfers under way may still write) is refused as
-   * `disk-full` before any byte travels. Default 64 MiB.
+   * `disk-full` before any byte travels. Default: 64 MiB, or 1% of a disk smaller than 6.4 GiB.
    */
   minFreeBytes?: number;
   /**
@@ -87,6 +87,13 @@ export interface ReceiverOptions {
   onEvent?: (event: ReceiverEvent) => void;
   /** How long interrupted transfers are kept for a resume. Default 24 hours. */
   partialTtlMs?: number;
+  /**
+   * Most interrupted transfers kept for a resume per sender address; past it that address's
+   * oldest is dropped. Default 16.
+   */
+  maxPartialsPerAddress?: number;
+  /** Most bytes of interrupted transfers kept in all; past it the oldest are dropped. Default 4 GiB. */
+  maxPartialBytes?: number;
   /** How long a sender may take to send a complete header (preface, size, frame). Default 10 s. */
   headerTimeoutMs?: number;
   /** Stops the receiver when aborted. */
@@ -157,6 +164,15 @@ export type ReceiverEvent =
     & ReceiverFileInfo
   )
   | { type: "folder"; peer: string; stored: string }
+  | {
+    type: "partial-dropped";
+    /** The relative path the sender sent. */
+    path: string;
+    /** The sender's address. */
+    from: string;
+    /** Bytes the dropped partial held. */
+    bytes: number;
+  }
   | { type: "session-end"; peer: string; files: number; bytes: number }
   | { type: "session-error"; peer: string; code: ErrorCode | RejectCode; reason: string }
   | ({ type: "stopped" } & ReceiverSummary)
@@ -256,7 +272,12 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     throw err;
   }
   const addr = listener.addr as Deno.NetAddr;
-  const partials = new PartialStore(dir, { ttlMs: options.partialTtlMs });
+  const partials = new PartialStore(dir, {
+    ttlMs: options.partialTtlMs,
+    maxPerAddress: options.maxPartialsPerAddress,
+    maxBytes: options.maxPartialBytes,
+    onDrop: (dropped) => context.emit({ type: "partial-dropped", ...dropped }),
+  });
   const context = new ReceiverContext(options, dir, partials);
   const { emit, summary } = context;
 

@@ -7,8 +7,19 @@
 
 import { statfs } from "node:fs/promises";
 
-/** Space kept free on the receiving disk by default: 64 MiB. */
+/** Space kept free on the receiving disk by default: 64 MiB, or 1% of a smaller disk. */
 export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+/** The size of the file system holding `dir` and the bytes available on it to this user. */
+async function disk(dir: string): Promise<{ size: number; free: number } | undefined> {
+  try {
+    const info = await statfs(dir);
+    const block = Number(info.bsize);
+    return { size: Number(info.blocks) * block, free: Number(info.bavail) * block };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Bytes available to this user on the file system holding `dir`, or `undefined` where the
@@ -21,12 +32,7 @@ export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
  * ```
  */
 export async function freeBytes(dir: string): Promise<number | undefined> {
-  try {
-    const info = await statfs(dir);
-    return Number(info.bavail) * Number(info.bsize);
-  } catch {
-    return undefined;
-  }
+  return (await disk(dir))?.free;
 }
 
 /** The answer of {@linkcode SpaceLedger.reserve}. */
@@ -44,26 +50,30 @@ export interface Reservation extends Disposable {
  * @example
  * ```ts
  * import { SpaceLedger } from "./space.ts";
- * const ledger = new SpaceLedger(".", 64 * 1024 * 1024);
+ * const ledger = new SpaceLedger(".");
  * using reservation = await ledger.reserve(1024);
  * if (!reservation.granted) console.log(`only ${reservation.room} bytes can be promised`);
  * ```
  */
 export class SpaceLedger {
   readonly #dir: string;
-  readonly #margin: number;
+  readonly #margin: number | undefined;
   #reserved = 0;
 
-  /** A ledger for the disk holding `dir` that always leaves `margin` bytes free. */
-  constructor(dir: string, margin: number) {
+  /**
+   * A ledger for the disk holding `dir` that always leaves `margin` bytes free (default: the
+   * smaller of {@linkcode DEFAULT_MIN_FREE_BYTES} and 1% of the disk).
+   */
+  constructor(dir: string, margin?: number) {
     this.#dir = dir;
     this.#margin = margin;
   }
 
   /** Reserves `bytes` if they fit; disposing the reservation gives them back. */
   async reserve(bytes: number): Promise<Reservation> {
-    const free = await freeBytes(this.#dir);
-    const room = free === undefined ? Infinity : Math.max(0, free - this.#margin - this.#reserved);
+    const found = await disk(this.#dir);
+    const margin = this.#margin ?? Math.min(DEFAULT_MIN_FREE_BYTES, (found?.size ?? 0) / 100);
+    const room = found === undefined ? Infinity : Math.max(0, found.free - margin - this.#reserved);
     if (bytes > room) return { granted: false, room, [Symbol.dispose]() {} };
     this.#reserved += bytes;
     let released = false;
