@@ -479,6 +479,13 @@ export class ReceiveView {
         };
       case "folder":
         return info(message(s, "recv.folder", event));
+      case "suppressed":
+        return {
+          log: [{
+            text: message(s, "recv.suppressed", { from: event.from, count: event.count }),
+            level: "error",
+          }],
+        };
       case "partial-dropped":
         return info(
           message(s, "recv.partial-dropped", { ...event, bytes: formatBytes(event.bytes) }),

@@ -76,7 +76,9 @@ export class Arena implements AsyncDisposable {
       await Deno.mkdir(dir, { recursive: true });
       await Deno.mkdir(outside);
       await Deno.writeTextFile(join(outside, "target.txt"), "outside, keep me\n");
-      return new Arena(await RecordingReceiver.start({ ...options, dir }), root, dir, outside);
+      // Every refusal is checked here, so none is held back (tests/limits_test.ts tests that).
+      const receiver = await RecordingReceiver.start({ maxLogRate: Infinity, ...options, dir });
+      return new Arena(receiver, root, dir, outside);
     } catch (err) {
       await Deno.remove(root, { recursive: true }).catch(() => {});
       throw err;

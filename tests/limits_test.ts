@@ -18,6 +18,7 @@ import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { SockitError } from "../lib/core/errors.ts";
 import { ConnectionGate } from "../lib/transfer/receive_gate.ts";
+import { LOG_BURST, LOG_RATE_PER_SECOND, PeerLogLimiter } from "../lib/transfer/log_limit.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
 async function trickle(peer: RawPeer, bytes: Uint8Array, everyMs: number): Promise<number> {
@@ -81,9 +82,12 @@ Deno.test("limits: after 300 silent connections a real sender is served at once"
     // No retry, a 2 s timeout: it must get in on its first connection, not after a wait.
     const { result } = await receiver.send([file.path], { retries: 0, timeoutMs: 2000 });
     assert.equal(result.files, 1);
-    const closed = receiver.of("session-error").filter((e) => e.code === "busy");
-    // Loopback has no per-address limit; the total of openings (256) applies.
-    assert.ok(closed.length >= 300 - 256, `only ${closed.length} unfinished connections closed`);
+    await receiver.receiver.close();
+    // Loopback has no per-address limit; the total of openings (256) applies. The closings are
+    // reported one by one up to the log limit, then counted.
+    const reported = receiver.of("session-error").filter((e) => e.code === "busy").length;
+    const held = receiver.of("suppressed").reduce((sum, e) => sum + e.count, 0);
+    assert.ok(reported + held >= 300 - 256, `only ${reported} + ${held} closings reported`);
   } finally {
     for (const peer of silent) peer.close();
   }
@@ -334,3 +338,44 @@ for (
     assert.deepEqual(offer.type === "A" && offer.offset, 100);
   });
 }
+
+Deno.test("limits: one peer's refusals are rate-limited, the rest summarised with a count", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using peer = await RawPeer.open(receiver.port);
+  const count = 2000;
+  const one = encodeFrame({ type: "F", path: "../bad", size: 1, mtime: 0 });
+  const flood = new Uint8Array(one.length * count);
+  for (let i = 0; i < count; i++) flood.set(one, i * one.length);
+  const started = performance.now();
+  const answers = (async () => {
+    for (let i = 0; i < count; i++) assert.equal((await peer.frame(10_000)).type, "R");
+  })();
+  await peer.send(flood);
+  await answers;
+  const elapsed = (performance.now() - started) / 1000;
+  await peer.sendFrame({ type: "Q" });
+  await receiver.waitFor((e) => e.type === "session-end", 10_000, "the session to end");
+  const shown = receiver.of("file-rejected").length;
+  // The burst, then the steady rate: a few dozen lines a second at most.
+  assert.ok(shown <= LOG_BURST + Math.ceil(elapsed * LOG_RATE_PER_SECOND) + 1, `${shown} shown`);
+  await receiver.receiver.close();
+  const held = receiver.of("suppressed");
+  assert.ok(held.every((e) => e.from === "127.0.0.1"));
+  assert.equal(shown + held.reduce((sum, e) => sum + e.count, 0), count, "every refusal counted");
+});
+
+Deno.test("limits: the log limiter passes a burst, then a steady rate, per address", () => {
+  let now = 0;
+  const limiter = new PeerLogLimiter({ rate: 10, burst: 3, now: () => now });
+  const passed = (address: string, n: number) =>
+    Array.from({ length: n }, () => limiter.allow(address)).filter(Boolean).length;
+  assert.equal(passed("10.0.0.5", 10), 3);
+  assert.equal(passed("10.0.0.6", 10), 3, "another address has its own allowance");
+  now += 1000;
+  assert.equal(passed("10.0.0.5", 100), 3, "refilled at 10 a second, up to the burst");
+  now += 100;
+  assert.equal(passed("10.0.0.5", 5), 1);
+  assert.equal(limiter.flush("10.0.0.5"), 7 + 97 + 4);
+  assert.equal(limiter.flush("10.0.0.5"), 0);
+  assert.deepEqual(limiter.addresses(), ["10.0.0.6"]);
+});

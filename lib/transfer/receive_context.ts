@@ -17,6 +17,7 @@ import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver
 import type { Deadline, Wire } from "../net/wire.ts";
 import { ConnectionGate } from "./receive_gate.ts";
 import { SpaceLedger } from "./space.ts";
+import { LOG_RATE_PER_SECOND, PeerLogLimiter } from "./log_limit.ts";
 import { isLoopback } from "../net/address.ts";
 import type { GateLimits } from "./receive_gate.ts";
 
@@ -53,6 +54,8 @@ export class ReceiverContext {
   /** Free space promised to transfers under way. */
   readonly space: SpaceLedger;
   #nextId = 1;
+  readonly #sink: (event: ReceiverEvent) => void;
+  readonly #log: PeerLogLimiter;
 
   /** Fills in the defaults of `options` for the folder `dir`. */
   constructor(options: ReceiverOptions, dir: string, partials: PartialStore) {
@@ -64,7 +67,19 @@ export class ReceiverContext {
     this.chunkSize = options.chunkSize ?? 1024 * 1024;
     this.classicName = options.classicName;
     this.classicQuietMs = options.classicQuietMs ?? 150;
-    this.emit = options.onEvent ?? (() => {});
+    const sink = options.onEvent ?? (() => {});
+    this.#sink = sink;
+    const rate = options.maxLogRate ?? LOG_RATE_PER_SECOND;
+    this.#log = new PeerLogLimiter({ rate, burst: rate * 3 });
+    this.emit = (event) => {
+      const address = limitedAddress(event);
+      if (address !== undefined) {
+        if (!this.#log.allow(address)) return;
+        const held = this.#log.flush(address);
+        if (held > 0) sink({ type: "suppressed", from: address, count: held });
+      }
+      sink(event);
+    };
     this.partials = partials;
     this.openingTimeoutMs = options.openingTimeoutMs ?? 5000;
     this.limits = {
@@ -75,6 +90,19 @@ export class ReceiverContext {
     };
     this.gate = new ConnectionGate(this.limits);
     this.space = new SpaceLedger(dir, options.minFreeBytes);
+  }
+
+  /**
+   * Reports the events held back from `address` (every address when not given) as one
+   * `suppressed` event each. A summary passes the rate limit itself, so a flood of short
+   * connections cannot turn into a flood of summaries; at the stop everything is reported.
+   */
+  flushLog(address?: string): void {
+    for (const from of address === undefined ? this.#log.addresses() : [address]) {
+      if (address !== undefined && !this.#log.allow(from, false)) continue;
+      const count = this.#log.flush(from);
+      if (count > 0) this.#sink({ type: "suppressed", from, count });
+    }
   }
 
   /** A new transfer id, unique over the receiver's life. */
@@ -91,7 +119,8 @@ export class ReceiverContext {
 export class Opening implements Disposable {
   readonly #context: ReceiverContext;
   readonly #peer: string;
-  readonly #address: string;
+  /** The address the connection comes from. */
+  readonly address: string;
   readonly #perAddress: boolean;
   readonly #place: Disposable;
   readonly #deadline: Deadline;
@@ -100,11 +129,11 @@ export class Opening implements Disposable {
   constructor(context: ReceiverContext, wire: Wire, peer: string) {
     this.#context = context;
     this.#peer = peer;
-    this.#address = (wire.conn.remoteAddr as Deno.NetAddr).hostname;
+    this.address = (wire.conn.remoteAddr as Deno.NetAddr).hostname;
     // The receiving machine itself is not a classmate to hold back (and it is where tests and
     // benchmarks play a whole class): the per-address limits are for other addresses.
-    this.#perAddress = !isLoopback(this.#address);
-    this.#place = context.gate.open(this.#address, () => {
+    this.#perAddress = !isLoopback(this.address);
+    this.#place = context.gate.open(this.address, () => {
       context.emit({
         type: "session-error",
         peer,
@@ -123,14 +152,14 @@ export class Opening implements Disposable {
   complete(): Disposable | undefined {
     this.#deadline.cancel();
     const context = this.#context;
-    const slot = context.gate.admit(this.#address, this.#place, this.#perAddress);
+    const slot = context.gate.admit(this.address, this.#place, this.#perAddress);
     if (typeof slot !== "string") {
       context.summary.sessions++;
       return slot;
     }
     const reason = slot === "total"
       ? `more than ${context.limits.maxSessions} senders at once`
-      : `more than ${context.limits.maxSessionsPerAddress} senders at once from ${this.#address}`;
+      : `more than ${context.limits.maxSessionsPerAddress} senders at once from ${this.address}`;
     context.emit({ type: "session-error", peer: this.#peer, code: "busy", reason });
     return undefined;
   }
@@ -140,6 +169,24 @@ export class Opening implements Disposable {
     this.#deadline.cancel();
     this.#place[Symbol.dispose]();
   }
+}
+
+/** Events about what a peer did wrong (or made), limited per address; `undefined` for others. */
+function limitedAddress(event: ReceiverEvent): string | undefined {
+  switch (event.type) {
+    case "file-rejected":
+    case "file-failed":
+    case "session-error":
+    case "folder":
+      return hostOf(event.peer);
+    default:
+      return undefined;
+  }
+}
+
+/** The host part of `HOST:PORT` or `[V6]:PORT`. */
+function hostOf(peer: string): string {
+  return peer.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
 }
 
 /** The reason an error is logged with: its `reason` detail, else its message. */

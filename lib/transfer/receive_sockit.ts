@@ -202,6 +202,7 @@ export class SockitConnection {
     using space = await context.space.reserve(frame.size - partial.offset);
     if (!space.granted) {
       const reason = `${frame.size - partial.offset} bytes do not fit; ${space.room} bytes free`;
+      await partial[Symbol.asyncDispose]();
       return await this.#refuse(frame, "disk-full", reason);
     }
     try {

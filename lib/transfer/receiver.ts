@@ -96,6 +96,12 @@ export interface ReceiverOptions {
   maxPartialBytes?: number;
   /** How long a sender may take to send a complete header (preface, size, frame). Default 10 s. */
   headerTimeoutMs?: number;
+  /**
+   * Refusals and failures (and folders) reported per second for one address, after a burst of
+   * three times as many; the rest are counted and reported in `suppressed` events. `Infinity`
+   * reports everything. Default 10.
+   */
+  maxLogRate?: number;
   /** Stops the receiver when aborted. */
   signal?: AbortSignal;
 }
@@ -175,6 +181,13 @@ export type ReceiverEvent =
   }
   | { type: "session-end"; peer: string; files: number; bytes: number }
   | { type: "session-error"; peer: string; code: ErrorCode | RejectCode; reason: string }
+  | {
+    type: "suppressed";
+    /** The address whose refusals and failures were held back. */
+    from: string;
+    /** How many events were held back since the last summary. */
+    count: number;
+  }
   | ({ type: "stopped" } & ReceiverSummary)
   | TraceEvent;
 
@@ -320,6 +333,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     signal: options.signal,
   });
   const { close, finished } = stopOnce(server, () => {
+    context.flushLog();
     emit({ type: "stopped", ...summary });
     return { ...summary };
   });
@@ -333,6 +347,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
  */
 async function openConnection(context: ReceiverContext, wire: Wire, peer: string): Promise<void> {
   using opening = new Opening(context, wire, peer);
+  using _ = { [Symbol.dispose]: () => context.flushLog(opening.address) };
   const first = await wire.waitForMore(context.idleTimeoutMs);
   if (first === "end") return;
   if (first === "quiet") {
