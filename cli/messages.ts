@@ -275,6 +275,8 @@ const en = {
   "error.not-sockit":
     "The program at {host}:{port} is not a sockit receiver. Check the port; for the lesson's Python receiver add --classic.",
   "error.name-conflict": "'{name}' cannot be stored: {problem}.",
+  "error.unsafe-folder":
+    "{path} is not safe to use: {reason}. Other users could make sockit write elsewhere. Remove it, or fix it with: chmod 700 {path}",
   "error.bad-code":
     "That pairing code is not right: {problem}. Check it with the person receiving.",
   "error.wrong-code": "The code does not match — check it with the person receiving.",
@@ -546,6 +548,8 @@ const ko: Record<MessageKey, string> = {
   "error.bad-name": "안전한 파일 이름이 아닙니다: '{name}' ({problem}).",
   "error.not-sockit":
     "{host}:{port} 의 프로그램은 sockit 받는 쪽이 아닙니다. 포트를 확인하고, 수업 예제의 파이썬 받는 프로그램이라면 --classic 을 붙이세요.",
+  "error.unsafe-folder":
+    "안전하지 않아서 쓸 수 없는 폴더입니다: {path} ({reason}). 다른 사용자가 sockit 이 엉뚱한 곳에 쓰게 만들 수 있습니다. 지우거나 이렇게 고치세요: chmod 700 {path}",
   "error.name-conflict": "이 이름으로 저장할 수 없습니다: '{name}' ({problem}).",
   "error.bad-code": "페어링 코드가 올바르지 않습니다: {problem}. 받는 사람에게 코드를 확인하세요.",
   "error.wrong-code": "코드가 맞지 않습니다. 받는 사람에게 코드를 확인하세요.",

@@ -13,7 +13,8 @@ import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { delay, internalEntries, partSizes, RecordingReceiver } from "./fault_helpers.ts";
 import { freeBytes } from "../lib/transfer/space.ts";
-import { cliReceiver, tempDir } from "./util.ts";
+import { cliReceiver, runCli, tempDir } from "./util.ts";
+import { PartialStore } from "../lib/transfer/partials.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { SockitError } from "../lib/core/errors.ts";
@@ -378,4 +379,90 @@ Deno.test("limits: the log limiter passes a burst, then a steady rate, per addre
   assert.equal(limiter.flush("10.0.0.5"), 7 + 97 + 4);
   assert.equal(limiter.flush("10.0.0.5"), 0);
   assert.deepEqual(limiter.addresses(), ["10.0.0.6"]);
+});
+
+for (
+  const [what, prepare, reason] of [
+    ["writable by others", (path: string) => Deno.chmod(path, 0o777), /writable by others/],
+    ["owned by another user", (path: string) => Deno.chown(path, 65534, 65534), /owned by user/],
+  ] as const
+) {
+  Deno.test({
+    name: `limits: a .sockit ${what} makes the receiver refuse to start, in one clear line`,
+    ignore: Deno.uid() !== 0 && what === "owned by another user",
+    async fn() {
+      await using root = await tempDir();
+      const dir = join(root.path, "received");
+      const internal = join(dir, ".sockit");
+      await Deno.mkdir(internal, { recursive: true });
+      await prepare(internal);
+      const result = await runCli(["receive", "--dir", dir, "--host", "127.0.0.1", "--port", "0"], {
+        timeoutMs: 20_000,
+      });
+      assert.notEqual(result.code, 0);
+      const lines = result.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0], /is not safe to use/);
+      assert.match(lines[0], reason);
+      assert.match(lines[0], /chmod 700/);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+      await assert.rejects(
+        RecordingReceiver.start({ dir }),
+        (err: unknown) => err instanceof SockitError && err.code === "unsafe-folder",
+      );
+    },
+  });
+}
+
+Deno.test("limits: a link planted at a partial's path never gets a byte written outside DIR", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const outside = join(root.path, "outside.txt");
+  await Deno.writeTextFile(outside, "keep me\n");
+  const source = join(root.path, "homework.bin");
+  const bytes = new Uint8Array(50_000).fill(0x62);
+  await Deno.writeFile(source, bytes);
+  const mtime = (await Deno.stat(source)).mtime!.getTime();
+  // The partial the receiver would resume this file from: a link to a file outside, with a
+  // description that claims it holds the first 5 bytes.
+  const internal = join(dir, ".sockit");
+  await Deno.mkdir(internal, { recursive: true, mode: 0o700 });
+  const key = PartialStore.key({ path: "homework.bin", size: bytes.length, mtime });
+  await Deno.symlink(outside, join(internal, `partial-${key}.part`));
+  await Deno.writeTextFile(
+    join(internal, `partial-${key}.json`),
+    JSON.stringify({ path: "homework.bin", size: bytes.length, mtime }),
+  );
+  await using receiver = await RecordingReceiver.start({ dir });
+  const { result, events } = await receiver.send([source]);
+  assert.equal(result.files, 1);
+  const start = events.find((e) => e.type === "file-start");
+  assert.deepEqual(start?.type === "file-start" && start.offset, 0, "no resume from the link");
+  assert.equal(await Deno.readTextFile(outside), "keep me\n");
+  assert.deepEqual(await Deno.readFile(join(dir, "homework.bin")), bytes);
+});
+
+Deno.test("limits: a folder swapped for a link during a transfer never gets a byte outside DIR", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  const outside = join(root.path, "outside");
+  await Deno.mkdir(join(dir, "hw"), { recursive: true });
+  await Deno.mkdir(outside);
+  const src = join(root.path, "src");
+  await Deno.mkdir(join(src, "hw"), { recursive: true });
+  await Deno.writeFile(join(src, "hw", "big.bin"), new Uint8Array(4 * 1024 * 1024).fill(1));
+  await using receiver = await RecordingReceiver.start({ dir, maxLogRate: Infinity });
+  const sending = sendFiles({
+    paths: [join(src, "hw")],
+    port: receiver.port,
+    retries: 0,
+  }).catch((err) => err);
+  await receiver.waitFor((e) => e.type === "file-progress", 10_000, "the transfer to start");
+  // Someone who can write into DIR swaps the folder for a link to elsewhere.
+  Deno.renameSync(join(dir, "hw"), join(dir, "hw-moved"));
+  Deno.symlinkSync(outside, join(dir, "hw"));
+  await sending;
+  const failed = await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the refusal");
+  assert.ok(failed.type === "file-failed" && failed.code === "name-conflict");
+  assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing was written outside DIR");
 });

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   "bad-name",
   "not-sockit",
   "name-conflict",
+  "unsafe-folder",
   "bad-code",
   "wrong-code",
   "record-tampered",

@@ -128,13 +128,25 @@ export class PartialStore {
       const internal = await internalFolder(this.#dir);
       const path = join(internal, `partial-${key}.part`);
       const metaPath = join(internal, `partial-${key}.json`);
-      const offset = await this.#existing(path, metaPath, source);
-      file = await Deno.open(path, { read: true, write: true, create: true });
-      if (offset === 0) {
+      let offset = await this.#existing(path, metaPath, source);
+      if (offset > 0) {
+        file = await Deno.open(path, { read: true, write: true });
+        // Opened by path: make sure it is the regular file found there, not one reached
+        // through a link planted in between.
+        if (!(await isOpenedFile(file, path))) {
+          file[Symbol.dispose]();
+          file = undefined;
+          offset = 0;
+        }
+      }
+      if (!file) {
         fresh = [path, metaPath];
-        await file.truncate(0);
+        // Whatever is at the path (a stale partial, or a planted link) goes; the new file is
+        // created exclusively, which never follows a link.
+        await removeIfThere(path);
+        file = await Deno.open(path, { read: true, write: true, createNew: true });
         const meta = { ...source, from, created: Date.now() };
-        await Deno.writeTextFile(metaPath, JSON.stringify(meta));
+        await writeReplacing(internal, metaPath, JSON.stringify(meta));
       }
       await file.seek(offset, Deno.SeekMode.Start);
       return this.#partial(path, file, offset, true, key, metaPath);
@@ -294,6 +306,31 @@ interface Kept {
   from: string;
   bytes: number;
   mtime: number;
+}
+
+/** True when `file` (opened from `path`) is the regular file now at `path`, not a link's target. */
+async function isOpenedFile(file: Deno.FsFile, path: string): Promise<boolean> {
+  const [opened, there] = await Promise.all([file.stat(), Deno.lstat(path)]);
+  return there.isFile && opened.dev === there.dev && opened.ino === there.ino;
+}
+
+/**
+ * Writes `text` to `path` inside the working folder `internal` without following a link at
+ * `path`: into a new, exclusively created temporary file, then renamed over `path` (a rename
+ * replaces a link itself, never its target).
+ */
+async function writeReplacing(internal: string, path: string, text: string): Promise<void> {
+  const temp = join(internal, `tmp-${crypto.randomUUID()}`);
+  try {
+    using file = await Deno.open(temp, { write: true, createNew: true });
+    const bytes = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await Deno.rename(temp, path);
+  } catch (err) {
+    await removeIfThere(temp);
+    throw err;
+  }
 }
 
 /** Removes a file; one already gone (or never made) is fine. */

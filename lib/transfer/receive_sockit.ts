@@ -253,8 +253,8 @@ export class SockitConnection {
         });
         return false;
       }
+      await setMtime(partial.file, frame.mtime);
       partial.file.close();
-      await setMtime(partial.path, frame.mtime);
       const stored = await commitFile({
         dir: context.dir,
         tempPath: partial.path,
@@ -301,10 +301,11 @@ export class SockitConnection {
   }
 }
 
-async function setMtime(path: string, mtime: number): Promise<void> {
+/** Gives the file the sender's modification time (through the open file, never a path). */
+async function setMtime(file: Deno.FsFile, mtime: number): Promise<void> {
   try {
     const when = new Date(mtime);
-    await Deno.utime(path, when, when);
+    await file.utime(when, when);
   } catch {
     // Keeping the sender's time is a courtesy; the content is what matters.
   }

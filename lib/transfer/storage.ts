@@ -9,7 +9,7 @@
  * @module
  */
 
-import { isAbsolute, join, relative, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
 
@@ -114,7 +114,39 @@ async function ensureFolder(path: string, name: string, mode?: number): Promise<
 export async function internalFolder(dir: string): Promise<string> {
   const internal = join(await resolveDir(dir), INTERNAL_DIR);
   await ensureFolder(internal, INTERNAL_DIR, 0o700);
+  await checkPrivate(internal);
   return internal;
+}
+
+/**
+ * Refuses (`unsafe-folder`) a working folder that another user owns or may write into: they
+ * could plant links where sockit creates files, as sshd refuses a `~/.ssh` others can write.
+ * Where the system has no owners and modes (Windows), there is nothing to check.
+ */
+async function checkPrivate(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    throw toSockitError(err, "file", { path });
+  }
+  const uid = currentUid();
+  if (uid !== null && info.uid !== null && info.uid !== uid) {
+    throw new SockitError("unsafe-folder", { path, reason: `owned by user ${info.uid}` });
+  }
+  if (info.mode !== null && (info.mode & 0o022) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(3, "0");
+    throw new SockitError("unsafe-folder", { path, reason: `writable by others (mode ${mode})` });
+  }
+}
+
+/** This process's user id, or `null` where there is none or it may not be read. */
+function currentUid(): number | null {
+  try {
+    return Deno.uid();
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -269,6 +301,31 @@ function linkUnsupported(err: unknown): boolean {
  * ```
  */
 export async function commitFile(options: CommitOptions): Promise<Committed> {
+  const committed = await placeFile(options);
+  await checkStored(options.dir, committed);
+  return committed;
+}
+
+/**
+ * The final check of a stored file: its folder, resolved now, lies inside DIR and the name is a
+ * regular file. A folder swapped for a link between the checks and the move would fail it; the
+ * file is then removed again (from wherever it went) and the commit fails as `outside`.
+ */
+async function checkStored(dir: string, committed: Committed): Promise<void> {
+  const root = await resolveDir(dir);
+  let inside = false;
+  try {
+    const folder = await Deno.realPath(dirname(committed.path));
+    inside = isInside(root, folder) && (await Deno.lstat(committed.path)).isFile;
+  } catch {
+    // Gone or unreadable: not where it should be.
+  }
+  if (inside) return;
+  await Deno.remove(committed.path).catch(() => {});
+  throw conflict(committed.relative, "outside");
+}
+
+async function placeFile(options: CommitOptions): Promise<Committed> {
   const safe = sanitizePath(options.segments.join("/"));
   const name = safe[safe.length - 1];
   const folders = safe.slice(0, -1);
