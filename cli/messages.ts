@@ -466,7 +466,6 @@ const ko: Record<MessageKey, string> = {
     "{peer} 에게서 받은 파일을 {stored}{stored:으로/로} 저장 (classic 방식, 검증 없음): {amount}, SHA-256 {sha256}",
   "recv.file-rejected": "{peer} 의 {path}{path:을/를} 거절했습니다: {reason}",
   "recv.file-failed": "{peer} 의 {path} 전송이 실패해 아무것도 저장하지 않았습니다: {reason}",
-  "recv.folder": "{peer} 를 위해 폴더 {stored} 를 만들었습니다",
   "recv.suppressed": "… 같은 곳에서 온 비슷한 기록 {count}줄은 생략했습니다 (보낸 곳 {from})",
   "recv.partial-dropped":
     "보관할 수 있는 미완성 전송이 너무 많아서 지웠습니다: {path} ({bytes}, 보낸 곳 {from})",

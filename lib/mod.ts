@@ -33,7 +33,7 @@ export type {
   ReceiverSummary,
 } from "./transfer/receiver.ts";
 export { planSend, sendFiles } from "./transfer/sender.ts";
-export type { SendEvent, SendItem, SendOptions, SendResult } from "./transfer/sender.ts";
+export type { PlanNotes, SendEvent, SendItem, SendOptions, SendResult } from "./transfer/sender.ts";
 export { REJECT_CODES } from "./transfer/protocol.ts";
 export type { RefusalProblem, RejectCode } from "./transfer/protocol.ts";
 export { NAME_PROBLEMS } from "./transfer/names.ts";

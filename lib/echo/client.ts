@@ -180,7 +180,15 @@ export interface RunEchoOptions extends EchoClientOptions {
  * @example
  * ```ts
  * import type { EchoSessionResult } from "./client.ts";
- * const result: EchoSessionResult = { sent: 3, matched: 3, min: 0.2, avg: 0.3, max: 0.5 };
+ * const result: EchoSessionResult = {
+ *   sent: 3,
+ *   matched: 3,
+ *   bytesSent: 6,
+ *   bytesReceived: 6,
+ *   min: 0.2,
+ *   avg: 0.3,
+ *   max: 0.5,
+ * };
  * ```
  */
 export interface EchoSessionResult extends RttStats {

@@ -181,7 +181,7 @@ export type SendEvent =
  * @example
  * ```ts
  * import type { SendResult } from "./sender.ts";
- * const result: SendResult = { files: 2, bytes: 1024, rejected: 0, ms: 35 };
+ * const result: SendResult = { files: 2, bytes: 1024, rejected: 0, interrupted: false, ms: 35 };
  * console.log(`${result.files} files in ${result.ms} ms`);
  * ```
  */
@@ -198,7 +198,17 @@ export interface SendResult {
   ms: number;
 }
 
-/** What {@linkcode planSend} reports besides the items. */
+/**
+ * What {@linkcode planSend} reports besides the items.
+ *
+ * @example
+ * ```ts
+ * import { planSend } from "./sender.ts";
+ * import type { PlanNotes } from "./sender.ts";
+ * const notes: PlanNotes = { onSkip: (path) => console.log(`left out: ${path}`) };
+ * await planSend(["lib"], notes);
+ * ```
+ */
 export interface PlanNotes {
   /** Called for each folder left out: Git's `.git` history folders, never sent. */
   onSkip?: (path: string) => void;
