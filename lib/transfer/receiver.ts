@@ -247,6 +247,8 @@ async function prepareDir(dir: string): Promise<void> {
     // Can files be made here? The probe is closed and removed at the end of the block.
     await using _probe = await openTemp(dir);
   } catch (err) {
+    // A working folder other users could tamper with says so itself.
+    if (err instanceof SockitError && err.code === "unsafe-folder") throw err;
     // Storage errors wrap the system's: judge by that.
     const cause = err instanceof SockitError && err.cause !== undefined ? err.cause : err;
     if (cause instanceof Deno.errors.PermissionDenied || cause instanceof Deno.errors.NotCapable) {
