@@ -2,6 +2,9 @@
  * sockit: a TCP toolkit for the classroom. Echo server and client, and (in `transfer`) a
  * verified file sender and receiver that also speaks the lesson's classic protocol.
  *
+ * `sockit spy`'s relay is a separate entry point, `./spy/relay.ts` (it loads `node:net`, which
+ * nothing else needs); its annotator is exported here.
+ *
  * @example
  * ```ts
  * import { runEcho, startEchoServer } from "./mod.ts";
@@ -29,6 +32,7 @@ export * from "./core/format.ts";
 export * from "./transfer/names.ts";
 export * from "./transfer/partials.ts";
 export * from "./net/socket.ts";
+export * from "./spy/annotate.ts";
 export * from "./transfer/protocol.ts";
 export * from "./transfer/receiver.ts";
 export * from "./transfer/sender.ts";

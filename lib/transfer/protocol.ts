@@ -289,16 +289,55 @@ export async function decodeFrame(
   readPayload: (length: number) => Promise<Uint8Array>,
   from: "sender" | "receiver",
 ): Promise<Frame> {
+  const { type, length } = decodeFrameHeader(head, from);
+  return decodeFramePayload(type, await readPayload(length));
+}
+
+/** A frame's fixed header: its type letter and payload length. */
+export interface FrameHeader {
+  /** The type letter (`F`, `H`, …). */
+  type: Frame["type"];
+  /** Payload length in bytes (at most {@linkcode MAX_FRAME_PAYLOAD}). */
+  length: number;
+}
+
+/**
+ * Decodes a frame's 5-byte header, checking the type is one `from` may send and the length is
+ * within bounds. The first half of {@linkcode decodeFrame}, for code that sees the bytes arrive
+ * piece by piece (such as `sockit spy`).
+ *
+ * @example
+ * ```ts
+ * import { decodeFrameHeader } from "./protocol.ts";
+ * decodeFrameHeader(new Uint8Array([0x53, 0, 0, 0, 12]), "sender"); // { type: "S", length: 12 }
+ * ```
+ * @throws {ProtocolError} for a type `from` may not send or an oversized length.
+ */
+export function decodeFrameHeader(head: Uint8Array, from: "sender" | "receiver"): FrameHeader {
   const type = String.fromCharCode(head[0]);
   const allowed = from === "sender" ? SENDER_TYPES : RECEIVER_TYPES;
-  if (!allowed.has(type)) {
-    throw new ProtocolError(`unexpected frame type 0x${head[0].toString(16).padStart(2, "0")}`);
+  if (head.length !== FRAME_HEADER_SIZE || !allowed.has(type)) {
+    throw new ProtocolError(`unexpected frame type 0x${head[0]?.toString(16).padStart(2, "0")}`);
   }
   const length = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1);
   if (length > MAX_FRAME_PAYLOAD) {
     throw new ProtocolError(`frame of ${length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
   }
-  const payload = await readPayload(length);
+  return { type: type as Frame["type"], length };
+}
+
+/**
+ * Decodes and validates a frame's JSON payload, given the type from its header. The second
+ * half of {@linkcode decodeFrame}.
+ *
+ * @example
+ * ```ts
+ * import { decodeFramePayload } from "./protocol.ts";
+ * decodeFramePayload("S", new TextEncoder().encode('{"offset":0}')); // { type: "S", offset: 0 }
+ * ```
+ * @throws {ProtocolError} for a payload that is not a valid frame of that type.
+ */
+export function decodeFramePayload(type: Frame["type"], payload: Uint8Array): Frame {
   let fields: unknown;
   try {
     fields = JSON.parse(decoder.decode(payload));
