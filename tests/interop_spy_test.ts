@@ -269,7 +269,7 @@ Deno.test("spy: --json prints one event per line; --lang ko speaks Korean", asyn
     await using _spy = spy;
     assert.match(
       spy.stdout.lines[0],
-      /^스파이가 127\.0\.0\.1:\d+ 에서 기다리며 127\.0\.0\.1:\d+ 로 중계합니다/,
+      /^스파이가 127\.0\.0\.1:\d+ 에서 기다리며 127\.0\.0\.1:\d+(?:으로|로) 중계합니다/,
     );
     const result = await runPython("lesson_echo_client.py", ["--port", String(spyPort)]);
     assert.equal(result.code, 0, result.stderr);
