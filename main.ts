@@ -7,7 +7,13 @@
  */
 
 import { Command, CommanderError } from "commander";
-import { DEFAULT_PORTS, type HostPort, parsePort, reachableAddresses } from "./lib/net/address.ts";
+import {
+  DEFAULT_PORTS,
+  type HostPort,
+  parseHostPort,
+  parsePort,
+  reachableAddresses,
+} from "./lib/net/address.ts";
 import { SockitError, toSockitError } from "./lib/core/errors.ts";
 import { versionLine } from "./lib/core/version.ts";
 import {
@@ -26,6 +32,8 @@ import type { Lang, MessageKey } from "./cli/messages.ts";
 import { message, renderEchoClientEvent, renderEchoServerEvent, renderPing } from "./cli/render.ts";
 import type { RenderStyle } from "./cli/render.ts";
 import { ReceiveView, SendView } from "./cli/render_transfer.ts";
+import { TraceView } from "./cli/render_trace.ts";
+import { renderSpyEvent } from "./cli/render_spy.ts";
 import { liveRegion, Output } from "./cli/output.ts";
 import { findReceiver } from "./cli/discover.ts";
 import { parseCode } from "./lib/crypto/code.ts";
@@ -148,13 +156,14 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option(`-p, --port <${t("val.port")}>`, `${t("opt.port")} (${DEFAULT_PORTS.echo})`, parsePort)
     .action(async (options: EchoServerOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
+      const trace = new TraceView(style, "server", { recognise: false });
       await interruptible(out, (signal) =>
         startEchoServer({
           host: options.host ?? "0.0.0.0",
           port: options.port ?? DEFAULT_PORTS.echo,
           trace: globals.trace,
           signal,
-          onEvent: (event) => out.event(event, renderEchoServerEvent(style, event)),
+          onEvent: (event) => out.event(event, renderEchoServerEvent(style, event, trace)),
         }).finished);
       setExit(EXIT.ok);
     });
@@ -178,6 +187,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       const { globals, style, out } = context(cmd);
       const target = options.to ?? { host: "127.0.0.1", port: DEFAULT_PORTS.echo };
       const rounds = options.count ?? 1;
+      const trace = new TraceView(style, "client", { recognise: false });
       // Typing at a terminal with no message: say what to do, or the cursor just blinks.
       if (words.length === 0 && Deno.stdin.isTerminal()) out.note("echo.type-lines");
       const messages = words.length > 0
@@ -195,7 +205,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           onEvent: (event) => {
             const line = event.type === "reply" && rounds > 1
               ? renderPing(style, event)
-              : renderEchoClientEvent(style, event);
+              : renderEchoClientEvent(style, event, trace);
             out.event(event, line);
           },
         }));
@@ -351,6 +361,34 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           port: DISCOVERY_PORT,
         });
       }
+      setExit(EXIT.ok);
+    });
+
+  program.command("spy")
+    .description(t("cmd.spy"))
+    .option(`-l, --listen <[${t("val.host")}:]${t("val.port")}>`, t("opt.listen"))
+    .option(`-t, --to <${t("val.host")}:${t("val.port")}>`, t("opt.spy-to"))
+    .action(async (options: { listen?: string; to?: string }, cmd: Command) => {
+      const { style, out } = context(cmd);
+      const needs = () =>
+        new SockitError("bad-option", { reason: translate(lang, "usage.spy-needs") });
+      if (options.listen === undefined || options.to === undefined) throw needs();
+      const listen = /^\d+$/.test(options.listen.trim())
+        ? { host: "127.0.0.1", port: parsePort(options.listen) }
+        : parseHostPort(options.listen, -1);
+      const to = parseHostPort(options.to, -1);
+      if (listen.port < 0 || to.port < 1) throw needs();
+      // Loaded here: the relay brings node:net, which no other command needs.
+      const { startSpy } = await import("./lib/spy/relay.ts");
+      await interruptible(out, async (signal) => {
+        const spy = await startSpy({
+          ...listen,
+          to,
+          signal,
+          onEvent: (event) => out.event(event, renderSpyEvent(style, event)),
+        });
+        await spy.finished;
+      });
       setExit(EXIT.ok);
     });
 

@@ -12,7 +12,7 @@ import { formatBytes } from "../lib/core/format.ts";
 import { CATALOGS, translate } from "./messages.ts";
 import type { Lang, MessageKey, MessageParams } from "./messages.ts";
 import { printable, renderBytes, TRACE_PREVIEW_BYTES } from "../lib/net/trace.ts";
-import type { TraceEvent } from "../lib/net/trace.ts";
+import type { TraceView } from "./render_trace.ts";
 
 /** How lines are rendered. */
 export interface RenderStyle {
@@ -87,15 +87,17 @@ export function renderError(style: RenderStyle, error: SockitError): string {
   return paint(style, "red", `sockit: ${text}`);
 }
 
-/** Renders a trace event as `→ sent 5 B  ready`. */
-export function renderTrace(style: RenderStyle, event: TraceEvent): string {
-  const key = event.direction === "sent" ? "trace.sent" : "trace.received";
-  const head = message(style, key, { bytes: event.bytes.length });
-  return paint(style, "dim", `${head}  ${event.peer}  ${renderBytes(event.bytes)}`);
-}
+const encoder = new TextEncoder();
 
-/** Renders an echo server event, or `null` for events people do not need to see. */
-export function renderEchoServerEvent(style: RenderStyle, event: EchoServerEvent): Line | null {
+/**
+ * Renders an echo server event, or `null` for events people do not need to see. Received text
+ * is shown in the one byte-display style of `--trace`; `trace` renders the trace events.
+ */
+export function renderEchoServerEvent(
+  style: RenderStyle,
+  event: EchoServerEvent,
+  trace: TraceView,
+): Line | null {
   const info = (text: string): Line => ({ text, level: "info" });
   switch (event.type) {
     case "listening":
@@ -106,14 +108,20 @@ export function renderEchoServerEvent(style: RenderStyle, event: EchoServerEvent
     case "connected":
       return info(message(style, "echo.connected", { peer: event.peer }));
     case "received":
-      return info(message(style, "echo.received", { peer: event.peer, text: event.text }));
-    case "disconnected":
+      return info(message(style, "echo.received", {
+        peer: event.peer,
+        text: renderBytes(encoder.encode(event.text), Infinity),
+      }));
+    case "disconnected": {
+      const runs = trace.end(event.peer);
       return info(
-        message(style, event.reason === "reset" ? "echo.reset" : "echo.closed", {
-          peer: event.peer,
-          bytes: formatBytes(event.bytes),
-        }),
+        (runs ? runs + "\n" : "") +
+          message(style, event.reason === "reset" ? "echo.reset" : "echo.closed", {
+            peer: event.peer,
+            bytes: formatBytes(event.bytes),
+          }),
       );
+    }
     case "client-error":
       return { text: message(style, "echo.client-error", event), level: "error" };
     case "stopped":
@@ -125,12 +133,16 @@ export function renderEchoServerEvent(style: RenderStyle, event: EchoServerEvent
         level: "result",
       };
     case "trace":
-      return info(renderTrace(style, event));
+      return info(trace.render(event));
   }
 }
 
-/** Renders an echo client event. */
-export function renderEchoClientEvent(style: RenderStyle, event: EchoClientEvent): Line | null {
+/** Renders an echo client event; `trace` renders the trace events. */
+export function renderEchoClientEvent(
+  style: RenderStyle,
+  event: EchoClientEvent,
+  trace: TraceView,
+): Line | null {
   switch (event.type) {
     case "connected":
       return null;
@@ -153,7 +165,7 @@ export function renderEchoClientEvent(style: RenderStyle, event: EchoClientEvent
         level: "result",
       };
     case "trace":
-      return { text: renderTrace(style, event), level: "info" };
+      return { text: trace.render(event), level: "info" };
   }
 }
 

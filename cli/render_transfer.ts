@@ -12,7 +12,8 @@ import type { MessageKey } from "./messages.ts";
 import { REJECT_CODES } from "../lib/transfer/protocol.ts";
 import type { RefusalProblem } from "../lib/transfer/protocol.ts";
 import type { ReceiverEvent } from "../lib/transfer/receiver.ts";
-import { message, paint, reachLine, renderTrace } from "./render.ts";
+import { message, paint, reachLine } from "./render.ts";
+import { TraceView } from "./render_trace.ts";
 import type { Line, RenderStyle } from "./render.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 
@@ -157,6 +158,7 @@ function reason(
  */
 export class SendView {
   #style: RenderStyle;
+  #trace: TraceView;
   #now: () => number;
   #classic: boolean;
   #started: number;
@@ -177,6 +179,7 @@ export class SendView {
     options: { classic?: boolean; now?: () => number } = {},
   ) {
     this.#style = style;
+    this.#trace = new TraceView(style, "client");
     this.#now = options.now ?? (() => performance.now());
     this.#classic = options.classic ?? false;
     this.#started = this.#now();
@@ -349,7 +352,7 @@ export class SendView {
         return { log, live: [], final };
       }
       case "trace":
-        return { log: [{ text: renderTrace(s, event), level: "info" }] };
+        return { log: [{ text: this.#trace.render(event), level: "info" }] };
     }
   }
 }
@@ -368,6 +371,7 @@ export class SendView {
 export class ReceiveView {
   #style: RenderStyle;
   #prefix: string;
+  #trace: TraceView;
   #now: () => number;
   #active = new Map<number, { line: LiveLine; started: number; offset: number }>();
 
@@ -378,6 +382,7 @@ export class ReceiveView {
   constructor(style: RenderStyle, prefix: string, now: () => number = () => performance.now()) {
     this.#style = style;
     this.#prefix = prefix;
+    this.#trace = new TraceView(style, "server");
     this.#now = now;
   }
 
@@ -404,8 +409,11 @@ export class ReceiveView {
         );
       }
       case "session":
-      case "session-end":
         return { log: [] };
+      case "session-end": {
+        const runs = this.#trace.end(event.peer);
+        return { log: runs ? [{ text: runs, level: "info" }] : [] };
+      }
       case "file-start":
         this.#active.set(event.id, {
           line: { label: `${event.peer}  ${event.path}`, detail: "" },
@@ -509,7 +517,7 @@ export class ReceiveView {
           live: [],
         };
       case "trace":
-        return { log: [{ text: renderTrace(s, event), level: "info" }] };
+        return { log: [{ text: this.#trace.render(event), level: "info" }] };
     }
   }
 }

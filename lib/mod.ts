@@ -75,3 +75,5 @@ export { DEFAULT_PORTS, parseHostPort, parsePort } from "./net/address.ts";
 export type { HostPort } from "./net/address.ts";
 export { formatBytes, parseSize } from "./core/format.ts";
 export { versionLine } from "./core/version.ts";
+export { generateCode, parseCode } from "./crypto/code.ts";
+export type { PairingCode } from "./crypto/code.ts";

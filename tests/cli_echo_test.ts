@@ -156,9 +156,17 @@ Deno.test("cli: echo-server and echo, as a user runs them", async (t) => {
     const result = await echo(["--trace", "echo", "--to", to, "안녕"]);
     assert.equal(result.code, 0, result.stderr);
     const out = lines(result.stdout);
-    const peer = to.replaceAll(".", "\\.");
-    assert.match(out[0], new RegExp(`^→ sent 6 B  ${peer}  안녕$`));
-    assert.match(out[1], new RegExp(`^← received 6 B  ${peer}  안녕$`));
+    // The one byte display: a head line, hex and text, and the UTF-8 bytes of each character.
+    const bytes = "      0  ec 95 88 eb 85 95        안녕";
+    const utf8 = "    ↳ UTF-8 (what encode() made of the text): 안 = ec 95 88, 녕 = eb 85 95";
+    assert.deepEqual(out.slice(0, 6), [
+      `→ sent 6 B  ${to}`,
+      bytes,
+      utf8,
+      `← received 6 B  ${to}`,
+      bytes,
+      utf8,
+    ]);
     assert.equal(out.at(-1), "Received: 안녕");
     // Without --trace there are none.
     const plain = await echo(["echo", "--to", to, "안녕"]);
@@ -257,8 +265,9 @@ Deno.test("cli: echo-server in Korean, as JSON, and with --trace", async (t) => 
     const { server, to } = await startServer(["--trace"]);
     await using _server = server;
     await runCli(["echo", "--to", to, "hi"], OPTIONS);
-    await server.stdout.waitFor(/^← received 2 B {2}127\.0\.0\.1:\d+ {2}hi$/);
-    await server.stdout.waitFor(/^→ sent 2 B {2}127\.0\.0\.1:\d+ {2}hi$/);
+    await server.stdout.waitFor(/^← received 2 B {2}127\.0\.0\.1:\d+$/);
+    await server.stdout.waitFor(/^→ sent 2 B {2}127\.0\.0\.1:\d+$/);
+    await server.stdout.waitFor(/^ {6}0 {2}68 69 {20}hi$/);
   });
 });
 

@@ -12,30 +12,13 @@ import {
   runCli,
   runPython,
   spawnCli,
-  spawnPython,
+  startPeer,
   tempDir,
   within,
 } from "./util.ts";
-import type { BackgroundProcess } from "./util.ts";
 
 /** For runs to completion: generous, as a busy machine can stall `deno run` for a while. */
 const OPTIONS = { timeoutMs: 60_000 };
-const PEER_LISTENING = /^listening on (\d+)$/;
-
-/** Starts a lesson server peer on 127.0.0.1:0 and returns it with its port. */
-async function startPeer(
-  name: string,
-  args: string[] = [],
-): Promise<{ peer: BackgroundProcess; port: number }> {
-  const peer = spawnPython(name, ["--host", "127.0.0.1", "--port", "0", ...args]);
-  try {
-    const [, port] = await peer.stdout.waitFor(PEER_LISTENING, 10_000);
-    return { peer, port: Number(port) };
-  } catch (err) {
-    await peer.stop("SIGKILL");
-    throw new Error(`${err}\nstderr:\n${peer.stderr.text}`);
-  }
-}
 
 Deno.test("interop: the lesson's Python client against sockit echo-server", async () => {
   const server = spawnCli(["echo-server", "--host", "127.0.0.1", "--port", "0"]);

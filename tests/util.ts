@@ -324,6 +324,30 @@ export function spawnPython(name: string, args: string[]): BackgroundProcess {
 }
 
 /**
+ * Starts a lesson-style Python server peer from `tests/peers/` on 127.0.0.1:0 and waits
+ * (bounded) until it prints its port.
+ *
+ * @example
+ * ```ts
+ * const { peer, port } = await startPeer("lesson_threaded_echo_server.py");
+ * await peer.stop("SIGTERM");
+ * ```
+ */
+export async function startPeer(
+  name: string,
+  args: string[] = [],
+): Promise<{ peer: BackgroundProcess; port: number }> {
+  const peer = spawnPython(name, ["--host", "127.0.0.1", "--port", "0", ...args]);
+  try {
+    const [, port] = await peer.stdout.waitFor(/^listening on (\d+)$/, 10_000);
+    return { peer, port: Number(port) };
+  } catch (err) {
+    await peer.stop("SIGKILL");
+    throw new Error(`${err}\nstderr:\n${peer.stderr.text}`);
+  }
+}
+
+/**
  * Runs a Python peer from `tests/peers/` to completion and collects its output; it is killed
  * after `timeoutMs` (default 30 000).
  *
