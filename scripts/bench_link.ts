@@ -116,6 +116,7 @@ export function toolOrder(tools: readonly ToolName[], rep: number): ToolName[] {
 
 async function measure(options: LinkOptions, work: string, link: Link): Promise<LinkResults> {
   const loadStart = await load();
+  const measuredCommit = await commit();
   const delayLine = await link.buildDelayLine();
   const recvRoot = join(work, "recv");
   await Deno.mkdir(recvRoot, { recursive: true });
@@ -227,7 +228,7 @@ async function measure(options: LinkOptions, work: string, link: Link): Promise<
       quick: options.quick,
       kernel: Deno.osRelease(),
       cores: navigator.hardwareConcurrency,
-      commit: await commit(),
+      commit: measuredCommit,
       versions: await toolVersions(),
       congestionControl: options.congestionControl,
       reps: options.reps,
@@ -244,23 +245,29 @@ async function measure(options: LinkOptions, work: string, link: Link): Promise<
   };
 }
 
-async function write(results: LinkResults, options: LinkOptions): Promise<void> {
-  for (const path of [options.markdown, options.json]) {
+/** Writes the JSON (unless `json` is null) and the generated section of the Markdown. */
+async function write(results: LinkResults, markdown: string, json: string | null): Promise<void> {
+  for (const path of json ? [markdown, json] : [markdown]) {
     await Deno.mkdir(join(path, ".."), { recursive: true });
   }
-  await Deno.writeTextFile(options.json, JSON.stringify(results, null, 2) + "\n");
+  if (json) await Deno.writeTextFile(json, JSON.stringify(results, null, 2) + "\n");
   let existing: string | null = null;
   try {
-    existing = await Deno.readTextFile(options.markdown);
+    existing = await Deno.readTextFile(markdown);
   } catch {
     // A new document.
   }
-  await Deno.writeTextFile(
-    options.markdown,
-    spliceLinkSection(existing, renderMarkdown(results)),
-  );
-  // Keep both tidy for `deno fmt --check`.
-  await capture([Deno.execPath(), "fmt", "--quiet", options.markdown, options.json]);
+  await Deno.writeTextFile(markdown, spliceLinkSection(existing, renderMarkdown(results)));
+  // Keep both tidy for `deno fmt --check`, with the project's settings wherever they are.
+  await capture([
+    Deno.execPath(),
+    "fmt",
+    "--quiet",
+    "--config",
+    `${ROOT}deno.json`,
+    markdown,
+    ...(json ? [json] : []),
+  ]);
 }
 
 async function main(): Promise<number> {
@@ -277,6 +284,12 @@ async function main(): Promise<number> {
   }
   if (options === HELP) {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.report) {
+    const results: LinkResults = JSON.parse(await Deno.readTextFile(options.report));
+    await write(results, options.markdown, null);
+    console.error(`bench:link: wrote ${options.markdown} from ${options.report}`);
     return 0;
   }
   if (Deno.uid() !== 0) {
@@ -317,7 +330,7 @@ async function main(): Promise<number> {
         `budget ${options.budgetS} s; work folder ${work}`,
     );
     const results = await measure(options, work, link);
-    await write(results, options);
+    await write(results, options.markdown, options.json);
     log(`done in ${results.meta.wallS} s: ${options.markdown}, ${options.json}`);
     for (const target of results.targets) {
       log(

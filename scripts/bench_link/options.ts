@@ -167,6 +167,8 @@ export interface LinkOptions {
   install: boolean;
   /** Keep the work folder (data, received files, logs) instead of removing it. */
   keepWork: boolean;
+  /** Measure nothing: write the Markdown again from this JSON of an earlier run. */
+  report?: string;
 }
 
 /** A command line the benchmark cannot run with; `message` says what to change. */
@@ -204,6 +206,7 @@ NFQUEUE delay line. Every received file is checked with SHA-256.
   --json FILE             default docs/performance_link.json (quick: a temporary folder)
   --no-install            never run apt-get (fail when a tool is missing)
   --keep-work             keep the work folder under /dev/shm
+  --report FILE.json      measure nothing: write --markdown again from an earlier run's JSON
 Every flag also reads BENCH_LINK_<NAME> from the environment (BENCH_LINK_REPS=1, ...).`;
 
 function listOf<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
@@ -250,6 +253,7 @@ const FLAGS = {
   json: { type: "string" },
   "no-install": { type: "boolean" },
   "keep-work": { type: "boolean" },
+  report: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -361,5 +365,6 @@ export function parseLinkOptions(
     json: get("json") ?? `${out}/performance_link.json`,
     install: !on("no-install"),
     keepWork: on("keep-work"),
+    report: get("report"),
   };
 }

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { formatBytes } from "../../lib/core/format.ts";
 import { replaceRegion } from "../bench/report.ts";
 import { median } from "../bench/proc.ts";
 import type { DelayStats } from "./link.ts";
@@ -186,9 +185,7 @@ function profileSection(results: LinkResults, profile: ProfileRecord): string[] 
         r.profile === row.profile && r.workload === row.workload && r.tool === row.tool
       );
       const verified = runs.map((r) => `${r.verdict.matched}/${r.verdict.expected}`).join(", ");
-      const name = i === 0
-        ? `${workload.description}, ${workload.files} files, ${formatBytes(workload.bytes)}`
-        : "";
+      const name = i === 0 ? workload.description : "";
       const tool = row.tool === "sockit" ? "**sockit**" : TOOL_LABEL[row.tool];
       lines.push(
         `| ${name} | ${tool} | ${num(row.medianS)} | ${num(row.minS)}–${num(row.maxS)} | ${

@@ -131,7 +131,7 @@ export async function makeWorkload(
       key = `single-${sizes.singleBytes}`;
       layout = [{ path: "big.bin", size: sizes.singleBytes }];
       items = ["big.bin"];
-      description = "one file";
+      description = `one file of ${formatBytes(sizes.singleBytes)}`;
       break;
     case "homework":
       key = `homework-${sizes.homeworkFiles}`;
@@ -180,6 +180,7 @@ export async function makeWorkload(
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   const folders = new Set(files.map((f) => dirname(f.path))).size;
   if (name === "homework" || name === "mixed") description += ` in ${folders} folders`;
+  if (name !== "single") description += `, ${formatBytes(bytes)} in all`;
   return {
     name,
     dir,
