@@ -10,7 +10,7 @@
  *
  * ```sh
  * deno task bench:link                       # everything (about 20 minutes)
- * deno task bench:link --quick               # small sizes, one repetition (about 2 minutes)
+ * deno task bench:link --quick               # small sizes, one repetition (1–2 minutes)
  * deno task bench:link --profiles wifi --workloads homework --reps 5
  * BENCH_LINK_REPS=1 BENCH_LINK_HOMEWORK=300 deno task bench:link
  * ```

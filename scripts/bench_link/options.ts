@@ -190,7 +190,7 @@ Measures sockit against tar|nc and rsync (daemon) over emulated classroom links:
 namespaces joined by a veth pair, rate-limited with tc tbf, with random loss (iptables) and an
 NFQUEUE delay line. Every received file is checked with SHA-256.
 
-  --quick                 small sizes, 1 repetition, 4-minute budget (about 2 minutes)
+  --quick                 small sizes, 1 repetition, 4-minute budget (1–2 minutes)
   --profiles LIST         lan1g,wifi,wifi-bad (default: all)
   --workloads LIST        single,homework,mixed,concurrent (default: all)
   --tools LIST            sockit,tarnc,rsync (default: all; tarnc is always run)
