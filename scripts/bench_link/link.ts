@@ -381,9 +381,8 @@ export class Link implements AsyncDisposable {
     return this.#delayLines.every(({ proc }) => proc.running);
   }
 
-  /** Removes the shaping; returns what the delay lines counted. */
-  async unshape(): Promise<DelayStats[]> {
-    const stats: DelayStats[] = [];
+  /** Removes the loss and delay rules of both ends (packets then pass undelayed). */
+  async #flushRules(): Promise<void> {
     for (const side of ["a", "b"] as const) {
       await capture([
         "ip",
@@ -397,6 +396,12 @@ export class Link implements AsyncDisposable {
         "PREROUTING",
       ]);
     }
+  }
+
+  /** Removes the shaping; returns what the delay lines counted. */
+  async unshape(): Promise<DelayStats[]> {
+    const stats: DelayStats[] = [];
+    await this.#flushRules();
     for (const { side, proc } of this.#delayLines) {
       await this.stop(proc);
       for await (const line of proc.lines!) {
@@ -433,19 +438,7 @@ export class Link implements AsyncDisposable {
 
   /** Stops every process started here, then deletes both namespaces (and so the veth pair). */
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const side of ["a", "b"] as const) {
-      await capture([
-        "ip",
-        "netns",
-        "exec",
-        this.ns[side],
-        "iptables",
-        "-t",
-        "raw",
-        "-F",
-        "PREROUTING",
-      ]);
-    }
+    await this.#flushRules();
     await Promise.all([...this.#live].map((proc) => this.stop(proc, 1000)));
     if (this.#built) {
       for (const side of ["a", "b"] as const) await capture(["ip", "netns", "del", this.ns[side]]);

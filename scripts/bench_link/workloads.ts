@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { dirname, join, relative } from "node:path";
 import { formatBytes } from "../../lib/core/format.ts";
 import { fileDigest, randomFile } from "../bench/files.ts";
+import { seededRandom } from "../../tests/fault_helpers.ts";
 import type { Sizes, WorkloadName } from "./options.ts";
 
 /** One expected file: where it lands under the receiving folder, its size and SHA-256. */
@@ -43,18 +44,6 @@ export interface Verdict {
   mismatched: number;
   /** Regular files nobody sent (sockit's own `.sockit/` folder is not counted). */
   extra: number;
-}
-
-/** Small, fast, seeded generator (mulberry32) for names and sizes: the same folders every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Writes a small file of random bytes in one go and returns its SHA-256. */
@@ -121,7 +110,7 @@ export async function makeWorkload(
   name: WorkloadName,
   sizes: Sizes,
 ): Promise<Workload> {
-  const random = seeded(20261202);
+  const random = seededRandom(20261202);
   let key: string;
   let layout: { path: string; size: number }[];
   let items: string[];
