@@ -171,7 +171,15 @@ function profileSection(results: LinkResults, profile: ProfileRecord): string[] 
       (d.worst_late_us / 1000).toFixed(1)
     } ms)`
   ).join("; ");
-  lines.push(`Measured on the shaped link: ${ping}. Delay lines: ${delay || "no counters"}.`, "");
+  const loads = results.runs.filter((r) => r.profile === profile.name && r.load1 !== null)
+    .map((r) => r.load1!);
+  const load = loads.length
+    ? ` 1-minute load average when its runs started: ${Math.min(...loads)}–${Math.max(...loads)}.`
+    : "";
+  lines.push(
+    `Measured on the shaped link: ${ping}. Delay lines: ${delay || "no counters"}.${load}`,
+    "",
+  );
   lines.push(
     "| workload | tool | median s | min–max s | MB/s | × tar\\|nc | verified runs |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",
