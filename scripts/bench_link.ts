@@ -31,7 +31,13 @@ import { HELP, parseLinkOptions, PROFILES, USAGE, UsageError } from "./bench_lin
 import type { LinkOptions, ProfileName, ToolName, WorkloadName } from "./bench_link/options.ts";
 import { judgeTargets, renderMarkdown, spliceLinkSection, summarise } from "./bench_link/report.ts";
 import type { LinkResults, ProfileRecord, RunRecord } from "./bench_link/report.ts";
-import { openReceiverFlags, runTool, startRsyncDaemon, toolVersions } from "./bench_link/tools.ts";
+import {
+  openReceiverFlags,
+  runTool,
+  startRsyncDaemon,
+  startupCost,
+  toolVersions,
+} from "./bench_link/tools.ts";
 import { makeWorkload, verified, verify } from "./bench_link/workloads.ts";
 import type { Workload } from "./bench_link/workloads.ts";
 
@@ -123,6 +129,14 @@ async function measure(options: LinkOptions, work: string, link: Link): Promise<
   const lifetimeS = options.budgetS + options.timeoutS + 300;
   if (options.tools.includes("rsync")) await startRsyncDaemon(link, work, recvRoot, lifetimeS);
   const receiveFlags = await openReceiverFlags();
+  const startup = await startupCost(
+    link,
+    Math.max(...options.profiles.map((p) => options.sizes[p].senders)),
+  );
+  log(
+    `sockit start-up: ${startup.oneS.map((x) => x.toFixed(2)).join(", ")} s for one process, ` +
+      `${startup.allS.toFixed(2)} s for ${startup.count} at once`,
+  );
   const runs: RunRecord[] = [];
   const profiles: ProfileRecord[] = [];
   let skipped = 0;
@@ -236,6 +250,7 @@ async function measure(options: LinkOptions, work: string, link: Link): Promise<
       budgetS: options.budgetS,
       wallS: Math.round((performance.now() - started) / 1000),
       skippedRuns: skipped,
+      startup,
       load: { start: loadStart, end: await load() },
     },
     profiles,

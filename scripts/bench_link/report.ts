@@ -81,6 +81,8 @@ export interface LinkResults {
     timeoutS: number;
     budgetS: number;
     wallS: number;
+    /** sockit's start-up alone (`--version`): three single processes, then `count` at once. */
+    startup?: { oneS: number[]; count: number; allS: number };
     /** Runs not started because the time budget was spent. */
     skippedRuns: number;
     load: { start: string; end: string };
@@ -253,6 +255,15 @@ export function renderMarkdown(results: LinkResults): string {
     `- ${meta.reps} repetition(s), tool order rotated and reversed between them; TCP congestion control ${meta.congestionControl}; ${meta.timeoutS} s timeout per process; whole run ${
       (meta.wallS / 60).toFixed(1)
     } min${meta.skippedRuns ? `; **${meta.skippedRuns} runs skipped: time budget spent**` : ""}.`,
+    ...(meta.startup
+      ? [
+        `- sockit's start-up alone (\`sockit --version\` in namespace A): ${
+          meta.startup.oneS.map((x) => x.toFixed(2)).join(", ")
+        } s for one process; ${
+          meta.startup.allS.toFixed(2)
+        } s for ${meta.startup.count} started at once.`,
+      ]
+      : []),
     "- Time: from starting the sender(s) until every sender (and tar's receiving pipeline) exited; the receivers listen first. A run counts only if every process exited 0 and every file matched its SHA-256 on the receiving side, with nothing extra; medians over counted runs. × tar|nc: median over tar|nc's median in the same run.",
     "",
     "#### Targets of issue 13 (sockit median / tar|nc median, this run)",

@@ -198,6 +198,28 @@ export async function startRsyncDaemon(
   return daemon;
 }
 
+/**
+ * sockit's start-up alone in namespace A (`sockit --version` loads the same modules as a send):
+ * three single processes one after the other, then `count` at once, in seconds. The concurrent
+ * workload starts that many at once, so this is the part of it no protocol change can remove.
+ */
+export async function startupCost(
+  link: Link,
+  count: number,
+): Promise<{ oneS: number[]; count: number; allS: number }> {
+  const run = async (n: number) => {
+    const t0 = performance.now();
+    const procs = Array.from(
+      { length: n },
+      () => link.spawn("a", sockitCommand(["--version"]), { timeoutS: 120 }),
+    );
+    await settle(procs);
+    return (performance.now() - t0) / 1000;
+  };
+  const oneS = [await run(1), await run(1), await run(1)];
+  return { oneS, count, allS: await run(count) };
+}
+
 /** Flags `sockit receive` needs to accept anyone (when this version has `--open`). */
 export async function openReceiverFlags(): Promise<string[]> {
   const help = await capture(sockitCommand(["receive", "--help"]));
