@@ -24,7 +24,7 @@
 
 import { join } from "node:path";
 import { allowAllForSockit, ROOT } from "./bench/context.ts";
-import { aptInstall, which } from "./bench/peers.ts";
+import { which } from "./bench/peers.ts";
 import { capture } from "./bench/proc.ts";
 import { ADDRESS, Link, staleNamespaces } from "./bench_link/link.ts";
 import { HELP, parseLinkOptions, PROFILES, USAGE, UsageError } from "./bench_link/options.ts";
@@ -90,15 +90,15 @@ function log(line: string): void {
   console.error(`[bench:link ${s} s] ${line}`);
 }
 
-async function prerequisites(install: boolean): Promise<void> {
+/** Throws, naming the Debian packages to install, when a program or header is missing. */
+async function prerequisites(): Promise<void> {
   const missing: string[] = [];
   for (const need of NEEDS) {
     if (!(await need.test()) && !missing.includes(need.pkg)) missing.push(need.pkg);
   }
-  if (missing.length === 0) return;
-  if (!install || !(await aptInstall(missing, log))) {
+  if (missing.length > 0) {
     throw new Error(
-      `missing Debian packages: ${missing.join(" ")} (install them, or run without --no-install)`,
+      `missing programs; install them first: apt-get install ${missing.join(" ")}`,
     );
   }
 }
@@ -311,7 +311,12 @@ async function main(): Promise<number> {
     console.error(NOT_ROOT);
     return 1;
   }
-  await prerequisites(options.install);
+  try {
+    await prerequisites();
+  } catch (err) {
+    console.error(`bench:link: ${(err as Error).message}`);
+    return 1;
+  }
   for (const name of await staleNamespaces()) {
     log(`removing namespace ${name} left by a run that was killed`);
     await capture(["ip", "netns", "del", name]);

@@ -41,7 +41,6 @@ Deno.test("bench:link options: full defaults write into docs/, quick ones elsewh
   assert.equal(full.sizes["wifi-bad"].homeworkFiles, 150);
   assert.equal(full.sizes.lan1g.senders, 40);
   assert.equal(full.sizes.lan1g.senderBytes, 2 * 1024 * 1024);
-  assert.equal(full.install, true);
 
   const quick = parse(["--quick"]);
   assert.equal(quick.reps, 1);
@@ -55,7 +54,7 @@ Deno.test("bench:link options: flags win over BENCH_LINK_* variables, sizes appl
     BENCH_LINK_REPS: "5",
     BENCH_LINK_PROFILES: "wifi",
     BENCH_LINK_QUICK: "1",
-    BENCH_LINK_NO_INSTALL: "1",
+    BENCH_LINK_KEEP_WORK: "1",
   };
   const options = parse(
     ["--reps", "2", "--homework", "300", "--mixed", "40:512k", "--concurrent", "10:1m"],
@@ -64,7 +63,7 @@ Deno.test("bench:link options: flags win over BENCH_LINK_* variables, sizes appl
   assert.equal(options.reps, 2);
   assert.deepEqual(options.profiles, ["wifi"]);
   assert.equal(options.quick, true);
-  assert.equal(options.install, false);
+  assert.equal(options.keepWork, true);
   for (const sizes of Object.values(options.sizes)) {
     assert.equal(sizes.homeworkFiles, 300);
     assert.equal(sizes.mixedFiles, 40);

@@ -163,8 +163,6 @@ export interface LinkOptions {
   markdown: string;
   /** Where the JSON (every run, the medians, the link's measurements) goes. */
   json: string;
-  /** Install missing Debian packages with apt-get. */
-  install: boolean;
   /** Keep the work folder (data, received files, logs) instead of removing it. */
   keepWork: boolean;
   /** Measure nothing: write the Markdown again from this JSON of an earlier run. */
@@ -204,7 +202,6 @@ NFQUEUE delay line. Every received file is checked with SHA-256.
   --concurrent N[:SIZE]   (d) senders at once, e.g. 40:2m     }
   --markdown FILE         default docs/performance.md (quick: a temporary folder)
   --json FILE             default docs/performance_link.json (quick: a temporary folder)
-  --no-install            never run apt-get (fail when a tool is missing)
   --keep-work             keep the work folder under /dev/shm
   --report FILE.json      measure nothing: write --markdown again from an earlier run's JSON
 Every flag also reads BENCH_LINK_<NAME> from the environment (BENCH_LINK_REPS=1, ...).`;
@@ -251,7 +248,6 @@ const FLAGS = {
   concurrent: { type: "string" },
   markdown: { type: "string" },
   json: { type: "string" },
-  "no-install": { type: "boolean" },
   "keep-work": { type: "boolean" },
   report: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -363,7 +359,6 @@ export function parseLinkOptions(
     quick,
     markdown: get("markdown") ?? `${out}/performance.md`,
     json: get("json") ?? `${out}/performance_link.json`,
-    install: !on("no-install"),
     keepWork: on("keep-work"),
     report: get("report"),
   };
