@@ -32,7 +32,8 @@ interface PeerSpec {
   version: (path: string) => Promise<string | null>;
 }
 
-async function which(name: string): Promise<string | null> {
+/** The full path of program `name` on the `PATH`, or null. */
+export async function which(name: string): Promise<string | null> {
   const out = await capture(["sh", "-c", `command -v ${name}`]);
   const path = out.stdout.trim();
   return out.code === 0 && path.startsWith("/") ? path : null;
