@@ -156,7 +156,7 @@ test("two receivers and a terminal: the sender lists them and asks which", async
   await term.stdout.waitFor(/Type a number from 1 to 2/);
   await term.type("2\n");
   await term.stdout.waitFor(new RegExp(`Sending to ${second.replaceAll(".", "\\.")}\\.`));
-  await term.stdout.waitFor(/^Done: 1 file,/);
+  await term.stdout.waitFor(/^Done: 1 file, /);
   const chosenInbox = second.endsWith(":7001") ? inboxA.path : inboxB.path;
   const otherInbox = second.endsWith(":7001") ? inboxB.path : inboxA.path;
   assert.deepEqual(await listing(chosenInbox), ["숙제.txt"]);

@@ -6,10 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { commandPrefix, type Launch } from "../cli/invocation.ts";
 import { renderDiscoveryEvent } from "../cli/render_discovery.ts";
-import { ROOT, tempDir } from "./util.ts";
+import { runTask, tempDir } from "./util.ts";
 
 function launch(overrides: Partial<Launch>): Launch {
   return {
@@ -68,21 +67,8 @@ Deno.test("commandPrefix: a compiled executable, by name on PATH or by path", ()
 
 Deno.test("deno task: the help hint and examples name deno task sockit", async () => {
   await using work = await tempDir();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "--config", join(ROOT, "deno.json"), "send"],
-    cwd: work.path,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      LANG: "C.UTF-8",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const out = await runTask("send", [], work.path);
+  const stderr = out.stderr;
   assert.equal(out.code, 2, stderr);
   assert.match(stderr, /for example: deno task sockit send homework\.py --to 192\.168\.0\.12$/m);
   assert.match(stderr, /^Run 'deno task sockit --help' for usage\.$/m);

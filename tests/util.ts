@@ -127,6 +127,33 @@ export async function runCommand(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
+/**
+ * Runs `deno task TASK ARGS…` of this project from `cwd`, as typed in a fresh terminal: `deno
+ * task` keeps an INIT_CWD it inherits (this suite may itself run under `deno task`), so it starts
+ * from a clean environment with only `PATH`, `HOME` and Deno's cache folders.
+ */
+export function runTask(task: string, args: string[], cwd: string): Promise<CliResult> {
+  const keep = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"];
+  return runCommand(
+    new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "--config", join(ROOT, "deno.json"), task, ...args],
+      cwd,
+      clearEnv: true,
+      env: {
+        ...Object.fromEntries(
+          keep.flatMap((n) => Deno.env.get(n) === undefined ? [] : [[n, Deno.env.get(n)!]]),
+        ),
+        NO_COLOR: "1",
+        LANG: "C.UTF-8",
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    { timeoutMs: 120_000 },
+  );
+}
+
 /** Reads a stream as lines, remembering all of them, so tests can wait for a pattern. */
 export class LineReader {
   /** Every line read so far. */

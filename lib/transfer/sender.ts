@@ -566,6 +566,9 @@ class SendRun {
       // A receiver that answers the preface with something else, or hangs up, is not sockit's:
       // most likely the lesson's receiver (which wants --classic) or another program.
       const error = toSockitError(err, "io");
+      // One that answered before and now hangs up is restarting (or a proxy in between found it
+      // down): worth a retry, not "not sockit".
+      if (this.#connected && error.code === "closed-early") throw error;
       if (error instanceof ProtocolError || error.code === "closed-early") {
         throw new SockitError("not-sockit", { host: this.#host, port: this.#port });
       }
