@@ -219,7 +219,11 @@ Deno.test("interop: sockit send --classic into the lesson's receiver, byte-ident
   assert.match(result.stdout, /Sent random\.bin \(1\.00 MiB[,)]/);
   assert.match(result.stdout, /Classic mode cannot verify the content/);
   assert.ok(!result.stdout.includes("SHA-256 verified"), result.stdout);
-  assert.equal(result.stderr, "");
+  // And, before sending, that the lesson's receiver keeps only the last of several files.
+  assert.match(
+    result.stderr,
+    /^Careful: --classic sends 2 files .* keeps only the last\. [^\n]*\n$/,
+  );
 });
 
 Deno.test("interop: sockit protocol to a classic-only receiver fails at once with one clear line", async () => {
