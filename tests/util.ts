@@ -416,16 +416,15 @@ export async function runCliWithoutOverride(
   const setpriv = await new Deno.Command("setpriv", { args: ["--version"], stdout: "null" })
     .output().then((o) => o.success, () => false);
   if (!setpriv) return "setpriv is not installed";
-  const out = await new Deno.Command("setpriv", {
-    args: ["--bounding-set=-dac_override,-dac_read_search", ...cliArgv(args)],
-    env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return await runCommand(
+    new Deno.Command("setpriv", {
+      args: ["--bounding-set=-dac_override,-dac_read_search", ...cliArgv(args)],
+      env: { LANG: "C.UTF-8", LC_ALL: "", LC_MESSAGES: "", NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
 }
 
 /** Why terminal tests cannot run here (no tmux), or `undefined` when they can. */
@@ -544,19 +543,17 @@ export class Terminal implements AsyncDisposable {
 
   /** Waits (checking every 50 ms, at most `timeoutMs`) until a line matches `pattern`. */
   async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      for (const line of await this.history()) {
-        const match = line.match(pattern);
-        if (match) return match;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${pattern}; screen:\n${(await this.history()).join("\n")}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    let match: RegExpMatchArray | undefined;
+    const shown = async () => {
+      match = (await this.history()).map((line) => line.match(pattern)).find((m) => m !== null) ??
+        undefined;
+      return match !== undefined;
+    };
+    // tmux announces nothing: its screen is polled.
+    await waitUntil(shown, timeoutMs, `${pattern}`, 50).catch(async (err) => {
+      throw new Error(`${err.message}; screen:\n${(await this.history()).join("\n")}`);
+    });
+    return match!;
   }
 
   /** Waits for the last command typed with {@linkcode run} to end and returns its exit code. */
@@ -570,6 +567,7 @@ export class Terminal implements AsyncDisposable {
     await this.#tmux(["kill-server"]).catch(() => {});
   }
 }
+
 // --- Waiting, bounded ---------------------------------------------------------------------------
 
 /**
