@@ -34,6 +34,7 @@ import type { RenderStyle } from "./cli/render.ts";
 import { ReceiveView, SendView } from "./cli/render_transfer.ts";
 import { TraceView } from "./cli/render_trace.ts";
 import { renderSpyEvent } from "./cli/render_spy.ts";
+import { startSpy } from "./lib/spy/relay.ts";
 import { liveRegion, Output } from "./cli/output.ts";
 import { findReceiver } from "./cli/discover.ts";
 import { parseCode } from "./lib/crypto/code.ts";
@@ -378,8 +379,6 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
         : parseHostPort(options.listen, -1);
       const to = parseHostPort(options.to, -1);
       if (listen.port < 0 || to.port < 1) throw needs();
-      // Loaded here: the relay brings node:net, which no other command needs.
-      const { startSpy } = await import("./lib/spy/relay.ts");
       await interruptible(out, async (signal) => {
         const spy = await startSpy({
           ...listen,
