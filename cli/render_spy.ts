@@ -14,7 +14,15 @@ import { message, paint } from "./render.ts";
 import type { Line, RenderStyle } from "./render.ts";
 import { count, renderChunk, renderRun } from "./render_trace.ts";
 
-/** Local wall-clock time with milliseconds: `14:03:07.215`. */
+/**
+ * Local wall-clock time with milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { clock } from "./render_spy.ts";
+ * clock(Date.now()); // e.g. "14:03:07.215"
+ * ```
+ */
 export function clock(time: number): string {
   const d = new Date(time);
   const two = (n: number) => String(n).padStart(2, "0");

@@ -38,7 +38,15 @@ const CHARACTERS_LISTED = 6;
 const ROW_INDENT = "  ";
 const NOTE_INDENT = "    ↳ ";
 
-/** Formats a count the way people read it: `1,048,576`. */
+/**
+ * Formats a count the way people read it.
+ *
+ * @example
+ * ```ts
+ * import { count } from "./render_trace.ts";
+ * count(1048576); // "1,048,576"
+ * ```
+ */
 export function count(n: number): string {
   return n.toLocaleString("en-US");
 }
@@ -61,7 +69,17 @@ function dump(style: RenderStyle, bytes: Uint8Array, offset: number, note: Note)
   return rows.map((row) => paint(style, "dim", ROW_INDENT + row));
 }
 
-/** Renders a frame as one line: `F file "hw/과제.py" 5 B`. */
+/**
+ * Renders a frame as one line; `follow` is how many raw bytes follow an `S` frame.
+ *
+ * @example
+ * ```ts
+ * import { describeFrame } from "./render_trace.ts";
+ * const style = { lang: "en" as const, color: false };
+ * describeFrame(style, { type: "F", path: "hw/과제.py", size: 5, mtime: 0 }); // 'F file "hw/과제.py" 5 B'
+ * describeFrame(style, { type: "A", offset: 0 }); // "A accept at 0"
+ * ```
+ */
 export function describeFrame(style: RenderStyle, frame: Frame, follow?: number): string {
   const short = (hash: string) => hash ? `${hash.slice(0, 16)}…` : "-";
   switch (frame.type) {
@@ -231,7 +249,20 @@ export function renderChunk(style: RenderStyle, head: string, chunk: AnnotatedCh
   return lines;
 }
 
-/** Renders a folded run of chunks after `head`. */
+/**
+ * Renders a folded run of chunks under its `head` line.
+ *
+ * @example
+ * ```ts
+ * import { Annotator } from "../lib/spy/annotate.ts";
+ * import { renderRun } from "./render_trace.ts";
+ * const conversation = new Annotator();
+ * for (let i = 0; i < 3; i++) conversation.feed("client", new TextEncoder().encode("same"));
+ * const [run] = conversation.finish();
+ * renderRun({ lang: "en", color: false }, "→", run);
+ * // ["→", "    ↳ … 1 more chunks, 4 B (1 recv(1024) reads)", "    ↳ first bytes 73 61 6d 65 … last bytes 73 61 6d 65"]
+ * ```
+ */
 export function renderRun(style: RenderStyle, head: string, run: RunSummary): string[] {
   const params = {
     chunks: count(run.chunks),

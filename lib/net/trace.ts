@@ -96,7 +96,15 @@ export function byteTokens(bytes: Uint8Array, utf8 = true): ByteToken[] {
   return tokens;
 }
 
-/** Length of the UTF-8 sequence that `lead` starts (1 for ASCII and stray bytes). */
+/**
+ * Length of the UTF-8 sequence that `lead` starts (1 for ASCII and stray bytes).
+ *
+ * @example
+ * ```ts
+ * import { utf8Width } from "./trace.ts";
+ * utf8Width(0xec); // 3 (the first byte of 안)
+ * ```
+ */
 export function utf8Width(lead: number): number {
   return lead >= 0xf0 && lead <= 0xf4
     ? 4

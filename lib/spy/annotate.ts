@@ -451,7 +451,15 @@ function isContinuation(b: number): boolean {
   return b >= 0x80 && b < 0xc0;
 }
 
-/** The sizes of the `recv(1024)` reads that would take a chunk of `length` bytes. */
+/**
+ * The sizes of the `recv(1024)` reads that would take a chunk of `length` bytes.
+ *
+ * @example
+ * ```ts
+ * import { pieces } from "./annotate.ts";
+ * pieces(3000); // [1024, 1024, 952]
+ * ```
+ */
 export function pieces(length: number): number[] {
   const out: number[] = [];
   for (let left = length; left > 0; left -= LESSON_RECV_SIZE) {
