@@ -382,8 +382,8 @@ const ko: Record<MessageKey, string> = {
   "cmd.send": "파일이나 폴더를 받는 사람에게 보냅니다.",
   "cmd.spy":
     "TCP 클라이언트를 서버로 중계하면서 오가는 모든 바이트를 설명과 함께 보여 줍니다 (학습용).",
-  "opt.listen": "클라이언트가 접속할 곳: PORT 또는 HOST:PORT (HOST 127.0.0.1)",
-  "opt.spy-to": "실제 서버, HOST:PORT",
+  "opt.listen": "클라이언트가 접속할 곳: 포트 또는 호스트:포트 (호스트 기본값 127.0.0.1)",
+  "opt.spy-to": "실제 서버, 호스트:포트",
   "usage.spy-needs":
     "spy 에는 --listen PORT 와 --to HOST:PORT 가 필요합니다. 예: sockit spy --listen 9000 --to 127.0.0.1:9999",
   "cmd.help": "명령의 도움말을 보여 줍니다.",

@@ -147,7 +147,12 @@ Deno.test("cli words: Korean help has no English words left", async () => {
   // Words that stay as they are: the program, its commands and option names, and a few names.
   const kept =
     /--?[a-z][a-z-]*|sockit|echo-server|echo|receivers|receive|send|spy|help|JSON|TCP|Ctrl\+C|SHA-256|classic|ready|QR|en|ko|IP/g;
-  for (const args of [["--help"], ["send", "--help"], ["receive", "--help"], ["echo", "--help"]]) {
+  for (
+    const args of [["--help"], ["send", "--help"], ["receive", "--help"], ["echo", "--help"], [
+      "spy",
+      "--help",
+    ]]
+  ) {
     const result = await runCli(["--lang", "ko", ...args], OPTIONS);
     assert.equal(result.code, 0, result.stderr);
     const rest = result.stdout.replace(kept, "");

@@ -300,8 +300,8 @@ export function decodeFrameHeader(head: Uint8Array, from: "sender" | "receiver")
   if (head.length < FRAME_HEADER_SIZE) throw new ProtocolError("frame header is cut short");
   const type = String.fromCharCode(head[0]);
   const allowed = from === "sender" ? SENDER_TYPES : RECEIVER_TYPES;
-  if (head.length !== FRAME_HEADER_SIZE || !allowed.has(type)) {
-    throw new ProtocolError(`unexpected frame type 0x${head[0]?.toString(16).padStart(2, "0")}`);
+  if (!allowed.has(type)) {
+    throw new ProtocolError(`unexpected frame type 0x${head[0].toString(16).padStart(2, "0")}`);
   }
   const length = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1);
   if (length > MAX_FRAME_PAYLOAD) {
