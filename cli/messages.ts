@@ -152,7 +152,8 @@ const en = {
   "note.classic-ready": "'ready': the receiver has the size; {size} raw bytes follow",
   "note.classic-ready-part": "start of the lesson's 'ready' ({got} of 5 B)",
   "note.unexpected": "this breaks the protocol ({reason}); the rest is shown as plain bytes",
-  "note.run": "… {chunks} more chunks, {bytes} ({pieces} recv(1024) reads)",
+  "note.run":
+    "… {chunks} more {chunks:chunk|chunks}, {bytes} ({pieces} recv(1024) {pieces:read|reads})",
   "note.run-data": "raw file bytes up to {to} of {total}",
   "note.run-edges": "first bytes {first} … last bytes {last}",
   "frame.H": "H hello: the receiver speaks version {version}; largest file: {maxSize}",
@@ -193,7 +194,8 @@ const en = {
   "spy.passed-reset": "RST to {other}",
   "spy.passed-none": "{other} already closed",
   "spy.closed": "{time} #{conn} closed: the client sent {client}, the server sent {server}",
-  "spy.summary": "Spy stopped: {connections} connections, {bytes} relayed.",
+  "spy.summary":
+    "Spy stopped: {connections} {connections:connection|connections}, {bytes} relayed.",
   // File names refused or not storable (`problem` of bad-name and name-conflict errors)
   "name.empty": "it is empty",
   "name.encoding": "it is not valid Unicode text",

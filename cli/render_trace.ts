@@ -260,7 +260,7 @@ export function renderChunk(style: RenderStyle, head: string, chunk: AnnotatedCh
  * for (let i = 0; i < 3; i++) conversation.feed("client", new TextEncoder().encode("same"));
  * const [run] = conversation.finish();
  * renderRun({ lang: "en", color: false }, "→", run);
- * // ["→", "    ↳ … 1 more chunks, 4 B (1 recv(1024) reads)", "    ↳ first bytes 73 61 6d 65 … last bytes 73 61 6d 65"]
+ * // ["→", "    ↳ … 1 more chunk, 4 B (1 recv(1024) read)", "    ↳ first bytes 73 61 6d 65 … last bytes 73 61 6d 65"]
  * ```
  */
 export function renderRun(style: RenderStyle, head: string, run: RunSummary): string[] {

@@ -278,7 +278,7 @@ Deno.test("render: --trace of a classic receiver explains the size, ready and th
   assert.equal(at("received", new Uint8Array(3000)), ""); // folded
   assert.match(
     view.end(peer),
-    /^← {2}127\.0\.0\.1:5000\n {4}↳ … 1 more chunks, 3,000 B \(3 recv\(1024\) reads\)\n {4}↳ raw file bytes up to 74,536 of 1,048,576\n {4}↳ first bytes 00 00 00 00 00 00 00 00 … last bytes 00 00 00 00 00 00 00 00$/,
+    /^← {2}127\.0\.0\.1:5000\n {4}↳ … 1 more chunk, 3,000 B \(3 recv\(1024\) reads\)\n {4}↳ raw file bytes up to 74,536 of 1,048,576\n {4}↳ first bytes 00 00 00 00 00 00 00 00 … last bytes 00 00 00 00 00 00 00 00$/,
   );
 });
 
