@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   "no-receivers",
   "several-receivers",
   "no-matching-receiver",
+  "bad-roster",
   "internal",
 ] as const;
 
