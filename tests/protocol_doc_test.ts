@@ -4,7 +4,7 @@ import type { Frame } from "../lib/transfer/protocol.ts";
 import { ROOT } from "./util.ts";
 
 const TYPES: Record<number, Frame["type"]> = Object.fromEntries(
-  [..."HFDASEVQRX"].map((letter) => [letter.charCodeAt(0), letter as Frame["type"]]),
+  [..."HIFDASEVQRX"].map((letter) => [letter.charCodeAt(0), letter as Frame["type"]]),
 );
 
 /** Every line of every ```frames block in docs/protocol.md: direction, bytes, JSON. */

@@ -61,6 +61,7 @@ export const REJECT_CODES = [
   "write-failed",
   "hash-mismatch",
   "timeout",
+  "not-on-roster",
   "internal",
 ] as const;
 
@@ -102,6 +103,18 @@ const REFUSAL_PROBLEMS: readonly string[] = [...NAME_PROBLEMS, ...CONFLICT_PROBL
 export function refusalProblem(code: RejectCode, message: string): RefusalProblem | undefined {
   if (code !== "bad-name" && code !== "name-conflict") return undefined;
   return REFUSAL_PROBLEMS.includes(message) ? message as RefusalProblem : undefined;
+}
+
+/**
+ * Sender → receiver, optional and only as the first frame after the receiver's hello (when
+ * the hello says `identify`): who is sending. Answered `A {"offset":0}` when accepted, or `X`
+ * (`bad-name`, `not-on-roster`) and the connection closed. A sender that sends none is stored
+ * as unnamed.
+ */
+export interface IdentifyFrame {
+  type: "I";
+  /** The sender's display name, UTF-8. Hostile until checked (`lib/collect/identity.ts`). */
+  name: string;
 }
 
 /** Sender → receiver: a file follows. */
@@ -148,6 +161,8 @@ export interface HelloFrame {
   version: number;
   /** Largest file the receiver takes, in bytes, or null for no limit. */
   maxSize: number | null;
+  /** True when the receiver takes an {@linkcode IdentifyFrame}; absent from older receivers. */
+  identify?: boolean;
 }
 
 /** Receiver → sender: send the file (from `offset`). */
@@ -181,6 +196,8 @@ export interface VerdictFrame {
   code?: RejectCode;
   /** A human explanation, when `ok` is false. */
   message?: string;
+  /** The receiver's time when it stored the file (ISO 8601 with offset), when `ok`. */
+  time?: string;
 }
 
 /** Receiver → sender: the session ends with an error (then the receiver closes). */
@@ -192,10 +209,18 @@ export interface ErrorFrame {
   message: string;
   /** Versions the receiver speaks, with `unsupported-version`. */
   supported?: number[];
+  /** With `not-on-roster`: the names on the class list closest to the one sent. */
+  closest?: string[];
 }
 
 /** Frames a sender writes. */
-export type SenderFrame = FileFrame | FolderFrame | StartFrame | EndFrame | QuitFrame;
+export type SenderFrame =
+  | IdentifyFrame
+  | FileFrame
+  | FolderFrame
+  | StartFrame
+  | EndFrame
+  | QuitFrame;
 /** Frames a receiver writes. */
 export type ReceiverFrame = HelloFrame | AcceptFrame | RejectFrame | VerdictFrame | ErrorFrame;
 /** Any frame. */
@@ -274,7 +299,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return out;
 }
 
-const SENDER_TYPES = new Set(["F", "D", "S", "E", "Q"]);
+const SENDER_TYPES = new Set(["I", "F", "D", "S", "E", "Q"]);
 const RECEIVER_TYPES = new Set(["H", "A", "R", "V", "X"]);
 
 /** A frame's fixed header, decoded: its type letter and its payload's length. */
@@ -377,6 +402,8 @@ export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promis
 
 function validate(type: string, f: Record<string, unknown>): Frame {
   switch (type) {
+    case "I":
+      return { type, name: text(f, "name", MAX_NAME_FIELD) };
     case "F":
       return {
         type,
@@ -392,12 +419,15 @@ function validate(type: string, f: Record<string, unknown>): Frame {
       return { type, sha256: hash(f, "sha256") };
     case "Q":
       return { type };
-    case "H":
-      return {
+    case "H": {
+      const frame: HelloFrame = {
         type,
         version: count(f, "version"),
         maxSize: f.maxSize === null ? null : count(f, "maxSize"),
       };
+      if (f.identify !== undefined) frame.identify = bool(f, "identify");
+      return frame;
+    }
     case "A": {
       const frame: AcceptFrame = { type, offset: count(f, "offset") };
       if (f.prefixSha256 !== undefined) frame.prefixSha256 = hash(f, "prefixSha256");
@@ -414,6 +444,7 @@ function validate(type: string, f: Record<string, unknown>): Frame {
       if (f.stored !== undefined) frame.stored = text(f, "stored", 4096 * 4);
       if (f.code !== undefined) frame.code = rejectCode(f, "code");
       if (f.message !== undefined) frame.message = text(f, "message", 1024);
+      if (f.time !== undefined) frame.time = timestamp(f, "time");
       if (frame.ok && frame.stored === undefined) {
         throw new ProtocolError("verdict ok without a stored name");
       }
@@ -431,6 +462,15 @@ function validate(type: string, f: Record<string, unknown>): Frame {
         }
         frame.supported = f.supported as number[];
       }
+      if (f.closest !== undefined) {
+        if (
+          !Array.isArray(f.closest) || f.closest.length > 10 ||
+          !f.closest.every((v) => typeof v === "string" && v.length <= MAX_NAME_FIELD)
+        ) {
+          throw new ProtocolError("closest must be a list of at most 10 names");
+        }
+        frame.closest = f.closest as string[];
+      }
       return frame;
     }
   }
@@ -440,6 +480,19 @@ function text(f: Record<string, unknown>, name: string, max: number): string {
   const value = f[name];
   if (typeof value !== "string") throw new ProtocolError(`${name} must be a string`);
   if (value.length > max) throw new ProtocolError(`${name} is too long`);
+  return value;
+}
+
+/** Longest sender name accepted on the wire, in UTF-16 code units (checked again later). */
+const MAX_NAME_FIELD = 1024;
+
+function timestamp(f: Record<string, unknown>, name: string): string {
+  const value = f[name];
+  if (
+    typeof value !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)$/.test(value)
+  ) {
+    throw new ProtocolError(`${name} must be an ISO 8601 time`);
+  }
   return value;
 }
 
