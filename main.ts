@@ -49,6 +49,11 @@ import {
   parsers,
   usageMessage,
 } from "./cli/options.ts";
+import { Roster } from "./lib/collect/roster.ts";
+import { readLog } from "./lib/collect/log.ts";
+import { ClassTally } from "./lib/collect/tally.ts";
+import { summaryLines } from "./cli/render_collect.ts";
+import { chooseSenderName } from "./cli/sender_name.ts";
 
 /** Exit codes, as documented in the README. */
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -119,6 +124,10 @@ interface ReceiveOptions {
   chunkSize?: number;
   announce?: boolean;
   qr?: boolean;
+  flat?: boolean;
+  roster?: string;
+  rosterOnly?: boolean;
+  summary?: boolean;
 }
 
 interface SendOptions {
@@ -127,6 +136,7 @@ interface SendOptions {
   retries?: number;
   classic?: boolean;
   timeout?: number;
+  name?: string;
 }
 
 function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) => void): Command {
@@ -247,15 +257,35 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option(`--chunk-size <${t("val.size")}>`, t("opt.chunk-size"), p.chunkSize)
     .option("--no-announce", t("opt.no-announce"))
     .option("--no-qr", t("opt.no-qr"))
+    .option("--flat", t("opt.flat"))
+    .option(`--roster <${t("val.file")}>`, t("opt.roster"))
+    .option("--roster-only", t("opt.roster-only"))
+    .option("--summary", t("opt.summary"))
     .action(async (options: ReceiveOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
-      const view = new ReceiveView(style, prefix());
+      if (options.rosterOnly && options.roster === undefined) {
+        throw new SockitError("bad-option", { reason: t("usage.roster-only") });
+      }
+      const rosterPath = options.roster;
+      const roster = rosterPath === undefined ? undefined : await Roster.load(rosterPath);
+      const dir = options.dir ?? "received";
+      if (options.summary) {
+        const tally = new ClassTally(roster);
+        for (const row of await readLog(dir)) tally.add(row);
+        const summary = { type: "summary", senders: tally.rows(), missing: tally.missing() };
+        for (const line of summaryLines(style, tally, dir)) {
+          out.event(summary, line);
+          if (globals.json) break;
+        }
+        return setExit(EXIT.ok);
+      }
+      const view = new ReceiveView(style, prefix(), { roster, rosterPath, logged: true });
       const live = liveRegion(globals, style);
       const host = options.host ?? "0.0.0.0";
       await interruptible(out, async (signal) => {
         const receiver = await startReceiver({
           signal,
-          dir: options.dir ?? "received",
+          dir,
           host,
           port: options.port ?? DEFAULT_PORTS.transfer,
           overwrite: options.overwrite === true,
@@ -265,6 +295,10 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           classicName: options.classicName,
           chunkSize: options.chunkSize,
           trace: globals.trace,
+          bySender: options.flat !== true,
+          roster,
+          rosterOnly: options.rosterOnly === true,
+          log: true,
           onEvent: (event) => out.view(event, view.update(event), live),
         });
         // The library never announces by itself; `receive` does unless --no-announce.
@@ -305,6 +339,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option(`--retries <${t("val.n")}>`, t("opt.retries"), p.whole("--retries", 0))
     .option("--classic", t("opt.classic"))
     .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (30)`, p.seconds("--timeout"))
+    .option(`--name <${t("val.name")}>`, t("opt.name"))
     .action(async (paths: string[], options: SendOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       const given = options.to ?? null;
@@ -314,6 +349,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
         retries: options.retries,
         timeoutMs: (options.timeout ?? 30) * 1000,
         trace: globals.trace,
+        name: options.classic === true ? undefined : await chooseSenderName(style, options.name),
       };
       const view = new SendView(style, { classic: options.classic === true });
       const live = liveRegion(globals, style);

@@ -79,12 +79,38 @@ export function renderError(style: RenderStyle, error: SockitError): string {
     const said = String(details.reason ?? "");
     details.reason = message(style, rejectKey as MessageKey) + (said ? ` (${said})` : "");
   }
-  // A refused pairing code names its problem: say it in the user's language.
-  if (error.code === "bad-code") {
-    details.problem = message(style, `code.${details.problem}` as MessageKey, details);
-  }
-  const text = message(style, `error.${error.code}` as MessageKey, details);
+  if (typeof details.problem === "string") details.problem = problemText(style, error);
+  const key = error.code === "not-on-roster" && !details.closest
+    ? "error.not-on-roster-none"
+    : `error.${error.code}` as MessageKey;
+  const text = message(style, key, details);
   return paint(style, "red", `sockit: ${text}`);
+}
+
+/**
+ * Says an error's `problem` in words: a pairing code's (`code.<problem>`), a name problem
+ * (`name.<problem>`), and for a class list its own problems (`roster.<problem>`) or, for a name
+ * on it, which line and why.
+ */
+function problemText(style: RenderStyle, error: SockitError): string {
+  const { problem } = error.details;
+  // A refused pairing code names its problem too.
+  if (error.code === "bad-code") {
+    return message(style, `code.${problem}` as MessageKey, error.details);
+  }
+  const nameKey = `name.${problem}`;
+  if (error.code === "bad-roster") {
+    if (`roster.${problem}` in CATALOGS.en) {
+      return message(style, `roster.${problem}` as MessageKey, error.details);
+    }
+    if (nameKey in CATALOGS.en) {
+      return message(style, "roster.bad-name", {
+        ...error.details,
+        reason: message(style, nameKey as MessageKey),
+      });
+    }
+  }
+  return nameKey in CATALOGS.en ? message(style, nameKey as MessageKey) : String(problem);
 }
 
 const encoder = new TextEncoder();

@@ -90,6 +90,8 @@ export function describeFrame(style: RenderStyle, frame: Frame, follow?: number)
           ? message(style, "frame.any-size")
           : formatBytes(frame.maxSize),
       });
+    case "I":
+      return message(style, "frame.I", { name: frame.name });
     case "F":
       return message(style, "frame.F", { path: frame.path, size: formatBytes(frame.size) });
     case "D":

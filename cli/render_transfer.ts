@@ -9,13 +9,20 @@
 import { formatBytes, formatDuration, formatRate } from "../lib/core/format.ts";
 import { CATALOGS } from "./messages.ts";
 import type { MessageKey } from "./messages.ts";
-import { REJECT_CODES } from "../lib/transfer/protocol.ts";
+import { refusalProblem, REJECT_CODES } from "../lib/transfer/protocol.ts";
 import type { RefusalProblem } from "../lib/transfer/protocol.ts";
 import type { ReceiverEvent } from "../lib/transfer/receiver.ts";
 import { message, paint, reachLine } from "./render.ts";
 import { TraceView } from "./render_trace.ts";
 import type { Line, RenderStyle } from "./render.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
+import { printable } from "../lib/net/trace.ts";
+import { join } from "node:path";
+import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
+import { logRowOf } from "../lib/collect/record.ts";
+import { ClassTally } from "../lib/collect/tally.ts";
+import type { Roster } from "../lib/collect/roster.ts";
+import { liveHeader, summaryLines } from "./render_collect.ts";
 
 /** Below this many bytes moved, or this many milliseconds, a rate says nothing useful. */
 const RATE_MIN_BYTES = 1024 * 1024;
@@ -236,8 +243,20 @@ export class SendView {
         return info(message(s, "send.skipped", { paths: listed(s, event.paths) }));
       case "hidden":
         return info(message(s, "send.hidden", { paths: listed(s, event.paths) }));
-      case "connected":
-        return info(message(s, "send.connected", { peer: event.peer }));
+      case "connected": {
+        const update = info(
+          event.name === undefined
+            ? message(s, "send.connected", { peer: event.peer })
+            : message(s, "send.connected-as", { peer: event.peer, name: event.name }),
+        );
+        if (event.nameIgnored) {
+          update.log.push({
+            text: paint(s, "yellow", message(s, "send.name-unsupported")),
+            level: "error",
+          });
+        }
+        return update;
+      }
       case "file-start":
         this.#fileStarted = this.#now();
         this.#fileOffset = event.offset;
@@ -276,11 +295,19 @@ export class SendView {
           stored: event.stored ?? "",
           amount: amount(s, event.size, event.size - this.#fileOffset, ms),
         };
-        const key = event.stored === null ? "send.file-done-classic" : "send.file-done";
-        return {
-          log: [{ text: paint(s, "green", message(s, key, params)), level: "result" }],
-          live: [],
-        };
+        // With the receiver's time (every receiver that sorts by sender sends it), a receipt.
+        const text = event.stored === null
+          ? message(s, "send.file-done-classic", params)
+          : event.time === undefined
+          ? message(s, "send.file-done", params)
+          : message(s, "send.receipt", {
+            path: event.path,
+            stored: event.stored,
+            size: formatBytes(event.size),
+            sha256: event.sha256 ?? "",
+            time: event.time,
+          });
+        return { log: [{ text: paint(s, "green", text), level: "result" }], live: [] };
       }
       case "file-rejected":
         return {
@@ -357,9 +384,37 @@ export class SendView {
   }
 }
 
+/** A sender as file lines name it: its name and address. */
+function who(event: { sender: string; peer: string }): string {
+  return `${event.sender} (${event.peer})`;
+}
+
+/** Options for {@linkcode ReceiveView}. */
+export interface ReceiveViewOptions {
+  /** The clock in milliseconds (injectable for tests). Default `performance.now`. */
+  now?: () => number;
+  /** The class list, for the header's counts and the summary. Default: none. */
+  roster?: Roster;
+  /** Where the class list was read from, to say so on start. Default: not said. */
+  rosterPath?: string;
+  /** True when the receiver keeps its log (`sockit-log.csv`), to say so on start. */
+  logged?: boolean;
+}
+
+/** A sender connected now: its name, and the file it is sending, if any. */
+interface ActiveSender {
+  name: string;
+  path?: string;
+  bytes: number;
+  size: number;
+  offset: number;
+  started: number;
+}
+
 /**
- * Follows a receiver's events and says what to show: a log line for every file and a live
- * line for each transfer in progress.
+ * Follows a receiver's events and says what to show: a log line for every file and sender, and
+ * live lines: a header (with a class list, who has sent and who is missing) and one line per
+ * sender sending now (name, file, progress). On `stopped`, the summary table.
  *
  * @example
  * ```ts
@@ -373,111 +428,170 @@ export class ReceiveView {
   #prefix: string;
   #trace: TraceView;
   #now: () => number;
-  #active = new Map<number, { line: LiveLine; started: number; offset: number }>();
+  #options: ReceiveViewOptions;
+  /** Who has sent what, fed with the rows the log gets. */
+  readonly tally: ClassTally;
+  /** Senders connected now, by address. */
+  #active = new Map<string, ActiveSender>();
+  #dir = "";
 
-  /**
-   * Creates a view; `prefix` is how classmates run sockit (e.g. `sockit`, `deno task sockit`)
-   * and `now` the clock in milliseconds (injectable for tests).
-   */
-  constructor(style: RenderStyle, prefix: string, now: () => number = () => performance.now()) {
+  /** Creates a view; `prefix` is how classmates run sockit (e.g. `sockit`, `deno task sockit`). */
+  constructor(style: RenderStyle, prefix: string, options: ReceiveViewOptions = {}) {
     this.#style = style;
     this.#prefix = prefix;
     this.#trace = new TraceView(style, "server");
-    this.#now = now;
+    this.#now = options.now ?? (() => performance.now());
+    this.#options = options;
+    this.tally = new ClassTally(options.roster);
   }
 
-  /** The live lines, one per active transfer. */
+  /** The live lines: the header, then one line per sender connected now. */
   #live(): LiveLine[] {
-    return [...this.#active.values()].map((a) => a.line);
+    const s = this.#style;
+    const senders = [...this.#active.values()].map((a): LiveLine => {
+      if (a.path === undefined) return { label: printable(a.name), detail: "" };
+      return {
+        label: `${printable(a.name)}  ${printable(a.path)}`,
+        detail: progressBar(s, {
+          bytes: a.bytes,
+          size: a.size,
+          moved: a.bytes - a.offset,
+          ms: this.#now() - a.started,
+          width: 10,
+        }),
+      };
+    });
+    return [{ label: liveHeader(s, this.tally, this.#active.size), detail: "" }, ...senders];
+  }
+
+  /** Shows `name` connected from `peer`, sending nothing yet. */
+  #idle(peer: string, name: string): void {
+    this.#active.set(peer, { name, bytes: 0, size: 0, offset: 0, started: this.#now() });
   }
 
   /** Returns what to show for `event`. */
   update(event: ReceiverEvent): ViewUpdate {
+    const row = logRowOf(event);
+    if (row) this.tally.add(row);
     const s = this.#style;
     const info = (text: string): ViewUpdate => ({ log: [{ text, level: "info" }] });
+    const warn = (text: string): ViewUpdate => ({
+      log: [{ text: paint(s, "yellow", text), level: "error" }],
+      live: this.#live(),
+    });
     switch (event.type) {
       case "listening": {
+        this.#dir = event.dir;
         const target = event.reachable[0]?.replace(/:\d+$/, "") ?? message(s, "recv.hint-ip");
         const to = event.port === 6000 ? target : `${target}:${event.port}`;
         const command = `${this.#prefix} send ${message(s, "recv.hint-file")} --to ${to}`;
+        const { roster, rosterPath, logged } = this.#options;
         return info(
           [
             message(s, "recv.listening", { dir: event.dir, address: event.address }),
             reachLine(s, event.reachable),
             message(s, "recv.hint", { command }),
+            ...(roster && rosterPath !== undefined
+              ? [message(s, "recv.roster", { count: roster.entries.length, path: rosterPath })]
+              : []),
+            ...(logged ? [message(s, "recv.log", { path: join(event.dir, LOG_FILE_NAME) })] : []),
           ].join("\n"),
         );
       }
       case "session":
         return { log: [] };
+      case "sender": {
+        this.#idle(event.peer, event.name);
+        const params = { name: event.name, peer: event.peer };
+        if (event.onRoster === false) return warn(message(s, "recv.sender-off-roster", params));
+        return {
+          ...info(message(s, event.named ? "recv.sender" : "recv.sender-unnamed", params)),
+          live: this.#live(),
+        };
+      }
+      case "sender-refused": {
+        const why = event.code === "not-on-roster"
+          ? event.closest.length > 0
+            ? message(s, "recv.sender-closest", { closest: event.closest.join(", ") })
+            : message(s, "reject.not-on-roster")
+          : reason(s, { ...event, problem: refusalProblem(event.code, event.reason) });
+        return warn(message(s, "recv.sender-refused", {
+          name: event.name === "" ? message(s, "recv.no-name") : event.name,
+          peer: event.peer,
+          reason: why,
+        }));
+      }
       case "session-end": {
+        this.#active.delete(event.peer);
         const runs = this.#trace.end(event.peer);
-        return { log: runs ? [{ text: runs, level: "info" }] : [] };
+        return { log: runs ? [{ text: runs, level: "info" }] : [], live: this.#live() };
       }
       case "file-start":
-        this.#active.set(event.id, {
-          line: { label: `${event.peer}  ${event.path}`, detail: "" },
-          started: this.#now(),
+        this.#active.set(event.peer, {
+          name: event.sender,
+          path: event.path,
+          bytes: event.offset,
+          size: event.size,
           offset: event.offset,
+          started: this.#now(),
         });
         return {
           ...info(message(s, event.offset > 0 ? "recv.file-resume" : "recv.file-start", {
-            ...event,
+            path: event.path,
+            peer: who(event),
             size: formatBytes(event.size),
             offset: formatBytes(event.offset),
           })),
           live: this.#live(),
         };
       case "file-progress": {
-        const active = this.#active.get(event.id);
+        const active = this.#active.get(event.peer);
         if (!active) return { log: [] };
-        active.line = {
-          label: `${event.peer}  ${event.path}`,
-          detail: progressBar(s, {
-            bytes: event.bytes,
-            size: event.size,
-            moved: event.bytes - active.offset,
-            ms: this.#now() - active.started,
-            width: 16,
-          }),
-        };
+        active.bytes = event.bytes;
         return { log: [], live: this.#live() };
       }
       case "file-done": {
-        const offset = this.#active.get(event.id)?.offset ?? 0;
-        this.#active.delete(event.id);
+        const offset = this.#active.get(event.peer)?.offset ?? 0;
+        // A classic connection ends with its one file; a sockit sender may send more.
+        if (event.classic) this.#active.delete(event.peer);
+        else this.#idle(event.peer, event.sender);
         const key = event.classic ? "recv.file-done-classic" : "recv.file-done";
         const text = message(s, key, {
           stored: event.stored,
-          peer: event.peer,
+          peer: who(event),
           amount: amount(s, event.size, event.size - offset, event.ms),
           sha256: event.sha256,
         });
         return { log: [{ text: paint(s, "green", text), level: "result" }], live: this.#live() };
       }
       case "file-rejected":
+        if (event.classic) this.#active.delete(event.peer);
         return {
           log: [{
             text: paint(
               s,
               "yellow",
               message(s, "recv.file-rejected", {
-                ...event,
+                path: event.path,
+                peer: who(event),
                 reason: reason(s, event),
               }),
             ),
             level: "error",
           }],
+          live: this.#live(),
         };
       case "file-failed":
-        this.#active.delete(event.id);
+        if (event.classic) this.#active.delete(event.peer);
+        else this.#idle(event.peer, event.sender);
         return {
           log: [{
             text: paint(
               s,
               "red",
               message(s, "recv.file-failed", {
-                ...event,
+                path: event.path,
+                peer: who(event),
                 reason: reason(s, event),
               }),
             ),
@@ -499,6 +613,7 @@ export class ReceiveView {
           message(s, "recv.partial-dropped", { ...event, bytes: formatBytes(event.bytes) }),
         );
       case "session-error":
+        this.#active.delete(event.peer);
         return {
           log: [{
             text: message(s, "recv.session-error", {
@@ -507,13 +622,18 @@ export class ReceiveView {
             }),
             level: "error",
           }],
+          live: this.#live(),
         };
       case "stopped":
+        this.#active.clear();
         return {
-          log: [{
-            text: message(s, "recv.summary", { ...event, bytes: formatBytes(event.bytes) }),
-            level: "result",
-          }],
+          log: [
+            {
+              text: message(s, "recv.summary", { ...event, bytes: formatBytes(event.bytes) }),
+              level: "result",
+            },
+            ...summaryLines(s, this.tally, this.#dir),
+          ],
           live: [],
         };
       case "trace":

@@ -13,8 +13,14 @@ import { toSockitError } from "../core/errors.ts";
 import { BOM, csvRow, csvUnguard, parseCsv } from "./csv.ts";
 import { LOG_FILE_NAME } from "./identity.ts";
 
-/** What happened to a file or a sender, as the log's `outcome` column says it. */
-export type LogOutcome = "stored" | "refused" | "failed";
+/**
+ * What happened to a file or a sender, as the log's `outcome` column says it. `suppressed`
+ * counts refusals and failures of one address that were not reported one by one (the receiver
+ * limits how fast one address can fill its output, and this log).
+ */
+export type LogOutcome = "stored" | "refused" | "failed" | "suppressed";
+
+const OUTCOMES: readonly string[] = ["stored", "refused", "failed", "suppressed"];
 
 /** One row of the log. */
 export interface LogRow {
@@ -185,8 +191,7 @@ export async function readLog(dir: string): Promise<LogRow[]> {
         size: Number(cell(4)) || 0,
         sha256: cell(5),
         protocol: cell(6) === "classic" ? "classic" : "sockit",
-        outcome:
-          (["stored", "refused", "failed"].includes(cell(7)) ? cell(7) : "failed") as LogOutcome,
+        outcome: (OUTCOMES.includes(cell(7)) ? cell(7) : "failed") as LogOutcome,
         reason: cell(8),
       };
     });

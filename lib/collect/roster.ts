@@ -169,8 +169,8 @@ export class Roster {
 
   /**
    * Up to `count` names on the list closest to `name` (edit distance over folded, decomposed
-   * text, so one wrong Korean letter counts as one), nearest first; names sharing nothing
-   * with it are left out.
+   * text, so one wrong Korean letter counts as one), nearest first; names that differ in more
+   * than half their letters are left out.
    */
   closest(name: string, count = 3): string[] {
     const key = foldName(name).normalize("NFD");
@@ -179,7 +179,7 @@ export class Roster {
         const other = foldName(entry.name).normalize("NFD");
         return { name: entry.name, distance: editDistance(key, other), length: other.length };
       })
-      .filter((c) => c.distance < Math.max(c.length, key.length))
+      .filter((c) => c.distance <= Math.ceil(Math.max(c.length, key.length) / 2))
       .sort((a, b) => a.distance - b.distance)
       .slice(0, count)
       .map((c) => c.name);

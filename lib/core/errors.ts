@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   "several-receivers",
   "no-matching-receiver",
   "bad-roster",
+  "not-on-roster",
   "internal",
 ] as const;
 

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { SENDER_NAME_PROBLEMS } from "../collect/identity.ts";
+import type { SenderNameProblem } from "../collect/identity.ts";
 import { SockitError } from "../core/errors.ts";
 import type { Wire } from "../net/wire.ts";
 import { NAME_PROBLEMS } from "./names.ts";
@@ -77,17 +79,22 @@ export const REJECT_CODES = [
 export type RejectCode = typeof REJECT_CODES[number];
 
 /**
- * What is wrong with a refused name: a {@linkcode NameProblem} or a {@linkcode ConflictProblem}.
+ * What is wrong with a refused name: a {@linkcode NameProblem} or a {@linkcode ConflictProblem}
+ * of a file, or a {@linkcode SenderNameProblem} of a sender's name.
  *
  * @example
  * ```ts
  * import type { RefusalProblem } from "./protocol.ts";
- * const problems: RefusalProblem[] = ["dot-segment", "symlink"];
+ * const problems: RefusalProblem[] = ["dot-segment", "symlink", "separator"];
  * ```
  */
-export type RefusalProblem = NameProblem | ConflictProblem;
+export type RefusalProblem = NameProblem | ConflictProblem | SenderNameProblem;
 
-const REFUSAL_PROBLEMS: readonly string[] = [...NAME_PROBLEMS, ...CONFLICT_PROBLEMS];
+const REFUSAL_PROBLEMS: readonly string[] = [
+  ...NAME_PROBLEMS,
+  ...CONFLICT_PROBLEMS,
+  ...SENDER_NAME_PROBLEMS,
+];
 
 /**
  * The problem a refusal names: for `bad-name` and `name-conflict` the receiver's message is

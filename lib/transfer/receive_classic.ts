@@ -12,8 +12,9 @@ import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
 import { commitFile, openTemp } from "./storage.ts";
 import { fileSink, progress, sha256Stream } from "../core/streams.ts";
 import type { Wire } from "../net/wire.ts";
-import { describe } from "./receive_context.ts";
+import { describe, inFolder } from "./receive_context.ts";
 import type { Opening, ReceiverContext } from "./receive_context.ts";
+import { localTimestamp } from "../collect/log.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** What a classic transfer is called in events (it carries no name). */
@@ -43,12 +44,17 @@ export class ClassicConnection {
     using slot = opening.complete();
     if (!slot) return;
     const path = CLASSIC_PATH;
+    // Classic senders carry no name; with --roster-only they are refused (no `ready`).
+    const sender = await context.identify(peer, undefined, "classic");
     const { maxSize } = context;
     if (maxSize !== undefined && size > maxSize) {
       context.emit({
         type: "file-rejected",
         peer,
+        sender: sender.name,
+        classic: true,
         path,
+        size,
         code: "too-large",
         reason: `${size} bytes is over the limit`,
       });
@@ -59,14 +65,24 @@ export class ClassicConnection {
       context.emit({
         type: "file-rejected",
         peer,
+        sender: sender.name,
+        classic: true,
         path,
+        size,
         code: "disk-full",
         reason: `${size} bytes do not fit; ${space.room} bytes free`,
       });
       return;
     }
     await using temp = await openTemp(context.dir);
-    const info: ReceiverFileInfo = { id: context.nextId(), peer, path, size };
+    const info: ReceiverFileInfo = {
+      id: context.nextId(),
+      peer,
+      sender: sender.name,
+      classic: true,
+      path,
+      size,
+    };
     try {
       await wire.write(CLASSIC_READY);
       const started = performance.now();
@@ -99,7 +115,7 @@ export class ClassicConnection {
       const stored = await commitFile({
         dir: context.dir,
         tempPath: temp.path,
-        segments: [name],
+        segments: inFolder(sender, [name]),
         overwrite: context.overwrite,
       });
       const sha256 = hash.digest();
@@ -110,7 +126,7 @@ export class ClassicConnection {
         stored: stored.relative,
         sha256,
         ms: performance.now() - started,
-        classic: true,
+        time: localTimestamp(new Date()),
         ...info,
       });
     } catch (err) {

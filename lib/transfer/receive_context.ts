@@ -20,6 +20,8 @@ import { SpaceLedger } from "./space.ts";
 import { LOG_RATE_PER_SECOND, PeerLogLimiter } from "./log_limit.ts";
 import { isLoopback } from "../net/address.ts";
 import type { GateLimits } from "./receive_gate.ts";
+import { SenderRefusal } from "../collect/senders.ts";
+import type { SenderDirectory, SenderIdentity } from "../collect/senders.ts";
 
 /** A receiver's shared state, handed to each connection. */
 export class ReceiverContext {
@@ -53,12 +55,20 @@ export class ReceiverContext {
   readonly gate: ConnectionGate;
   /** Free space promised to transfers under way. */
   readonly space: SpaceLedger;
+  /** Who each sender is, and which folder its files go to. */
+  readonly senders: SenderDirectory;
   #nextId = 1;
   readonly #sink: (event: ReceiverEvent) => void;
   readonly #log: PeerLogLimiter;
 
   /** Fills in the defaults of `options` for the folder `dir`. */
-  constructor(options: ReceiverOptions, dir: string, partials: PartialStore) {
+  constructor(
+    options: ReceiverOptions,
+    dir: string,
+    partials: PartialStore,
+    senders: SenderDirectory,
+  ) {
+    this.senders = senders;
     this.dir = dir;
     this.overwrite = options.overwrite ?? false;
     this.maxSize = options.maxSize;
@@ -109,6 +119,42 @@ export class ReceiverContext {
   nextId(): number {
     return this.#nextId++;
   }
+
+  /**
+   * Decides who the sender at `peer` is from the name it `sent` (`undefined`: none) and says
+   * so with a `sender` event, or a `sender-refused` event before rethrowing the
+   * {@linkcode SenderRefusal}.
+   */
+  async identify(
+    peer: string,
+    sent: string | undefined,
+    protocol: "sockit" | "classic",
+  ): Promise<SenderIdentity> {
+    try {
+      const sender = await this.senders.identify(sent, peer);
+      const { name, named, onRoster, folder } = sender;
+      this.emit({ type: "sender", peer, name, named, onRoster, folder });
+      return sender;
+    } catch (err) {
+      if (err instanceof SenderRefusal) {
+        this.emit({
+          type: "sender-refused",
+          peer,
+          protocol,
+          name: err.sent,
+          code: err.reject,
+          reason: err.reason,
+          closest: err.closest,
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+/** A sender's path inside its own folder (unchanged when the receiver is flat). */
+export function inFolder(sender: SenderIdentity, segments: string[]): string[] {
+  return sender.folder === undefined ? segments : [sender.folder, ...segments];
 }
 
 /**
@@ -178,6 +224,7 @@ function limitedAddress(event: ReceiverEvent): string | undefined {
     case "file-failed":
     case "session-error":
     case "folder":
+    case "sender-refused":
       return hostOf(event.peer);
     default:
       return undefined;

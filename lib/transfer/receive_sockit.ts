@@ -23,8 +23,18 @@ import type { PartialFile } from "./partials.ts";
 import { checkFolder, commitFile, prepareFolder } from "./storage.ts";
 import { fileSink, hashPrefix, progress, sha256Stream } from "../core/streams.ts";
 import type { Wire } from "../net/wire.ts";
-import { describe, forPeer, problemField, reasonOf, rejectCodeOf } from "./receive_context.ts";
+import {
+  describe,
+  forPeer,
+  inFolder,
+  problemField,
+  reasonOf,
+  rejectCodeOf,
+} from "./receive_context.ts";
 import type { Opening, ReceiverContext } from "./receive_context.ts";
+import { SenderRefusal } from "../collect/senders.ts";
+import type { SenderIdentity } from "../collect/senders.ts";
+import { localTimestamp } from "../collect/log.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** Failures after which an interrupted transfer is kept for a resume. */
@@ -43,6 +53,8 @@ export class SockitConnection {
   files = 0;
   /** Bytes of those files. */
   bytes = 0;
+  /** Who is sending, once its first frame arrived. */
+  #sender?: SenderIdentity;
 
   constructor(context: ReceiverContext, wire: Wire, peer: string) {
     this.#context = context;
@@ -85,6 +97,7 @@ export class SockitConnection {
       type: "H",
       version: PROTOCOL_VERSION,
       maxSize: this.#context.maxSize ?? null,
+      identify: true,
     });
     while (true) {
       let frame;
@@ -93,6 +106,14 @@ export class SockitConnection {
       } catch (err) {
         if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
         throw err;
+      }
+      if (this.#sender === undefined) {
+        // Only the first frame may say who is sending; without it the sender is unnamed.
+        this.#sender = await this.#identify(frame.type === "I" ? frame.name : undefined);
+        if (frame.type === "I") {
+          await writeFrame(wire, { type: "A", offset: 0 });
+          continue;
+        }
       }
       if (frame.type === "Q") break;
       if (frame.type === "D") {
@@ -116,6 +137,28 @@ export class SockitConnection {
     });
   }
 
+  /** Decides who the sender is; a refused sender is told why and the session ends. */
+  async #identify(name: string | undefined): Promise<SenderIdentity> {
+    try {
+      return await this.#context.identify(this.peer, name, "sockit");
+    } catch (err) {
+      if (err instanceof SenderRefusal) {
+        await writeFrame(this.#wire, {
+          type: "X",
+          code: err.reject,
+          message: err.reason,
+          ...(err.reject === "not-on-roster" ? { closest: err.closest } : {}),
+        }).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  /** The sender, once identified (by its first frame). */
+  get #who(): { sender: string; classic: false } {
+    return { sender: this.#sender!.name, classic: false };
+  }
+
   /** Tells the sender why the session ends; it may already be gone. */
   async #fail(code: RejectCode, message: string): Promise<void> {
     await writeFrame(this.#wire, { type: "X", code, message: forPeer(code, message) })
@@ -125,14 +168,22 @@ export class SockitConnection {
   async #folder(path: string): Promise<void> {
     const { emit, dir } = this.#context;
     try {
-      const segments = sanitizePath(path);
+      const segments = inFolder(this.#sender!, sanitizePath(path));
       await prepareFolder(dir, segments);
       emit({ type: "folder", peer: this.peer, stored: segments.join("/") });
     } catch (err) {
       const error = toSockitError(err, "file", { path });
       const code = rejectCodeOf(error);
       const reason = describe(error);
-      emit({ type: "file-rejected", peer: this.peer, path, code, reason, ...problemField(error) });
+      emit({
+        type: "file-rejected",
+        peer: this.peer,
+        ...this.#who,
+        path,
+        code,
+        reason,
+        ...problemField(error),
+      });
       // A folder has no answer of its own; a refused one is reported like a refused file.
       await writeFrame(this.#wire, { type: "R", code, message: forPeer(code, reason) });
       return;
@@ -147,8 +198,16 @@ export class SockitConnection {
     reason: string,
     problem: { problem?: RefusalProblem } = {},
   ): Promise<false> {
-    const path = frame.path;
-    this.#context.emit({ type: "file-rejected", peer: this.peer, path, code, reason, ...problem });
+    this.#context.emit({
+      type: "file-rejected",
+      peer: this.peer,
+      ...this.#who,
+      path: frame.path,
+      size: frame.size,
+      code,
+      reason,
+      ...problem,
+    });
     await writeFrame(this.#wire, { type: "R", code, message: forPeer(code, reason) });
     return false;
   }
@@ -164,7 +223,7 @@ export class SockitConnection {
     const wire = this.#wire;
     let segments: string[];
     try {
-      segments = sanitizePath(frame.path);
+      segments = inFolder(this.#sender!, sanitizePath(frame.path));
     } catch (err) {
       if (err instanceof NameError) return await this.#refuseFor(frame, err);
       throw err;
@@ -192,6 +251,7 @@ export class SockitConnection {
     const info: ReceiverFileInfo = {
       id: context.nextId(),
       peer: this.peer,
+      ...this.#who,
       path: frame.path,
       size: frame.size,
     };
@@ -262,18 +322,19 @@ export class SockitConnection {
         overwrite: context.overwrite,
       });
       await context.partials.committed(source);
-      await writeFrame(wire, { type: "V", ok: true, stored: stored.relative, sha256 });
-      const ms = performance.now() - started;
+      const time = localTimestamp(new Date());
       context.summary.files++;
       context.summary.bytes += frame.size;
+      // Logged before the receipt goes out: a sender holding a receipt has its row.
       context.emit({
         type: "file-done",
         stored: stored.relative,
         sha256,
-        ms,
-        classic: false,
+        ms: performance.now() - started,
+        time,
         ...info,
       });
+      await writeFrame(wire, { type: "V", ok: true, stored: stored.relative, sha256, time });
       return true;
     } catch (err) {
       const error = toSockitError(err, "file", { path: frame.path });

@@ -21,6 +21,10 @@ import type { Wire } from "../net/wire.ts";
 import { Opening, reasonOf, ReceiverContext } from "./receive_context.ts";
 import { ClassicConnection } from "./receive_classic.ts";
 import { SockitConnection } from "./receive_sockit.ts";
+import { SenderDirectory, SenderRefusal } from "../collect/senders.ts";
+import type { Roster } from "../collect/roster.ts";
+import { CollectLog } from "../collect/log.ts";
+import { logRowOf } from "../collect/record.ts";
 
 /**
  * Options for {@linkcode startReceiver}.
@@ -104,6 +108,21 @@ export interface ReceiverOptions {
   maxLogRate?: number;
   /** Stops the receiver when aborted. */
   signal?: AbortSignal;
+  /**
+   * Store each sender's files under `DIR/<sender name>/` (senders without a name under
+   * `DIR/unnamed-<address>/`). Default false: everything straight in DIR (`sockit receive`
+   * turns it on unless `--flat`).
+   */
+  bySender?: boolean;
+  /** The class list senders' names are matched against. Default: none. */
+  roster?: Roster;
+  /** Refuse senders whose name is not on `roster`, and senders without a name. Default false. */
+  rosterOnly?: boolean;
+  /**
+   * Append a row to `DIR/sockit-log.csv` for every stored file, refusal and failure, before
+   * the sender hears of it. Default false (`sockit receive` turns it on).
+   */
+  log?: boolean;
 }
 
 /**
@@ -120,6 +139,10 @@ export interface ReceiverFileInfo {
   id: number;
   /** The sender's address. */
   peer: string;
+  /** The sender's name (escape before display), or `unnamed-<address>` without one. */
+  sender: string;
+  /** True for the lesson's classic protocol. */
+  classic: boolean;
   /** The name the sender gave (escaped before display), or `(classic)`. */
   path: string;
   /** Declared size in bytes. */
@@ -147,13 +170,25 @@ export type ReceiverEvent =
   | ({ type: "file-start"; offset: number } & ReceiverFileInfo)
   | ({ type: "file-progress"; bytes: number } & ReceiverFileInfo)
   | (
-    & { type: "file-done"; stored: string; sha256: string; ms: number; classic: boolean }
+    & {
+      type: "file-done";
+      stored: string;
+      sha256: string;
+      ms: number;
+      /** The receiver's time when it stored the file (ISO 8601 with offset), as in the receipt. */
+      time: string;
+    }
     & ReceiverFileInfo
   )
   | {
     type: "file-rejected";
     peer: string;
+    /** The sender's name, or `unnamed-<address>`. */
+    sender: string;
+    classic: boolean;
     path: string;
+    /** The declared size, when known. */
+    size?: number;
     code: RejectCode;
     reason: string;
     /** For `bad-name` and `name-conflict`: which problem the name has. */
@@ -169,6 +204,30 @@ export type ReceiverEvent =
     }
     & ReceiverFileInfo
   )
+  | {
+    type: "sender";
+    peer: string;
+    /** How the sender is known from now on (escape before display). */
+    name: string;
+    /** True when the sender gave a name. */
+    named: boolean;
+    /** Whether the name is on the class list (with one). */
+    onRoster?: boolean;
+    /** The folder its files go into, unless flat. */
+    folder?: string;
+  }
+  | {
+    type: "sender-refused";
+    peer: string;
+    protocol: "sockit" | "classic";
+    /** The name as sent (`""` for none; escape before display). */
+    name: string;
+    code: "bad-name" | "not-on-roster";
+    /** For `bad-name` the name's problem; else a sentence. */
+    reason: string;
+    /** The class list's closest names. */
+    closest: string[];
+  }
   | { type: "folder"; peer: string; stored: string }
   | {
     type: "partial-dropped";
@@ -280,8 +339,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const dir = resolve(options.dir ?? "received");
   // The port first: a receiver that cannot listen creates no folder.
   const listener = listen(options.host ?? "0.0.0.0", options.port ?? 6000);
+  let log: CollectLog | undefined;
   try {
     await prepareDir(dir);
+    if (options.log) log = CollectLog.open(dir);
   } catch (err) {
     listener.close();
     throw err;
@@ -293,7 +354,26 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     maxBytes: options.maxPartialBytes,
     onDrop: (dropped) => context.emit({ type: "partial-dropped", ...dropped }),
   });
-  const context = new ReceiverContext(options, dir, partials);
+  const onEvent = options.onEvent ?? (() => {});
+  const senders = new SenderDirectory(dir, {
+    roster: options.roster,
+    rosterOnly: options.rosterOnly,
+    flat: !options.bySender,
+  });
+  const context = new ReceiverContext(
+    {
+      ...options,
+      // The row is on disk before anyone (the sender included) hears of what happened.
+      onEvent: (event) => {
+        const row = log && logRowOf(event);
+        if (row) log!.append(row);
+        onEvent(event);
+      },
+    },
+    dir,
+    partials,
+    senders,
+  );
   const { emit, summary } = context;
 
   emit({
@@ -310,6 +390,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     try {
       await openConnection(context, wire, peer);
     } catch (err) {
+      // Already reported as a sender-refused event.
+      if (err instanceof SenderRefusal) return;
       if (!server.stopping) {
         const error = err instanceof ProtocolError ? err : toSockitError(err, "io", { peer });
         emit({ type: "session-error", peer, code: error.code, reason: reasonOf(error) });
@@ -336,6 +418,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   });
   const { close, finished } = stopOnce(server, () => {
     context.flushLog();
+    log?.close();
     emit({ type: "stopped", ...summary });
     return { ...summary };
   });

@@ -102,6 +102,11 @@ export interface SendOptions {
   onEvent?: (event: SendEvent) => void;
   /** Stops after the current file when aborted (the connection is closed at once). */
   signal?: AbortSignal;
+  /**
+   * The sender's display name, already checked (`sanitizeSenderName`); the receiver stores
+   * the files under it. Default: none (the receiver files them as unnamed).
+   */
+  name?: string;
 }
 
 /**
@@ -123,7 +128,15 @@ export type SendEvent =
   | { type: "skipped"; paths: string[] }
   /** Hidden files and folders that are being sent. */
   | { type: "hidden"; paths: string[] }
-  | { type: "connected"; peer: string; protocol: "sockit" | "classic" }
+  | {
+    type: "connected";
+    peer: string;
+    protocol: "sockit" | "classic";
+    /** The name the receiver took, or `undefined` (none given, classic, or an older receiver). */
+    name?: string;
+    /** True when a name was given but the receiver (an older sockit) does not take names. */
+    nameIgnored?: boolean;
+  }
   | { type: "file-start"; path: string; size: number; offset: number }
   | {
     type: "file-progress";
@@ -140,6 +153,8 @@ export type SendEvent =
     stored: string | null;
     sha256: string | null;
     ms: number;
+    /** The receiver's time when it stored the file, when it says (the receipt's time). */
+    time?: string;
   }
   | {
     type: "file-rejected";
@@ -575,7 +590,15 @@ class SendRun {
       throw error;
     });
     if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
-    this.#emit({ type: "connected", peer: this.#peer, protocol: "sockit" });
+    const name = hello.identify ? this.#options.name : undefined;
+    if (name !== undefined) await identify(wire, name);
+    this.#emit({
+      type: "connected",
+      peer: this.#peer,
+      protocol: "sockit",
+      ...(name !== undefined ? { name } : {}),
+      ...(this.#options.name !== undefined && !hello.identify ? { nameIgnored: true } : {}),
+    });
     this.#connected = true;
     this.#busyTries = 0;
     this.#busyWaited = 0;
@@ -691,6 +714,7 @@ class SendRun {
       stored: verdict.stored ?? null,
       sha256,
       ms: performance.now() - started,
+      ...(verdict.time !== undefined ? { time: verdict.time } : {}),
     });
   }
 
@@ -737,6 +761,20 @@ async function answer(wire: Wire): Promise<ReceiverFrame> {
   const frame = await readFrame(wire, "receiver");
   if (frame.type === "X") throw sessionError(frame.code, frame.message);
   return frame;
+}
+
+/**
+ * Tells the receiver who is sending; a receiver that refuses the name (unsafe, or not on its
+ * class list) ends the session, which becomes a `not-on-roster` or `rejected` error.
+ */
+async function identify(wire: Wire, name: string): Promise<void> {
+  await writeFrame(wire, { type: "I", name });
+  const reply = await readFrame(wire, "receiver");
+  if (reply.type === "X" && reply.code === "not-on-roster") {
+    throw new SockitError("not-on-roster", { name, closest: (reply.closest ?? []).join(", ") });
+  }
+  if (reply.type === "X") throw sessionError(reply.code, reply.message);
+  if (reply.type !== "A") throw new ProtocolError(`expected an accept, got ${reply.type}`);
 }
 
 function sessionError(code: RejectCode, message: string): SockitError {

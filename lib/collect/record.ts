@@ -1,0 +1,86 @@
+/**
+ * Which receiver events become rows of the log (`DIR/sockit-log.csv`): every stored file,
+ * every refused file or sender, every failed transfer, every sender turned away because the
+ * receiver was busy, and how many of one address's refusals and failures were held back
+ * (`suppressed`) when it sent too many too fast.
+ *
+ * @module
+ */
+
+import type { ReceiverEvent } from "../transfer/receiver.ts";
+import { peerHost } from "./identity.ts";
+import { localTimestamp } from "./log.ts";
+import type { LogRow } from "./log.ts";
+
+/**
+ * The log row for a receiver event, or `undefined` for events that are not logged (progress,
+ * folders, connections). Rows of files that were not stored carry the name the sender gave in
+ * `reason` after the code (`bad-name: ../x` is `bad-name` for the path `../x`).
+ *
+ * @example
+ * ```ts
+ * import { logRowOf } from "./record.ts";
+ * logRowOf({ type: "session", peer: "127.0.0.1:5000", protocol: "sockit" }); // undefined
+ * ```
+ */
+export function logRowOf(
+  event: ReceiverEvent,
+  now: () => Date = () => new Date(),
+): LogRow | undefined {
+  const base = (peer: string, name: string, protocol: "sockit" | "classic" = "sockit") => ({
+    time: localTimestamp(now()),
+    name,
+    address: peerHost(peer),
+    stored: "",
+    size: 0,
+    sha256: "",
+    protocol,
+  });
+  const protocolOf = (classic: boolean) => classic ? "classic" as const : "sockit" as const;
+  switch (event.type) {
+    case "file-done":
+      return {
+        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        time: event.time,
+        stored: event.stored,
+        size: event.size,
+        sha256: event.sha256,
+        outcome: "stored",
+        reason: "",
+      };
+    case "file-rejected":
+      return {
+        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        size: event.size ?? 0,
+        outcome: "refused",
+        reason: `${event.code}: ${event.reason}; ${event.path}`,
+      };
+    case "file-failed":
+      return {
+        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        size: event.size,
+        outcome: "failed",
+        reason: `${event.code}: ${event.reason}; ${event.path}`,
+      };
+    case "sender-refused":
+      return {
+        ...base(event.peer, event.name, event.protocol),
+        outcome: "refused",
+        reason: `${event.code}: ${event.reason}`,
+      };
+    case "suppressed":
+      return {
+        ...base("", ""),
+        // `from` is an address already, without a port.
+        address: event.from,
+        outcome: "suppressed",
+        reason: `${event.count} more refusals or failures from this address, not listed one by one`,
+      };
+    case "session-error":
+      return event.code === "busy"
+        ? { ...base(event.peer, ""), outcome: "refused", reason: event.code }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
