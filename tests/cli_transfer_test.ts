@@ -21,9 +21,21 @@ import {
 } from "./util.ts";
 import type { CliResult } from "./util.ts";
 
-/** `sockit [globals] send ARGS… --to 127.0.0.1:PORT`. */
+/** `sockit [globals] send ARGS… --to 127.0.0.1:PORT` as `kim` (`SOCKIT_NAME`). */
 function send(port: number, args: string[], globals: string[] = []): Promise<CliResult> {
-  return runCli([...globals, "send", ...args, "--to", `127.0.0.1:${port}`], { timeoutMs: 30_000 });
+  return runCli([...globals, "send", ...args, "--to", `127.0.0.1:${port}`], {
+    timeoutMs: 30_000,
+    env: { SOCKIT_NAME: "kim" },
+  });
+}
+
+/** A receipt line's pattern: `Receipt: PATH stored as STORED, …`. */
+function receipt(path: string, stored: string): RegExp {
+  const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(
+    `^Receipt: ${quote(path)} stored as ${quote(stored)}, .*, SHA-256 [0-9a-f]{64}, at \\d{4}-`,
+    "m",
+  );
 }
 
 /** Every stdout line as JSON (each one must be JSON). */
@@ -58,32 +70,30 @@ Deno.test("cli: receive, then send a file and a folder: exit 0 and where each fi
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stderr, "");
   assert.match(first.stdout, /^Sending 3 files \(.*\) and 1 empty folder$/m);
-  assert.match(first.stdout, /^Sent a\.txt: stored as a\.txt \(9\.77 KiB, .*SHA-256 verified\)$/m);
-  assert.match(first.stdout, /^Sent proj\/README\.md: stored as proj\/README\.md \(/m);
-  assert.match(first.stdout, /^Sent proj\/src\/main\.py: stored as proj\/src\/main\.py \(/m);
+  assert.match(first.stdout, /^Receipt: a\.txt stored as kim\/a\.txt, 9\.77 KiB, SHA-256 /m);
+  assert.match(first.stdout, receipt("proj/README.md", "kim/proj/README.md"));
+  assert.match(first.stdout, receipt("proj/src/main.py", "kim/proj/src/main.py"));
   assert.match(first.stdout, /^Created folder proj\/empty$/m);
   assert.match(first.stdout, /^Done: 3 files, /m);
 
   // The same file again: stored under a new name, and the sender is told which.
   const second = await send(receiver.port, [join(src.path, "a.txt")]);
   assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stdout, /^Sent a\.txt: stored as a \(1\)\.txt \(/m);
+  assert.match(second.stdout, receipt("a.txt", "kim/a (1).txt"));
 
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, "a.txt")), a);
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, "a (1).txt")), a);
-  assert.equal(await Deno.readTextFile(join(receiver.dir, "proj", "README.md")), "# 과제\n");
-  assert.equal(
-    await Deno.readTextFile(join(receiver.dir, "proj", "src", "main.py")),
-    "print('main')\n",
-  );
-  assert.ok((await Deno.stat(join(receiver.dir, "proj", "empty"))).isDirectory);
+  const kim = join(receiver.dir, "kim");
+  assert.deepEqual(await Deno.readFile(join(kim, "a.txt")), a);
+  assert.deepEqual(await Deno.readFile(join(kim, "a (1).txt")), a);
+  assert.equal(await Deno.readTextFile(join(kim, "proj", "README.md")), "# 과제\n");
+  assert.equal(await Deno.readTextFile(join(kim, "proj", "src", "main.py")), "print('main')\n");
+  assert.ok((await Deno.stat(join(kim, "proj", "empty"))).isDirectory);
   // The receiver's log names each stored file with its sender, size, rate and hash.
-  await receiver.proc.stdout.waitFor(/^Stored a \(1\)\.txt from /);
+  await receiver.proc.stdout.waitFor(/^Stored kim\/a \(1\)\.txt from /);
   const stored = receiver.proc.stdout.lines.filter((l) => l.startsWith("Stored "));
   assert.equal(stored.length, 4, receiver.proc.stdout.text);
   assert.match(
     receiver.proc.stdout.text,
-    /^Stored a\.txt from 127\.0\.0\.1:\d+: 9\.77 KiB, SHA-256 [0-9a-f]{64}$/m,
+    /^Stored kim\/a\.txt from kim \(127\.0\.0\.1:\d+\): 9\.77 KiB, SHA-256 [0-9a-f]{64}$/m,
   );
 });
 
@@ -103,7 +113,8 @@ Deno.test("cli: --json on both sides: file-done with stored and sha256 equal to 
   );
   const done = events.find((e) => e.type === "file-done")!;
   assert.equal(done.path, "report.pdf");
-  assert.equal(done.stored, "report.pdf");
+  assert.equal(done.stored, "kim/report.pdf");
+  assert.match(String(done.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
   assert.equal(done.size, 123_456);
   assert.equal(done.sha256, expected);
   assert.equal(typeof done.ms, "number");
@@ -112,12 +123,14 @@ Deno.test("cli: --json on both sides: file-done with stored and sha256 equal to 
   await receiver.proc.stdout.waitFor(/^\{"type":"file-done"/);
   const received = jsonLines(receiver.proc.stdout.text);
   const got = received.find((e) => e.type === "file-done")!;
-  assert.equal(got.stored, "report.pdf");
+  assert.equal(got.stored, "kim/report.pdf");
+  assert.equal(got.sender, "kim");
+  assert.equal(got.time, done.time);
   assert.equal(got.sha256, expected);
   assert.match(String(got.peer), /^127\.0\.0\.1:\d+$/);
   assert.equal(got.size, 123_456);
   assert.ok(received.some((e) => e.type === "session" && e.protocol === "sockit"));
-  assert.equal(await sha256sum(join(receiver.dir, "report.pdf")), expected);
+  assert.equal(await sha256sum(join(receiver.dir, "kim", "report.pdf")), expected);
 });
 
 Deno.test("cli: send to a port where nothing listens: exit 1, one line, no stack trace", async () => {
@@ -175,7 +188,7 @@ Deno.test("cli: --chunk-size 1k moves the file in exact 1 KiB chunks", async () 
     sent.slice(start + 1, end).map((e) => e.bytes.length),
     [1024, 1024, 1024, 1024, 904],
   );
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, "lesson.bin")), bytes);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, "kim", "lesson.bin")), bytes);
 });
 
 Deno.test("cli: a bad --chunk-size is a usage error (exit 2)", async () => {
@@ -201,10 +214,9 @@ Deno.test("cli: a file over --max-size is refused with a clear reason and exit 1
     result.stderr,
     /^The receiver refused big\.bin: the file is larger than the receiver accepts/m,
   );
-  assert.match(result.stdout, /^Sent small\.txt: stored as small\.txt /m);
-  await receiver.proc.stderr.waitFor(/^Refused big\.bin from 127\.0\.0\.1:\d+: /);
-  assert.deepEqual([...Deno.readDirSync(receiver.dir)].map((e) => e.name).sort(), [
-    ".sockit",
+  assert.match(result.stdout, receipt("small.txt", "kim/small.txt"));
+  await receiver.proc.stderr.waitFor(/^Refused big\.bin from kim \(127\.0\.0\.1:\d+\): /);
+  assert.deepEqual([...Deno.readDirSync(join(receiver.dir, "kim"))].map((e) => e.name), [
     "small.txt",
   ]);
 });
@@ -223,7 +235,10 @@ Deno.test("cli: a name with a terminal escape is refused, and no raw escape reac
   for (const text of [result.stdout, result.stderr, ...logs]) {
     assert.ok(!text.includes("\x1b") && !text.includes("\x07"), JSON.stringify(text));
   }
-  assert.deepEqual([...Deno.readDirSync(receiver.dir)].map((e) => e.name), [".sockit"]);
+  assert.deepEqual([...Deno.readDirSync(receiver.dir)].map((e) => e.name).sort(), [
+    ".sockit",
+    "sockit-log.csv",
+  ]);
 });
 
 Deno.test("cli: Ctrl+C stops the receiver with exit 0 and a summary line", async () => {
@@ -231,7 +246,7 @@ Deno.test("cli: Ctrl+C stops the receiver with exit 0 and a summary line", async
   await using src = await tempDir();
   await Deno.writeFile(join(src.path, "one.bin"), randomBytes(2048));
   assert.equal((await send(receiver.port, [join(src.path, "one.bin")])).code, 0);
-  await receiver.proc.stdout.waitFor(/^Stored one\.bin/);
+  await receiver.proc.stdout.waitFor(/^Stored kim\/one\.bin/);
   const status = await receiver.proc.stop("SIGINT");
   assert.equal(status.code, 0);
   assert.equal(status.success, true);
@@ -251,7 +266,10 @@ Deno.test("cli: --lang ko speaks Korean on both sides", async () => {
   const result = await send(receiver.port, [join(src.path, "숙제.py")], ["--lang", "ko"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^파일 1개를 보냅니다 \(.*\)$/m);
-  assert.match(result.stdout, /^숙제\.py 보냄: 숙제\.py로 저장됨 \(.*SHA-256 검증 완료\)$/m);
+  assert.match(
+    result.stdout,
+    /^영수증: 숙제\.py → 저장 위치 kim\/숙제\.py, 크기 .*, SHA-256 [0-9a-f]{64}, /m,
+  );
   assert.match(result.stdout, /^완료: 파일 1개, /m);
   const missing = await runCli(["--lang", "ko", "send", join(src.path, "없음.txt")]);
   assertOneLineError(missing, 1, /없음\.txt가 없습니다/);
