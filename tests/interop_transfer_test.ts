@@ -29,13 +29,27 @@ const MiB = 1024 * 1024;
 /** The generated name of a classic file from 127.0.0.1: time, then the sender's address. */
 const CLASSIC_NAME = /^classic-\d{8}-\d{6}-127-0-0-1(?: \(\d+\))?/;
 
-/** The lines on which the receiver reports a stored classic file: the stored names. */
+/** The folder classic senders' files go to: they carry no name, so their address names it. */
+const UNNAMED = "unnamed-127-0-0-1";
+
+/**
+ * The lines on which the receiver reports a stored classic file: the stored names, inside the
+ * sender's folder {@linkcode UNNAMED}.
+ */
 async function storedClassic(proc: BackgroundProcess, n: number): Promise<string[]> {
   const lines = await proc.stdout.waitForLines(
-    /^Stored (.+) from 127\.0\.0\.1:\d+ \(classic sender, unverified\)/,
+    /^Stored unnamed-127-0-0-1\/(.+) from unnamed-127-0-0-1 \(127\.0\.0\.1:\d+\) \(classic sender, unverified\)/,
     n,
   );
   return lines.map((m) => m[1]);
+}
+
+/** The files stored in {@linkcode UNNAMED} of `dir`, sorted (and nothing else stored). */
+async function classicFiles(dir: string): Promise<string[]> {
+  const entries = await finalEntries(dir);
+  const inside = entries.filter((e) => e.startsWith(`${UNNAMED}/`));
+  assert.deepEqual(entries.filter((e) => e !== UNNAMED && !inside.includes(e)), []);
+  return inside.map((e) => e.slice(UNNAMED.length + 1)).sort();
 }
 
 /** Runs the lesson's sender on `file` against `port`; asserts it reports every byte sent. */
@@ -94,11 +108,11 @@ Deno.test("interop: the lesson's sender into sockit receive, byte-identical (0 B
   for (const [i, [, bytes]] of files.entries()) {
     assert.match(stored[i], CLASSIC_NAME);
     assert.ok(!stored[i].includes("."), `no extension for unrecognised content: ${stored[i]}`);
-    const got = await Deno.readFile(join(receiver.dir, stored[i]));
+    const got = await Deno.readFile(join(receiver.dir, UNNAMED, stored[i]));
     assert.equal(got.length, bytes.length);
     assert.ok(got.every((b, j) => b === bytes[j]), `${stored[i]} differs`);
   }
-  assert.deepEqual(await finalEntries(receiver.dir), [...stored].sort());
+  assert.deepEqual(await classicFiles(receiver.dir), [...stored].sort());
   assert.deepEqual(await internalEntries(receiver.dir), []);
 });
 
@@ -117,8 +131,8 @@ Deno.test("interop: classic files named by their content: PNG and JPEG get .png 
   assert.match(first, /\.png$/);
   assert.match(second, CLASSIC_NAME);
   assert.match(second, /\.jpg$/);
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, first)), png);
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, second)), jpeg);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, UNNAMED, first)), png);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, UNNAMED, second)), jpeg);
 });
 
 Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
@@ -130,9 +144,9 @@ Deno.test("interop: --classic-name hw stores hw, then hw (1)", async () => {
   await storedClassic(receiver.proc, 1);
   await lessonSend(join(src.path, "b.py"), receiver.port);
   assert.deepEqual(await storedClassic(receiver.proc, 2), ["hw", "hw (1)"]);
-  assert.deepEqual(await finalEntries(receiver.dir), ["hw", "hw (1)"]);
-  assert.equal(await Deno.readTextFile(join(receiver.dir, "hw")), "print(1)\n");
-  assert.equal(await Deno.readTextFile(join(receiver.dir, "hw (1)")), "print(2)\n");
+  assert.deepEqual(await classicFiles(receiver.dir), ["hw", "hw (1)"]);
+  assert.equal(await Deno.readTextFile(join(receiver.dir, UNNAMED, "hw")), "print(1)\n");
+  assert.equal(await Deno.readTextFile(join(receiver.dir, UNNAMED, "hw (1)")), "print(2)\n");
 });
 
 Deno.test("interop: a classic size that arrives in pieces is read whole before 'ready'", async () => {
@@ -173,7 +187,9 @@ Deno.test("interop: a classic sender that closes early leaves no file", async ()
   } finally {
     conn.close();
   }
-  await receiver.proc.stderr.waitFor(/^Transfer of \(classic\) from 127\.0\.0\.1:\d+ failed/);
+  await receiver.proc.stderr.waitFor(
+    /^Transfer of \(classic\) from unnamed-127-0-0-1 \(127\.0\.0\.1:\d+\) failed/,
+  );
   assert.deepEqual(await finalEntries(receiver.dir), []);
   assert.deepEqual(await internalEntries(receiver.dir), []);
   assert.ok(!receiver.proc.stdout.text.includes("Stored "), receiver.proc.stdout.text);
@@ -187,8 +203,8 @@ Deno.test("interop: a classic sender that closes early leaves no file", async ()
   await Deno.writeTextFile(join(src.path, "ok.txt"), "still here\n");
   await lessonSend(join(src.path, "ok.txt"), receiver.port);
   const [stored] = await storedClassic(receiver.proc, 1);
-  assert.deepEqual(await finalEntries(receiver.dir), [stored]);
-  assert.equal(await Deno.readTextFile(join(receiver.dir, stored)), "still here\n");
+  assert.deepEqual(await classicFiles(receiver.dir), [stored]);
+  assert.equal(await Deno.readTextFile(join(receiver.dir, UNNAMED, stored)), "still here\n");
 });
 
 Deno.test("interop: sockit send --classic into the lesson's receiver, byte-identical (0 B, 1 MiB)", async () => {
