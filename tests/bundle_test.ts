@@ -553,11 +553,11 @@ Deno.test("bundled single-file program", async (t) => {
       const sender = await run(
         Deno.execPath(),
         bundleArgs(bundle, ["send", "과제 1.bin", "--to", `127.0.0.1:${port}`]),
-        { cwd: dir.path, env: { LANG: "C.UTF-8" } },
+        { cwd: dir.path, env: { LANG: "C.UTF-8", SOCKIT_NAME: "김민지" } },
       );
       assert.equal(sender.code, 0, sender.stdout + sender.stderr);
       await receiver.stdout.waitFor(/과제 1\.bin/);
-      assert.deepEqual(await Deno.readFile(join(received, "과제 1.bin")), data);
+      assert.deepEqual(await Deno.readFile(join(received, "김민지", "과제 1.bin")), data);
     } finally {
       await receiver.stop();
     }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
 import { join } from "node:path";
 import { startReceiver } from "../lib/transfer/receiver.ts";
 import type { Receiver, ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
@@ -83,9 +84,11 @@ export async function snapshot(root: string, skip: string[] = []): Promise<Recor
   return out;
 }
 
-/** Files and folders stored under final names in `dir` (everything but `.sockit`). */
+/** Files and folders stored under final names in `dir` (everything but `.sockit` and the log). */
 export async function finalEntries(dir: string): Promise<string[]> {
-  return (await tree(dir)).filter((p) => p !== ".sockit" && !p.startsWith(".sockit/"));
+  return (await tree(dir)).filter((p) =>
+    p !== ".sockit" && !p.startsWith(".sockit/") && p !== LOG_FILE_NAME
+  );
 }
 
 /** What sockit keeps in `DIR/.sockit`: temporary files and partials. */

@@ -102,7 +102,7 @@ Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothin
   await using root = await tempDir();
   const dir = join(root.path, "received");
   const files = await sources(root.path, 3, 4 * 1024 * 1024, SEED);
-  const first = await cliReceiver({ dir, args: ["--json"] });
+  const first = await cliReceiver({ dir, args: ["--json", "--flat"] });
   // Slow links, so that all three are in the middle of their bytes when Ctrl+C comes.
   await using proxy = new CutProxy({
     targetPort: first.port,
@@ -141,7 +141,7 @@ Deno.test("faults: Ctrl+C during 3 transfers keeps their partials, stores nothin
     kept.set(`file-${i}.bin`, size);
   }
 
-  const second = await cliReceiver({ dir, args: ["--json"] });
+  const second = await cliReceiver({ dir, args: ["--json", "--flat"] });
   try {
     const events: SendEvent[] = [];
     const result = await within(
@@ -179,7 +179,7 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   const description = join(dir, ".sockit", `partial-${key}.json`);
   const fifo = await system("mkfifo", [description]);
   assert.equal(fifo.code, 0, `mkfifo: ${fifo.err}`);
-  const receiver = await cliReceiver({ dir });
+  const receiver = await cliReceiver({ dir, args: ["--flat"] });
   let writer = -1;
   try {
     await using peer = await RawPeer.open(receiver.port);
@@ -222,7 +222,7 @@ Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume
     join(internal, `partial-${key}.json`),
     JSON.stringify({ ...source, created: Date.now() }),
   );
-  const receiver = await cliReceiver({ dir });
+  const receiver = await cliReceiver({ dir, args: ["--flat"] });
   try {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "F", ...source });
@@ -295,7 +295,7 @@ Deno.test({
     const smallBytes = seededBytes(100 * 1024, SEED + 101);
     await Deno.writeFile(big, bigBytes);
     await Deno.writeFile(small, smallBytes);
-    const receiver = await cliReceiver({ dir });
+    const receiver = await cliReceiver({ dir, args: ["--flat"] });
     try {
       const target = `127.0.0.1:${receiver.port}`;
       const failed = await runCli(["send", big, "--to", target], { timeoutMs: 30_000 });
@@ -413,7 +413,7 @@ Deno.test({
     const dir = join(root.path, "received");
     const file = join(root.path, "homework.py");
     await Deno.writeTextFile(file, "print('hello')\n");
-    const receiver = await cliReceiver({ dir });
+    const receiver = await cliReceiver({ dir, args: ["--flat"] });
     let bound = false;
     try {
       // A read-only bind mount of DIR onto itself (root ignores permission bits).

@@ -205,7 +205,7 @@ for (let i = 0; i < RECEIVER_KILLS; i++) {
     const dir = join(root.path, "received");
     const file = await sourceFile(root.path, "data.bin", 4 * MiB, SEED + 100 + i);
     const target = Math.floor(file.bytes.length * fraction);
-    const first = await cliReceiver({ dir, args: ["--json"] });
+    const first = await cliReceiver({ dir, args: ["--json", "--flat"] });
     const kill = killAt(file.source, target, () => heldBytes(dir), () => first.proc.child);
     await using proxy = new CutProxy({ targetPort: first.port, onForward: kill.onForward });
     const retries = mode === "run again" ? "0" : "3";
@@ -228,12 +228,12 @@ for (let i = 0; i < RECEIVER_KILLS; i++) {
         await sender.stop();
         assert.equal(status.code, 1);
         assert.match(sender.stderr.text, /^sockit: /m, "one error line for the user");
-        second = await cliReceiver({ dir, port: first.port, args: ["--json"] });
+        second = await cliReceiver({ dir, port: first.port, args: ["--json", "--flat"] });
         const again = await runCli(sendArgs(file.path, second.port), { timeoutMs: 30_000 });
         assert.equal(again.code, 0, again.stderr);
         [offset] = startOffsets(again.stdout.split("\n"));
       } else {
-        second = await cliReceiver({ dir, port: first.port, args: ["--json"] });
+        second = await cliReceiver({ dir, port: first.port, args: ["--json", "--flat"] });
         const status = await within(30_000, sender.child.status, "the sender retrying");
         await sender.stop();
         assert.equal(status.code, 0, sender.stderr.text);
@@ -472,7 +472,7 @@ Deno.test("resume: sockit receive sweeps a partial over 24 hours old at start an
   await Deno.writeTextFile(meta, JSON.stringify(source));
   const old = new Date(Date.now() - 25 * 60 * 60 * 1000);
   for (const path of [part, meta]) await Deno.utime(path, old, old);
-  const receiver = await cliReceiver({ dir });
+  const receiver = await cliReceiver({ dir, args: ["--flat"] });
   try {
     await waitUntil(async () => (await internalEntries(dir)).length === 0, 5000, "the sweep");
   } finally {
