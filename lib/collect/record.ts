@@ -8,14 +8,16 @@
  */
 
 import type { ReceiverEvent } from "../transfer/receiver.ts";
+import { printable } from "../net/trace.ts";
 import { peerHost } from "./identity.ts";
 import { localTimestamp } from "./log.ts";
 import type { LogRow } from "./log.ts";
 
 /**
  * The log row for a receiver event, or `undefined` for events that are not logged (progress,
- * folders, connections). Rows of files that were not stored carry the name the sender gave in
- * `reason` after the code (`bad-name: ../x` is `bad-name` for the path `../x`).
+ * folders, connections). Rows of files that were not stored say in `reason` the code, why, and
+ * the path as sent (`bad-name: dot-segment; ../x`); control characters in names and reasons
+ * from the wire are written escaped.
  *
  * @example
  * ```ts
@@ -27,6 +29,12 @@ export function logRowOf(
   event: ReceiverEvent,
   now: () => Date = () => new Date(),
 ): LogRow | undefined {
+  const row = rowOf(event, now);
+  // Refused names and paths are raw from the wire: control characters are written escaped.
+  return row && { ...row, name: printable(row.name), reason: printable(row.reason) };
+}
+
+function rowOf(event: ReceiverEvent, now: () => Date): LogRow | undefined {
   const base = (peer: string, name: string, protocol: "sockit" | "classic" = "sockit") => ({
     time: localTimestamp(now()),
     name,
