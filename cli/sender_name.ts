@@ -40,8 +40,11 @@ export async function chooseSenderName(
   const login = validOrUndefined(osUserName());
   if (!Deno.stdin.isTerminal() || !Deno.stderr.isTerminal()) return login;
   for (let attempt = 0; attempt < ASK_ATTEMPTS; attempt++) {
-    const answer = prompt(`${message(style, "send.ask-name")}:`, login);
-    if (answer === null) return login;
+    // Enter (or the end of input) takes the login name shown in brackets.
+    const question = message(style, "send.ask-name");
+    const answer = prompt(login === undefined ? `${question}:` : `${question} [${login}]:`) ??
+      login;
+    if (answer === undefined) return undefined;
     try {
       const name = sanitizeSenderName(answer);
       if (path !== undefined) {
