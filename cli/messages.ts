@@ -263,7 +263,6 @@ const en = {
   "recv.live-roster":
     "Class list: {sent} of {total} sent, {missing} missing · {active} sending now",
   "recv.live": "{senders} senders so far · {active} sending now",
-  "recv.live-more": "… and {count} more sending",
   "summary.title": "Who sent what ({dir}):",
   "summary.name": "Name",
   "summary.files": "Files",
@@ -665,7 +664,6 @@ const ko: Record<MessageKey, string> = {
   "recv.live-roster":
     "명단: {total}명 중 {sent}명 보냄, {missing}명 안 보냄 · 지금 보내는 중 {active}명",
   "recv.live": "지금까지 보낸 사람 {senders}명 · 지금 보내는 중 {active}명",
-  "recv.live-more": "… 그 밖에 {count}명이 보내는 중",
   "summary.title": "보낸 사람별 정리 ({dir}):",
   "summary.name": "이름",
   "summary.files": "파일",
