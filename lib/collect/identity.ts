@@ -9,7 +9,7 @@
 
 import { dirname, join } from "node:path";
 import { userInfo } from "node:os";
-import { SockitError, toSockitError } from "../core/errors.ts";
+import { toSockitError } from "../core/errors.ts";
 import { NameError, sanitizePath } from "../transfer/names.ts";
 import type { NameProblem } from "../transfer/names.ts";
 
@@ -40,8 +40,8 @@ export const SENDER_NAME_PROBLEMS: readonly SenderNameProblem[] = [
 ];
 
 /**
- * A display name that was refused; `code` is `"bad-name"`, `details` hold the raw `name` and
- * the `problem`.
+ * A display name that was refused: a {@linkcode NameError} whose `problem` is a
+ * {@linkcode SenderNameProblem}; `code` is `"bad-name"`.
  *
  * @example
  * ```ts
@@ -53,15 +53,11 @@ export const SENDER_NAME_PROBLEMS: readonly SenderNameProblem[] = [
  * }
  * ```
  */
-export class SenderNameError extends SockitError {
-  /** Why the name was refused. */
-  readonly problem: SenderNameProblem;
-
+export class SenderNameError extends NameError<SenderNameProblem> {
   /** Creates the error for the raw name `name`. */
   constructor(name: string, problem: SenderNameProblem) {
-    super("bad-name", { name, problem });
+    super(name, problem);
     this.name = "SenderNameError";
-    this.problem = problem;
   }
 }
 

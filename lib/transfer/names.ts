@@ -97,12 +97,12 @@ export type NameProblem = typeof NAME_PROBLEMS[number];
  * }
  * ```
  */
-export class NameError extends SockitError {
+export class NameError<P extends string = NameProblem> extends SockitError {
   /** Why the name was refused. */
-  readonly problem: NameProblem;
+  readonly problem: P;
 
   /** Creates the error for the raw wire name `name`. */
-  constructor(name: string, problem: NameProblem) {
+  constructor(name: string, problem: P) {
     super("bad-name", { name, problem });
     this.name = "NameError";
     this.problem = problem;
