@@ -10,10 +10,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readLog } from "../lib/collect/log.ts";
 import { Roster } from "../lib/collect/roster.ts";
-import { encodePreface } from "../lib/transfer/protocol.ts";
+import { encodePreface, PREFACE_SIZE, readFrame, writeFrame } from "../lib/transfer/protocol.ts";
+import { sendFiles } from "../lib/transfer/sender.ts";
+import { Wire } from "../lib/net/wire.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { RecordingReceiver, sha256Hex, tree } from "./fault_helpers.ts";
+import { CutProxy, RecordingReceiver, sha256Hex, tree } from "./fault_helpers.ts";
 import { tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();
@@ -227,4 +229,85 @@ Deno.test("collect: --roster-only refuses a name not on the list, with its close
     "김민지",
     "김민지/a.py",
   ]);
+});
+
+Deno.test("collect: a transfer cut mid-file resumes inside the sender's folder", async () => {
+  await using receiver = await RecordingReceiver.start({ bySender: true, log: true });
+  await using src = await tempDir();
+  const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31) % 251);
+  await Deno.writeFile(join(src.path, "big.bin"), bytes);
+  await using proxy = new CutProxy({
+    targetPort: receiver.port,
+    cutAfter: (index) => index === 0 ? 1024 * 1024 : undefined,
+  });
+  const options = { port: proxy.port, name: "김민지", retries: 0 };
+  await assert.rejects(receiver.send([join(src.path, "big.bin")], options));
+  await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the cut transfer to fail");
+  const { events } = await receiver.send([join(src.path, "big.bin")], options);
+  const start = events.find((e) => e.type === "file-start");
+  assert.ok(start?.type === "file-start" && start.offset > 0, JSON.stringify(start));
+  assert.deepEqual(storedPaths(events), ["김민지/big.bin"]);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, "김민지", "big.bin")), bytes);
+  // The cut is a failure row, the resumed file a stored row.
+  const rows = await readLog(receiver.dir);
+  assert.deepEqual(rows.map((r) => [r.name, r.outcome]), [["김민지", "failed"], [
+    "김민지",
+    "stored",
+  ]]);
+  assert.match(rows[0].reason, /^(closed-early|connection-reset): .*; big\.bin$/);
+});
+
+Deno.test("collect: a damaged file is a failed row; nothing is stored for it", async () => {
+  await using receiver = await RecordingReceiver.start({ bySender: true, log: true });
+  await using peer = await RawPeer.open(receiver.port);
+  await peer.sendFrame({ type: "I", name: "Lee" });
+  await peer.frame();
+  const verdict = await peer.sendFile("a.txt", encoder.encode("abc"), { sha256: "0".repeat(64) });
+  assert.ok(verdict.type === "V" && !verdict.ok && verdict.code === "hash-mismatch");
+  const [row] = await readLog(receiver.dir);
+  assert.deepEqual([row.name, row.outcome, row.stored, row.size], ["Lee", "failed", "", 3]);
+  assert.match(row.reason, /^hash-mismatch: .*; a\.txt$/);
+  assert.deepEqual((await tree(receiver.dir)).filter((p) => !p.startsWith(".sockit")), [
+    "sockit-log.csv",
+  ]);
+});
+
+Deno.test("collect: a receiver that does not invite identify (an older sockit) gets no I frame", async () => {
+  // An older receiver: its hello has no `identify`, and it refuses any frame it does not know.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const seen: string[] = [];
+  const serving = (async () => {
+    using wire = new Wire(await listener.accept(), { idleTimeoutMs: 10_000 });
+    await wire.readExact(PREFACE_SIZE);
+    await writeFrame(wire, { type: "H", version: 1, maxSize: null });
+    while (true) {
+      const frame = await readFrame(wire, "sender");
+      seen.push(frame.type);
+      if (frame.type === "Q") return;
+      if (frame.type !== "F") throw new Error(`an older receiver refuses ${frame.type}`);
+      await writeFrame(wire, { type: "A", offset: 0 });
+      await readFrame(wire, "sender");
+      await wire.readExact(frame.size);
+      const end = await readFrame(wire, "sender");
+      assert.ok(end.type === "E");
+      await writeFrame(wire, { type: "V", ok: true, stored: frame.path, sha256: end.sha256 });
+    }
+  })();
+  await using src = await tempDir();
+  await Deno.writeTextFile(join(src.path, "a.txt"), "a\n");
+  const events: SendEvent[] = [];
+  const result = await sendFiles({
+    paths: [join(src.path, "a.txt")],
+    port: (listener.addr as Deno.NetAddr).port,
+    name: "김민지",
+    onEvent: (e) => events.push(e),
+  });
+  await serving;
+  assert.equal(result.files, 1);
+  assert.deepEqual(seen, ["F", "Q"]);
+  const connected = events.find((e) => e.type === "connected");
+  assert.ok(connected?.type === "connected" && connected.nameIgnored === true);
+  assert.equal(connected.name, undefined);
+  const done = events.find((e) => e.type === "file-done");
+  assert.ok(done?.type === "file-done" && done.time === undefined, "no receiver time to show");
 });
