@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseBeacon } from "../lib/discovery/beacon.ts";
@@ -26,7 +27,8 @@ async function receiverIn(
   options: { args?: string[]; env?: Record<string, string> } = {},
 ): Promise<BackgroundProcess> {
   const receiver = spawnCli(
-    ["receive", "--dir", dir, "--port", String(port), ...(options.args ?? [])],
+    // Flat: these tests are about finding the receiver, not where files go inside it.
+    ["receive", "--dir", dir, "--port", String(port), "--flat", ...(options.args ?? [])],
     { netns: host.ns, env: options.env },
   );
   try {
@@ -80,7 +82,7 @@ async function homework(): Promise<AsyncDisposable & { path: string; file: strin
 async function listing(dir: string): Promise<string[]> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  return names.filter((name) => name !== ".sockit").sort();
+  return names.filter((name) => name !== ".sockit" && name !== LOG_FILE_NAME).sort();
 }
 
 function assertOneLine(result: CliResult, pattern: RegExp): void {
@@ -149,7 +151,8 @@ test("two receivers and a terminal: the sender lists them and asks which", async
   await using _a = await receiverIn(a, inboxA.path, 7001);
   await using _b = await receiverIn(b, inboxB.path, 7002);
 
-  await using term = cliOnTerminal(c, ["send", src.file]);
+  // A name given, so that the terminal is asked only which receiver.
+  await using term = cliOnTerminal(c, ["send", src.file, "--name", "kim"]);
   const [, second] = await term.stdout.waitFor(/^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)\r?$/);
   await term.stdout.waitFor(/^ {2}1\. .+ at 10\.99\.0\.\d:700\d\r?$/);
   await term.type("0\n");

@@ -196,6 +196,8 @@ export function sockitReceiver(dir: string, port: number, extra: string[] = []):
     "--overwrite",
     "--idle-timeout",
     "120",
+    // One folder for every sender: the files are verified where the sources' names say.
+    "--flat",
     ...extra,
   ]);
 }
