@@ -102,6 +102,8 @@ export class LiveRegion {
   #last = 0;
   #encoder = new TextEncoder();
   #more: (count: number) => string;
+  /** A redraw waiting for the 100 ms since the last one to pass. */
+  #pending?: ReturnType<typeof setTimeout>;
   #size: () => { columns: number; rows: number };
 
   /**
@@ -136,7 +138,21 @@ export class LiveRegion {
   show(log: Line[], live?: LiveLine[], final?: LiveLine[]): void {
     if (live) this.#lines = live;
     const now = performance.now();
-    if (!final && log.length === 0 && now - this.#last < 100 && live && live.length > 0) return;
+    if (!final && log.length === 0 && now - this.#last < 100 && live && live.length > 0) {
+      // Too soon to redraw; the latest lines are drawn a little later unless something else
+      // draws them first (so the last update of a burst is never left undrawn).
+      if (this.#pending === undefined) {
+        const timer = setTimeout(() => {
+          this.#pending = undefined;
+          this.show([]);
+        }, 100 - (now - this.#last));
+        Deno.unrefTimer(timer);
+        this.#pending = timer;
+      }
+      return;
+    }
+    if (this.#pending !== undefined) clearTimeout(this.#pending);
+    this.#pending = undefined;
     this.#last = now;
     const { columns, rows } = this.#size();
     let out = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : "";

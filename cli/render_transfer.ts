@@ -445,9 +445,13 @@ export class ReceiveView {
     this.tally = new ClassTally(options.roster);
   }
 
-  /** The live lines: the header, then one line per sender connected now. */
+  /**
+   * The live lines: the header, then one line per sender connected now. With a class list the
+   * header stays (it says who is missing); without one the area is empty when nobody sends.
+   */
   #live(): LiveLine[] {
     const s = this.#style;
+    if (!this.tally.roster && this.#active.size === 0) return [];
     const senders = [...this.#active.values()].map((a): LiveLine => {
       if (a.path === undefined) return { label: printable(a.name), detail: "" };
       return {
@@ -486,7 +490,7 @@ export class ReceiveView {
         const to = event.port === 6000 ? target : `${target}:${event.port}`;
         const command = `${this.#prefix} send ${message(s, "recv.hint-file")} --to ${to}`;
         const { roster, rosterPath, logged } = this.#options;
-        return info(
+        const start = info(
           [
             message(s, "recv.listening", { dir: event.dir, address: event.address }),
             reachLine(s, event.reachable),
@@ -497,6 +501,7 @@ export class ReceiveView {
             ...(logged ? [message(s, "recv.log", { path: join(event.dir, LOG_FILE_NAME) })] : []),
           ].join("\n"),
         );
+        return { ...start, live: this.#live() };
       }
       case "session":
         return { log: [] };

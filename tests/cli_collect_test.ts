@@ -12,8 +12,15 @@ import { join } from "node:path";
 import { ReceiveView } from "../cli/render_transfer.ts";
 import { Roster } from "../lib/collect/roster.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { sha256Hex } from "./fault_helpers.ts";
-import { cliArgv, cliReceiver, runCli, tempDir } from "./util.ts";
+import {
+  cliReceiver,
+  cliShellCommand,
+  NO_TMUX,
+  runCli,
+  sha256Hex,
+  tempDir,
+  Terminal,
+} from "./util.ts";
 import type { CliResult } from "./util.ts";
 
 /** `sockit send ARGS… --to 127.0.0.1:PORT --name NAME`. */
@@ -99,7 +106,7 @@ Deno.test("cli collect: a class list says exactly who is missing, on Ctrl+C and 
   ]);
   for (const row of rows) {
     const file = await Deno.readFile(join(dir, row.stored.replace(/^'/, "")));
-    assert.equal(row.sha256, await sha256Hex(file));
+    assert.equal(row.sha256, sha256Hex(file));
     assert.equal(Number(row.size), file.length);
     assert.equal(row.address, "127.0.0.1");
     assert.equal(row.protocol, "sockit");
@@ -227,46 +234,78 @@ Deno.test("cli collect: hostile names are refused on the command line and shown 
 
 Deno.test({
   name: "cli collect: the first send on a terminal asks for a name once and remembers it",
-  ignore: Deno.build.os === "windows",
+  ignore: NO_TMUX !== undefined,
   async fn() {
     await using work = await tempDir();
     await Deno.writeTextFile(join(work.path, "a.txt"), "a\n");
     await using receiver = await cliReceiver();
     const config = join(work.path, "config");
-    // `script` gives the sender a terminal; what it types arrives on that terminal.
-    const shell = (args: string[]) =>
-      cliArgv(args).map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-    const run = async (typed: string) => {
-      const child = new Deno.Command("script", {
-        args: [
-          "-qec",
-          shell(["send", join(work.path, "a.txt"), "--to", `127.0.0.1:${receiver.port}`]),
-          "/dev/null",
-        ],
-        env: { XDG_CONFIG_HOME: config, LANG: "C.UTF-8", NO_COLOR: "1", SOCKIT_NAME: "" },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(typed));
-      await writer.close();
-      return new TextDecoder().decode((await child.output()).stdout);
-    };
-    const out = await run("김민지\n");
-    assert.match(out, /Your name, as your teacher should see it/);
-    assert.match(out, /Receipt: a\.txt stored as 김민지\/a\.txt, /);
+    await using term = await Terminal.open(100, 30, { XDG_CONFIG_HOME: config, USER: "kim" });
+    const send = cliShellCommand([
+      "send",
+      join(work.path, "a.txt"),
+      "--to",
+      `127.0.0.1:${receiver.port}`,
+    ]);
+    await term.run(send);
+    // Asked once, with the login name offered; a name is typed instead.
+    await term.waitFor(/Your name, as your teacher should see it \[\S+\]:/);
+    await term.keys("-l", "김민지");
+    await term.keys("Enter");
+    assert.equal(await term.exitCode(), 0, (await term.history()).join("\n"));
+    await term.waitFor(/^Receipt: a\.txt stored as 김민지\/a\.txt, /);
     assert.equal(await Deno.readTextFile(join(config, "sockit", "name.txt")), "김민지\n");
     // The second time nothing is asked.
-    const again = await run("");
-    assert.doesNotMatch(again, /Your name/);
-    assert.match(again, /Receipt: a\.txt stored as 김민지\/a \(1\)\.txt, /);
+    await term.run(send);
+    assert.equal(await term.exitCode(), 0);
+    const screen = await term.history();
+    assert.equal(screen.filter((line) => line.includes("should see it")).length, 1);
+    assert.ok(
+      screen.some((line) => /^Receipt: a\.txt stored as 김민지\/a \(1\)\.txt, /.test(line)),
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "cli collect: on a terminal the receiver shows the class list's counts live, fitted to the screen",
+  ignore: NO_TMUX !== undefined,
+  async fn() {
+    await using work = await tempDir();
+    const roster = join(work.path, "roster.txt");
+    await Deno.writeTextFile(roster, "김민지\nPark Jisoo\n이서준\n");
+    await Deno.writeTextFile(join(work.path, "a.txt"), "a\n");
+    await using term = await Terminal.open(60, 12);
+    const dir = join(work.path, "received");
+    await term.run(cliShellCommand([
+      "receive",
+      "--dir",
+      dir,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--no-qr",
+      "--no-announce",
+      "--roster",
+      roster,
+    ]));
+    const [, port] = await term.waitFor(/127\.0\.0\.1:(\d+)/);
+    await term.waitFor(/^Class list: 0 of 3 sent, 3 missing · 0 sending now$/);
+    const sent = await runCli(["send", join(work.path, "a.txt"), "--to", `127.0.0.1:${port}`], {
+      env: { SOCKIT_NAME: "park jisoo" },
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    await term.waitFor(/^Class list: 1 of 3 sent, 2 missing · 0 sending now$/);
+    await term.keys("C-c");
+    assert.equal(await term.exitCode(), 0);
+    await term.waitFor(/^Not sent yet \(2\): 김민지, 이서준$/);
   },
 });
 
 Deno.test("cli collect: live lines: the class list's counts, then one line per sender sending now", () => {
   const roster = Roster.parse("김민지\nPark Jisoo\n이서준\n");
-  const view = new ReceiveView({ lang: "en", color: false }, { roster });
+  const view = new ReceiveView({ lang: "en", color: false }, "sockit", { roster });
   const peer = "127.0.0.1:5000";
   view.update({
     type: "sender",
@@ -279,10 +318,11 @@ Deno.test("cli collect: live lines: the class list's counts, then one line per s
   const info = { id: 1, peer, sender: "김민지", classic: false, path: "과제/main.py", size: 200 };
   view.update({ type: "file-start", offset: 0, ...info });
   const { live } = view.update({ type: "file-progress", bytes: 100, ...info });
-  assert.deepEqual(live, [
+  assert.deepEqual(live?.map((line) => line.label), [
     "Class list: 0 of 3 sent, 3 missing · 1 sending now",
-    "김민지  과제/main.py   50%",
+    "김민지  과제/main.py",
   ]);
+  assert.equal(live![1].detail, "[█████░░░░░]  50%  100 B/200 B");
   const done = view.update({
     type: "file-done",
     stored: "김민지/과제/main.py",
@@ -291,8 +331,8 @@ Deno.test("cli collect: live lines: the class list's counts, then one line per s
     time: "2026-12-02T14:41:07+09:00",
     ...info,
   });
-  assert.equal(done.live?.[0], "Class list: 1 of 3 sent, 2 missing · 1 sending now");
+  assert.equal(done.live?.[0].label, "Class list: 1 of 3 sent, 2 missing · 1 sending now");
   assert.deepEqual(view.update({ type: "session-end", peer, files: 1, bytes: 200 }).live, [
-    "Class list: 1 of 3 sent, 2 missing · 0 sending now",
+    { label: "Class list: 1 of 3 sent, 2 missing · 0 sending now", detail: "" },
   ]);
 });

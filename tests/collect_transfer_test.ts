@@ -15,8 +15,8 @@ import { sendFiles } from "../lib/transfer/sender.ts";
 import { Wire } from "../lib/net/wire.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { CutProxy, RecordingReceiver, sha256Hex, tree } from "./fault_helpers.ts";
-import { tempDir } from "./util.ts";
+import { CutProxy, RecordingReceiver, tree } from "./fault_helpers.ts";
+import { sha256Hex, tempDir } from "./util.ts";
 
 const encoder = new TextEncoder();
 
@@ -70,7 +70,7 @@ Deno.test("collect: 10 senders of the same folder at once end up in 10 folders, 
     assert.equal(row.address, "127.0.0.1");
     const bytes = await Deno.readFile(join(receiver.dir, row.stored));
     assert.equal(row.size, bytes.length);
-    assert.equal(row.sha256, await sha256Hex(bytes));
+    assert.equal(row.sha256, sha256Hex(bytes));
   }
 });
 
