@@ -267,8 +267,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "cli collect: on a terminal the receiver shows the class list's counts live, fitted to the screen",
+  name: "cli collect: on a terminal the receiver shows the class list's counts live",
   ignore: NO_TMUX !== undefined,
   async fn() {
     await using work = await tempDir();
