@@ -625,9 +625,9 @@ const ko: Record<MessageKey, string> = {
   "opt.name":
     "내 이름. 받는 쪽은 이 이름의 폴더에 파일을 모읍니다 (기본값: SOCKIT_NAME, 전에 입력한 이름, 없으면 로그인 이름)",
   "opt.flat": "보낸 사람별 폴더를 만들지 않고 모든 파일을 받는 폴더에 바로 저장합니다",
-  "opt.roster": "명단 파일: 한 줄에 이름 하나, 또는 name(과 id) 열이 있는 CSV",
+  "opt.roster": "명단 파일: 한 줄에 이름 하나, 또는 첫 줄에 이름 열(과 번호 열)이 있는 CSV 파일",
   "opt.roster-only": "명단에 없는 이름으로 보내면 거절합니다",
-  "opt.summary": "폴더의 sockit-log.csv 를 읽어 누가 파일을 몇 개 보냈는지 보여 주고 끝냅니다",
+  "opt.summary": "받는 폴더의 기록 파일을 읽어 누가 파일을 몇 개 보냈는지 보여 주고 끝냅니다",
   "usage.roster-only": "--roster-only 는 명단이 있어야 합니다. --roster 파일 을 함께 주세요.",
   "send.ask-name": "선생님께 보일 내 이름",
   "send.name-saved":
