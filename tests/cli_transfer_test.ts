@@ -343,9 +343,9 @@ Deno.test("cli: a folder's .git is left out and said so; hidden files sent are l
   );
   assert.match(result.stdout, /^Also sending hidden files: proj\/\.env, proj\/__pycache__$/m);
   assert.match(result.stdout, /^Done: 3 files, /m);
-  await receiver.proc.stdout.waitFor(/^Stored proj\/main\.py /);
+  await receiver.proc.stdout.waitFor(/^Stored kim\/proj\/main\.py /);
   const stored = (path: string) =>
-    Deno.stat(join(receiver.dir, path)).then(() => true, () => false);
+    Deno.stat(join(receiver.dir, "kim", path)).then(() => true, () => false);
   assert.equal(await stored("proj/.git"), false);
   assert.equal(await stored("proj/.env"), true);
   assert.equal(await stored("proj/__pycache__/main.cpython-312.pyc"), true);

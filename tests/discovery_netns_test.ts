@@ -6,9 +6,9 @@
  * @module
  */
 
-import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
 import { parseBeacon } from "../lib/discovery/beacon.ts";
 import { CAN_NETNS, makeLan, NETNS_SKIP_NOTE } from "./netns.ts";
 import type { LanHost } from "./netns.ts";
