@@ -311,3 +311,33 @@ Deno.test("collect: a receiver that does not invite identify (an older sockit) g
   const done = events.find((e) => e.type === "file-done");
   assert.ok(done?.type === "file-done" && done.time === undefined, "no receiver time to show");
 });
+
+Deno.test("collect: refusals held back by the rate limit are counted in a suppressed row", async () => {
+  await using root = await tempDir();
+  const dir = join(root.path, "received");
+  await using receiver = await RecordingReceiver.start({
+    dir,
+    bySender: true,
+    log: true,
+    maxLogRate: 1,
+  });
+  {
+    await using peer = await RawPeer.open(receiver.port);
+    await peer.sendFrame({ type: "I", name: "Lee" });
+    await peer.frame();
+    for (let i = 0; i < 8; i++) {
+      const reply = await peer.sendFile(`../x${i}`, encoder.encode("x"));
+      assert.ok(reply.type === "R" && reply.code === "bad-name");
+    }
+  }
+  // What is still held back is reported when the receiver stops.
+  await receiver.receiver.close();
+  const rows = await readLog(dir);
+  const refused = rows.filter((r) => r.outcome === "refused");
+  const suppressed = rows.filter((r) => r.outcome === "suppressed");
+  assert.ok(refused.length < 8, "the limit held some back");
+  assert.ok(suppressed.length >= 1);
+  const held = suppressed.reduce((sum, r) => sum + Number(/^(\d+) /.exec(r.reason)![1]), 0);
+  assert.equal(refused.length + held, 8, "every refusal is a row or counted in one");
+  assert.ok(suppressed.every((r) => r.address === "127.0.0.1"));
+});
