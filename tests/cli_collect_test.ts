@@ -203,7 +203,7 @@ Deno.test("cli collect: hostile names are refused on the command line and shown 
   assert.equal(evil.code, 2);
   assert.match(
     evil.stderr,
-    /^sockit: 'red\\u\{1b\}\[31m' cannot be your name: it contains a control character\./,
+    /^sockit: 'red\\x1b\[31m' cannot be your name: it contains a control character\./,
   );
   const env = await runCli(
     ["send", join(work.path, "a.txt"), "--to", `127.0.0.1:${receiver.port}`],
@@ -219,7 +219,7 @@ Deno.test("cli collect: hostile names are refused on the command line and shown 
   const reply = await peer.frame();
   assert.deepEqual(reply, { type: "X", code: "bad-name", message: "control" });
   await receiver.proc.stderr.waitFor(
-    /^Refused x\\u\{1b\}\]0;pwned\\u\{7\} from .*: the name is not safe \(it contains a control character\)$/,
+    /^Refused x\\x1b\]0;pwned\\x07 from .*: the name is not safe \(it contains a control character\)$/,
   );
   for (
     const text of [evil.stderr, env.stderr, receiver.proc.stdout.text, receiver.proc.stderr.text]

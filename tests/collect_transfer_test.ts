@@ -180,7 +180,7 @@ Deno.test("collect: hostile display names are refused with the problem, nothing 
     assert.match(row.reason, /^bad-name: /);
     assert.doesNotMatch(row.name + row.reason, /\p{Cc}/u, "no raw control characters");
   }
-  assert.ok(rows.some((r) => r.name === "red\\u{1b}[31mname"), JSON.stringify(rows));
+  assert.ok(rows.some((r) => r.name === "red\\x1b[31mname"), JSON.stringify(rows));
 });
 
 Deno.test("collect: --roster-only refuses a name not on the list, with its closest names", async () => {
