@@ -164,8 +164,9 @@ Deno.test("spy: the lesson's file sender → spy → sockit receive, 1 MiB summa
   await using _spy = spy;
   const sent = await runPython("lesson_file_sender.py", ["--port", String(port), "--file", file]);
   assert.equal(sent.code, 0, sent.stderr);
-  await receiver.proc.stdout.waitFor(/^Stored data\.bin from/);
-  assert.deepEqual(await Deno.readFile(join(receiver.dir, "data.bin")), data);
+  // The lesson's sender gives no name: its file goes to the folder named after its address.
+  await receiver.proc.stdout.waitFor(/^Stored unnamed-127-0-0-1\/data\.bin from/);
+  assert.deepEqual(await Deno.readFile(join(receiver.dir, "unnamed-127-0-0-1", "data.bin")), data);
 
   const lines = await conversation(spy.stdout, 1);
   assert.deepEqual(lines.slice(1, 7), [
@@ -205,20 +206,24 @@ Deno.test("spy: sockit send → spy → sockit receive names every frame", async
   await using receiver = await cliReceiver();
   const { spy, port } = await startSpy(receiver.port);
   await using _spy = spy;
-  const sent = await runCli(["send", "hw", "--to", `127.0.0.1:${port}`], { cwd: dir.path });
+  const sent = await runCli(["send", "hw", "--to", `127.0.0.1:${port}`], {
+    cwd: dir.path,
+    env: { SOCKIT_NAME: "김민지" },
+  });
   assert.equal(sent.code, 0, sent.stderr);
   const lines = await conversation(spy.stdout, 1);
   const notes = lines.filter((l) => l.startsWith("    ↳ ")).map((l) => l.slice(6));
   for (
     const expected of [
       "preface: 'SKIT' and version 1, a sockit sender's first bytes",
-      "header: type 0x48 'H' (hello), length 00 00 00 1c = 28 B",
+      "header: type 0x48 'H' (hello), length 00 00 00 2c = 44 B",
       "H hello: the receiver speaks version 1; largest file: any size",
+      'I identify: the sender is "김민지"',
       'F file "hw/과제.py" 5 B',
       "A accept at 0",
       "S start at 0: 5 raw bytes follow",
       "raw file bytes 1–5 of 5",
-      'V verdict: stored as "hw/과제.py", SHA-256 ' + "",
+      'V verdict: stored as "김민지/hw/과제.py", SHA-256 ' + "",
       "Q quit: no more files",
     ]
   ) {

@@ -65,6 +65,8 @@ async function runSockit(run: RunContext, workload: Workload): Promise<Timing> {
       "--dir",
       run.dest,
       "--quiet",
+      // One folder for every sender, as tar and rsync write: verified where the workload says.
+      "--flat",
     ]),
     { timeoutS: run.timeoutS + 30 },
   );

@@ -182,11 +182,15 @@ export async function makeWorkload(
   };
 }
 
-/** Every regular file under `dir`, relative to it, hidden folders (sockit's `.sockit/`) left out. */
+/**
+ * Every regular file under `dir`, relative to it, hidden folders (sockit's `.sockit/`) and
+ * sockit's log (`sockit-log.csv`) left out.
+ */
 async function listFiles(dir: string, under = dir): Promise<string[]> {
   const out: string[] = [];
   for await (const entry of Deno.readDir(under)) {
     if (entry.name.startsWith(".") && entry.isDirectory) continue;
+    if (under === dir && entry.name === "sockit-log.csv") continue;
     const path = join(under, entry.name);
     if (entry.isDirectory) out.push(...await listFiles(dir, path));
     else if (entry.isFile) out.push(relative(dir, path));
