@@ -33,7 +33,8 @@ Deno.test({
       cliShellCommand(["receive", "--host", "127.0.0.1", "--port", "0", "--dir", "inbox"]),
     );
     const [, port] = await receiving.waitFor(/on 127\.0\.0\.1:(\d+)\. Press Ctrl\+C/);
-    await using sending = await Terminal.open(80, 24, {}, work.path);
+    // A name given: a first send on a terminal would otherwise ask for one.
+    await using sending = await Terminal.open(80, 24, { SOCKIT_NAME: "김민지" }, work.path);
     await sending.run(cliShellCommand(["send", file, "--to", `127.0.0.1:${port}`]));
     assert.equal(await sending.exitCode(120_000), 0, (await sending.history()).join("\n"));
     await receiving.waitFor(/^Stored .*프로젝트\.bin from /);
@@ -91,7 +92,7 @@ Deno.test({
     await Deno.truncate(join(work.path, "big.bin"), 8 * 1024 * 1024);
     await using receiver = await RecordingReceiver.start({ dir });
     await using proxy = new CutProxy({ targetPort: receiver.port, rate: () => 2 * 1024 * 1024 });
-    await using term = await Terminal.open(80, 24, {}, work.path);
+    await using term = await Terminal.open(80, 24, { SOCKIT_NAME: "김민지" }, work.path);
     await term.run(taskCommand("send", ["big.bin", "--to", `127.0.0.1:${proxy.port}`]));
     await receiver.waitFor((e) => e.type === "file-progress", 30_000, "bytes arriving");
     await term.keys("C-c");
