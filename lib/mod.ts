@@ -36,10 +36,24 @@ export { planSend, sendFiles } from "./transfer/sender.ts";
 export type { PlanNotes, SendEvent, SendItem, SendOptions, SendResult } from "./transfer/sender.ts";
 export { REJECT_CODES } from "./transfer/protocol.ts";
 export type { RefusalProblem, RejectCode } from "./transfer/protocol.ts";
-export { NAME_PROBLEMS } from "./transfer/names.ts";
+export { NAME_PROBLEMS, NameError } from "./transfer/names.ts";
 export type { NameProblem } from "./transfer/names.ts";
 export { CONFLICT_PROBLEMS } from "./transfer/storage.ts";
 export type { ConflictProblem } from "./transfer/storage.ts";
+export { Roster } from "./collect/roster.ts";
+export type { RosterEntry } from "./collect/roster.ts";
+export { ClassTally } from "./collect/tally.ts";
+export type { SenderTotals } from "./collect/tally.ts";
+export { LOG_COLUMNS, readLog } from "./collect/log.ts";
+export type { LogOutcome, LogRow } from "./collect/log.ts";
+export {
+  foldName,
+  LOG_FILE_NAME,
+  sanitizeSenderName,
+  SENDER_NAME_PROBLEMS,
+  SenderNameError,
+} from "./collect/identity.ts";
+export type { SenderNameProblem } from "./collect/identity.ts";
 export { startEchoServer } from "./echo/server.ts";
 export type {
   EchoServer,
