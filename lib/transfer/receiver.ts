@@ -131,7 +131,14 @@ export interface ReceiverOptions {
  * @example
  * ```ts
  * import type { ReceiverFileInfo } from "./receiver.ts";
- * const info: ReceiverFileInfo = { id: 1, peer: "10.0.0.5:51234", path: "hw/main.py", size: 812 };
+ * const info: ReceiverFileInfo = {
+ *   id: 1,
+ *   peer: "10.0.0.5:51234",
+ *   sender: "김민지",
+ *   classic: false,
+ *   path: "hw/main.py",
+ *   size: 812,
+ * };
  * ```
  */
 export interface ReceiverFileInfo {
