@@ -372,7 +372,9 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .action(async (options: { listen?: string; to?: string }, cmd: Command) => {
       const { style, out } = context(cmd);
       const needs = () =>
-        new SockitError("bad-option", { reason: translate(lang, "usage.spy-needs") });
+        new SockitError("bad-option", {
+          reason: translate(lang, "usage.spy-needs", { command: prefix() }),
+        });
       if (options.listen === undefined || options.to === undefined) throw needs();
       const listen = /^\d+$/.test(options.listen.trim())
         ? { host: "127.0.0.1", port: parsePort(options.listen) }
