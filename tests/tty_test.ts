@@ -73,10 +73,19 @@ Deno.test({
         await term.run(taskCommand(task, ["--host", "127.0.0.1", "--port", "0"]));
         await term.waitFor(/Press Ctrl\+C to stop\./);
         await term.keys("C-c");
-        const code = await term.exitCode(30_000);
-        const history = (await term.history()).join("\n");
-        assert.equal(code, 0, `${task}, attempt ${attempt}:\n${history}`);
-        assert.match(history, new RegExp(summary.source, "m"), history);
+        // sockit's part: the summary, and back at the shell's prompt.
+        await term.waitUntil(
+          (lines) => lines.some((l) => summary.test(l)) && lines.at(-1) === "$",
+          30_000,
+          `${task} to stop with its summary`,
+        );
+        const lines = await term.history();
+        const history = lines.join("\n");
+        assert.doesNotMatch(history, /quit at once[\s\S]*\^C|EXIT-\d+=130/, history);
+        // The exit code as the shell saw it. Under a heavy load deno task itself is sometimes
+        // ended by the key press after sockit stopped cleanly; bash then skips the `echo`.
+        const exit = lines.map((l) => /^EXIT-\d+=(\d+)$/.exec(l)?.[1]).find((c) => c);
+        if (exit !== undefined) assert.equal(exit, "0", `${task}, attempt ${attempt}:\n${history}`);
       }
     }
   },
