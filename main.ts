@@ -61,15 +61,20 @@ const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 /** Error codes that mean the user typed something wrong (exit 2). */
 const USAGE_CODES = new Set(["bad-port", "bad-address", "bad-size", "bad-option"]);
 
-/** Presses of Ctrl+C closer together than this are one press (see {@linkcode interruptible}). */
-const SAME_PRESS_MS = 250;
+/**
+ * Presses of Ctrl+C closer together than this are one press (see {@linkcode interruptible}):
+ * long enough for the copy a busy machine delivers late, short enough that pressing again to quit
+ * at once still works.
+ */
+const SAME_PRESS_MS = 400;
 
 /**
  * Runs `work` with a signal that the first Ctrl+C (or SIGTERM) aborts; a second one exits at
- * once. The handlers are in place before `work` starts, so an early Ctrl+C still stops cleanly,
- * and removed when it ends. Under `deno task` one key press arrives twice (the terminal signals
- * the whole process group and deno task forwards its own copy), so a repeat within
- * {@linkcode SAME_PRESS_MS} counts as the same press.
+ * once. The handlers are in place before `work` starts, so an early Ctrl+C still stops cleanly.
+ * Under `deno task` one key press arrives twice (the terminal signals the whole process group and
+ * deno task forwards its own copy), so a repeat within {@linkcode SAME_PRESS_MS} counts as the
+ * same press; once the work has stopped, copies that still arrive are ignored while the process
+ * exits with the work's own code.
  */
 async function interruptible<T>(
   out: Output,
@@ -77,8 +82,10 @@ async function interruptible<T>(
 ): Promise<T> {
   const controller = new AbortController();
   let first = 0;
+  let done = false;
   const handler = () => {
     const now = performance.now();
+    if (done) return;
     if (controller.signal.aborted) {
       if (now - first > SAME_PRESS_MS) Deno.exit(EXIT.interrupted);
       return;
@@ -92,7 +99,12 @@ async function interruptible<T>(
   try {
     return await work(controller.signal);
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+    done = true;
+    // Removed a moment later, so a late copy of the press meets the handler, not the default
+    // action (which would end the process with 130 after a clean stop).
+    Deno.unrefTimer(setTimeout(() => {
+      for (const signal of signals) Deno.removeSignalListener(signal, handler);
+    }, SAME_PRESS_MS));
   }
 }
 
@@ -408,7 +420,9 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .action(async (options: { listen?: string; to?: string }, cmd: Command) => {
       const { style, out } = context(cmd);
       const needs = () =>
-        new SockitError("bad-option", { reason: translate(lang, "usage.spy-needs") });
+        new SockitError("bad-option", {
+          reason: translate(lang, "usage.spy-needs", { command: prefix() }),
+        });
       if (options.listen === undefined || options.to === undefined) throw needs();
       const listen = /^\d+$/.test(options.listen.trim())
         ? { host: "127.0.0.1", port: parsePort(options.listen) }

@@ -28,7 +28,7 @@ const en = {
   "opt.listen": "where clients connect: PORT or HOST:PORT (host 127.0.0.1)",
   "opt.spy-to": "the real server, HOST:PORT",
   "usage.spy-needs":
-    "spy needs --listen PORT and --to HOST:PORT, e.g. sockit spy --listen 9000 --to 127.0.0.1:9999",
+    "spy needs --listen PORT and --to HOST:PORT, e.g. {command} spy --listen 9000 --to 127.0.0.1:9999",
   "cmd.help": "Show help for a command.",
   "arg.message": "message to send (default: read lines from standard input)",
   "arg.paths": "files or folders to send",
@@ -439,9 +439,9 @@ const ko: Record<MessageKey, string> = {
   "cmd.spy":
     "TCP 클라이언트를 서버로 중계하면서 오가는 모든 바이트를 설명과 함께 보여 줍니다 (학습용).",
   "opt.listen": "클라이언트가 접속할 곳: 포트 또는 호스트:포트 (호스트 기본값 127.0.0.1)",
-  "opt.spy-to": "실제 서버, 호스트:포트",
+  "opt.spy-to": "실제 서버: 호스트:포트",
   "usage.spy-needs":
-    "spy 에는 --listen PORT 와 --to HOST:PORT 가 필요합니다. 예: sockit spy --listen 9000 --to 127.0.0.1:9999",
+    "spy 에는 --listen 포트, --to 호스트:포트 둘 다 필요합니다. 예: {command} spy --listen 9000 --to 127.0.0.1:9999",
   "cmd.help": "명령의 도움말을 보여 줍니다.",
   "arg.message": "보낼 메시지 (생략하면 표준 입력에서 줄 단위로 읽음)",
   "arg.paths": "보낼 파일이나 폴더",

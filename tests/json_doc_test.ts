@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cliReceiver, ROOT, runCli, spawnCli, tempDir } from "./util.ts";
 
 interface DocSection {
@@ -77,17 +77,35 @@ function properties(body: string): string[] {
     .filter((p): p is string => p !== undefined);
 }
 
-/** The properties of interface `name` in `source`, with those it extends. */
-async function interfaceFields(source: string, file: string, name: string): Promise<string[]> {
-  const at = source.search(new RegExp(`export interface ${name}\\b`));
-  assert.ok(at >= 0, `interface ${name} in ${file}`);
-  const head = /interface \w+(?: extends (\w+))? \{/.exec(source.slice(at))!;
-  const body = block(source, at + head.index! + head[0].length - 1, "}");
-  const inherited = head[1] ? await interfaceFields(source, file, head[1]) : [];
-  return [...inherited, ...properties(body)];
+/** An interface's properties (with those it extends) and, if it fixes one, its `type`. */
+interface InterfaceInfo {
+  fields: string[];
+  type?: string;
 }
 
-/** Every member's fields of a union (or of an interface, for `TraceEvent`). */
+/**
+ * Interface `name` as seen from `file`: declared there, or imported into it from a relative
+ * module.
+ */
+async function interfaceInfo(file: string, name: string): Promise<InterfaceInfo> {
+  const source = await Deno.readTextFile(join(ROOT, file));
+  const at = source.search(new RegExp(`export interface ${name}\\b`));
+  if (at < 0) {
+    const from = new RegExp(`import type \\{[^}]*\\b${name}\\b[^}]*\\} from "(\\./[\\w./]+)"`)
+      .exec(source)?.[1];
+    assert.ok(from, `interface ${name} in ${file}`);
+    return await interfaceInfo(join(dirname(file), from), name);
+  }
+  const head = /interface \w+(?: extends (\w+))? \{/.exec(source.slice(at))!;
+  const body = block(source, at + head.index! + head[0].length - 1, "}");
+  const inherited = head[1] ? (await interfaceInfo(file, head[1])).fields : [];
+  return {
+    fields: [...inherited, ...properties(body)],
+    type: /^\s*type: "([a-z-]+)";/m.exec(body)?.[1],
+  };
+}
+
+/** Every member's fields of a union, by the `type` each member fixes. */
 async function unionMembers(file: string, name: string): Promise<Map<string, Set<string>>> {
   const source = await Deno.readTextFile(join(ROOT, file));
   const members = new Map<string, Set<string>>();
@@ -96,18 +114,17 @@ async function unionMembers(file: string, name: string): Promise<Map<string, Set
   const union = block(source, at + `export type ${name} =`.length);
   for (const member of splitTop(union, "|")) {
     const fields: string[] = [];
+    let type = /type: "([a-z-]+)"/.exec(member)?.[1];
     for (const part of splitTop(member.replace(/^\(|\)$/g, ""), "&")) {
       if (part.startsWith("{")) fields.push(...properties(part));
       else if (/^\w+$/.test(part)) {
-        if (part === "TraceEvent") {
-          const trace = await Deno.readTextFile(join(ROOT, "lib/net/trace.ts"));
-          members.set("trace", new Set(await interfaceFields(trace, "lib/net/trace.ts", part)));
-          continue;
-        }
-        fields.push(...await interfaceFields(source, file, part));
+        const named = part === "TraceEvent"
+          ? { ...await interfaceInfo("lib/net/trace.ts", part), type: "trace" }
+          : await interfaceInfo(file, part);
+        fields.push(...named.fields);
+        type ??= named.type;
       }
     }
-    const type = /type: "([a-z-]+)"/.exec(member)?.[1];
     if (type) members.set(type, new Set(fields));
   }
   return members;
@@ -143,6 +160,7 @@ Deno.test("docs/json.md lists exactly the event types and fields of each event u
       "DiscoveryEvent",
       "EchoServerEvent",
       "EchoClientEvent",
+      "SpyEvent",
       "Output.error",
     ]
   ) assert.ok(unions.includes(union), union);

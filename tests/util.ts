@@ -544,16 +544,30 @@ export class Terminal implements AsyncDisposable {
   /** Waits (checking every 50 ms, at most `timeoutMs`) until a line matches `pattern`. */
   async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
     let match: RegExpMatchArray | undefined;
-    const shown = async () => {
-      match = (await this.history()).map((line) => line.match(pattern)).find((m) => m !== null) ??
-        undefined;
-      return match !== undefined;
-    };
-    // tmux announces nothing: its screen is polled.
-    await waitUntil(shown, timeoutMs, `${pattern}`, 50).catch(async (err) => {
-      throw new Error(`${err.message}; screen:\n${(await this.history()).join("\n")}`);
-    });
+    await this.waitUntil(
+      (lines) => {
+        match = lines.map((line) => line.match(pattern)).find((m) => m !== null) ?? undefined;
+        return match !== undefined;
+      },
+      timeoutMs,
+      String(pattern),
+    );
     return match!;
+  }
+
+  /** Waits (checking every 50 ms, at most `timeoutMs`) until `condition` holds for the lines. */
+  async waitUntil(
+    condition: (lines: string[]) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    let lines: string[] = [];
+    // tmux announces nothing: its screen is polled.
+    try {
+      await waitUntil(async () => condition(lines = await this.history()), timeoutMs, what, 50);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; screen:\n${lines.join("\n")}`, { cause: err });
+    }
   }
 
   /** Waits for the last command typed with {@linkcode run} to end and returns its exit code. */
