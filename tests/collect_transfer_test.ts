@@ -256,7 +256,6 @@ Deno.test("collect: a damaged file is a failed row; nothing is stored for it", a
   await using receiver = await RecordingReceiver.start({ bySender: true, log: true });
   await using peer = await RawPeer.open(receiver.port);
   await peer.sendFrame({ type: "I", name: "Lee" });
-  await peer.frame();
   const verdict = await peer.sendFile("a.txt", encoder.encode("abc"), { sha256: "0".repeat(64) });
   assert.ok(verdict.type === "V" && !verdict.ok && verdict.code === "hash-mismatch");
   const [row] = await readLog(receiver.dir);
@@ -279,7 +278,6 @@ Deno.test("collect: refusals held back by the rate limit are counted in a suppre
   {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "I", name: "Lee" });
-    await peer.frame();
     for (let i = 0; i < 8; i++) {
       const reply = await peer.sendFile(`../x${i}`, encoder.encode("x"));
       assert.ok(reply.type === "R" && reply.code === "bad-name");
