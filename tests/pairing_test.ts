@@ -33,11 +33,11 @@ const CODE = "7-guitar-ocean-lamp";
 const WRONG = "7-guitar-ocean-lake";
 const WORDS = ["guitar", "ocean", "lamp"];
 
-/** Every file under `dir` except sockit's working folder, relative. */
+/** Every entry in `dir` except sockit's working folder and its log. */
 async function stored(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.name !== ".sockit") out.push(entry.name);
+    if (entry.name !== ".sockit" && entry.name !== "sockit-log.csv") out.push(entry.name);
   }
   return out.sort();
 }
@@ -332,7 +332,7 @@ Deno.test("guess limits: the receiver delays a guessing address and notices a to
 });
 
 Deno.test("cli: the code shows once, on the receiver's start-up line; never in argv, output or on the wire", async () => {
-  await using receiver = await cliReceiver({ code: CODE, globals: ["--trace"] });
+  await using receiver = await cliReceiver({ code: CODE, globals: ["--trace"], args: ["--flat"] });
   await using src = await source("a.txt", new TextEncoder().encode("hello\n"));
   // The processes' command lines (what ps shows) hold no word of the code.
   const cmdline = await Deno.readTextFile(`/proc/${receiver.proc.child.pid}/cmdline`);
@@ -363,7 +363,7 @@ Deno.test("cli: the code shows once, on the receiver's start-up line; never in a
 });
 
 Deno.test("cli: a wrong code is one clear line on both sides; --code-file gives the code", async () => {
-  await using receiver = await cliReceiver({ code: CODE });
+  await using receiver = await cliReceiver({ code: CODE, args: ["--flat"] });
   await using src = await source("a.txt", new TextEncoder().encode("hello\n"));
   const wrong = await runCli(["send", src.file, "--to", `127.0.0.1:${receiver.port}`], {
     env: { SOCKIT_CODE: WRONG },
@@ -404,7 +404,7 @@ Deno.test("cli: the lesson's Python sender is refused by a receiver with a code,
       "10",
     ], 20_000);
   {
-    await using receiver = await cliReceiver({ code: CODE });
+    await using receiver = await cliReceiver({ code: CODE, args: ["--flat"] });
     const refused = await lessonSend(receiver.port);
     assert.notEqual(refused.code, 0);
     await receiver.proc.stderr.waitFor(
@@ -413,7 +413,7 @@ Deno.test("cli: the lesson's Python sender is refused by a receiver with a code,
     assert.deepEqual(await stored(receiver.dir), []);
   }
   {
-    await using receiver = await cliReceiver({ code: CODE, args: ["--classic"] });
+    await using receiver = await cliReceiver({ code: CODE, args: ["--flat", "--classic"] });
     const taken = await lessonSend(receiver.port);
     assert.equal(taken.code, 0, taken.stderr);
     await receiver.proc.stdout.waitFor(/^Stored classic-/m);
