@@ -159,6 +159,8 @@ Deno.test({
     await term.run(
       cliShellCommand([
         "receive",
+        "--open",
+        "--flat",
         "--host",
         "127.0.0.1",
         "--port",
