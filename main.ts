@@ -37,7 +37,7 @@ import { renderSpyEvent } from "./cli/render_spy.ts";
 import { startSpy } from "./lib/spy/relay.ts";
 import { liveRegion, Output } from "./cli/output.ts";
 import { findReceiver } from "./cli/discover.ts";
-import { parseCode } from "./lib/crypto/code.ts";
+import { givenCode, promptCode, receiverCode, refuseCodeOption } from "./cli/pairing_code.ts";
 import { qrLines } from "./cli/qr.ts";
 import { renderDiscoveryEvent } from "./cli/render_discovery.ts";
 import { commandPrefix, currentLaunch } from "./cli/invocation.ts";
@@ -59,7 +59,7 @@ import { chooseSenderName } from "./cli/sender_name.ts";
 const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 /** Error codes that mean the user typed something wrong (exit 2). */
-const USAGE_CODES = new Set(["bad-port", "bad-address", "bad-size", "bad-option"]);
+const USAGE_CODES = new Set(["bad-port", "bad-address", "bad-size", "bad-option", "code-on-argv"]);
 
 /**
  * Presses of Ctrl+C closer together than this are one press (see {@linkcode interruptible}):
@@ -140,6 +140,9 @@ interface ReceiveOptions {
   roster?: string;
   rosterOnly?: boolean;
   summary?: boolean;
+  open?: boolean;
+  classic?: boolean;
+  codeFile?: string;
 }
 
 interface SendOptions {
@@ -149,6 +152,7 @@ interface SendOptions {
   classic?: boolean;
   timeout?: number;
   name?: string;
+  codeFile?: string;
 }
 
 function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) => void): Command {
@@ -273,6 +277,10 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option(`--roster <${t("val.file")}>`, t("opt.roster"))
     .option("--roster-only", t("opt.roster-only"))
     .option("--summary", t("opt.summary"))
+    .option("--open", t("opt.open"))
+    .option("--classic", t("opt.classic-receive"))
+    .option(`--code-file <${t("val.file")}>`, t("opt.code-file"))
+    .option(`--code <${t("val.code")}>`, t("opt.code"), refuseCodeOption)
     .action(async (options: ReceiveOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       if (options.rosterOnly && options.roster === undefined) {
@@ -291,7 +299,14 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
         }
         return setExit(EXIT.ok);
       }
-      const view = new ReceiveView(style, prefix(), { roster, rosterPath, logged: true });
+      // No code with --open (anyone may send); else the one given, or a fresh one.
+      const code = options.open ? undefined : await receiverCode({ codeFile: options.codeFile });
+      const view = new ReceiveView(style, prefix(), {
+        roster,
+        rosterPath,
+        logged: true,
+        code: code?.text,
+      });
       const live = liveRegion(globals, style);
       const host = options.host ?? "0.0.0.0";
       await interruptible(out, async (signal) => {
@@ -311,15 +326,16 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           roster,
           rosterOnly: options.rosterOnly === true,
           log: true,
+          code,
+          classic: options.classic === true || options.open === true,
           onEvent: (event) => out.view(event, view.update(event), live),
         });
         // The library never announces by itself; `receive` does unless --no-announce.
         await using _announcer = options.announce === false ? null : startAnnouncer({
           port: receiver.addr.port,
           host,
-          // Wiring point for the pairing code (issue 12): a receiver with a code announces its
-          // nameplate here (the number only, never the words); without one, or with --open, null.
-          nameplate: null,
+          // The code's nameplate only (the number, never the words); null with --open.
+          nameplate: code?.nameplate ?? null,
           signal,
           onEvent: (event) => {
             const line = renderDiscoveryEvent(style, event, !!globals.trace, prefix());
@@ -352,6 +368,8 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option("--classic", t("opt.classic"))
     .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (30)`, p.seconds("--timeout"))
     .option(`--name <${t("val.name")}>`, t("opt.name"))
+    .option(`--code-file <${t("val.file")}>`, t("opt.code-file"))
+    .option(`--code <${t("val.code")}>`, t("opt.code"), refuseCodeOption)
     .action(async (paths: string[], options: SendOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       const given = options.to ?? null;
@@ -367,17 +385,22 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       const live = liveRegion(globals, style);
       const result = await interruptible(out, async (signal) => {
         if (!given) await planSend(paths); // a missing file is said before listening
-        // With a pairing code (SOCKIT_CODE), its nameplate picks the receiver; only the number
-        // is used here, the words never leave the code.
-        const code = given ? undefined : Deno.env.get("SOCKIT_CODE");
-        const nameplate = code ? parseCode(code).nameplate : undefined;
+        // The pairing code: SOCKIT_CODE or --code-file, else asked (without echo) on a
+        // terminal when a receiver wants one. Without --to, its nameplate picks the receiver
+        // (only the number; the words never leave the code).
+        const code = options.classic ? undefined : await givenCode({ codeFile: options.codeFile });
+        const nameplate = given ? undefined : code?.nameplate;
         const target = given ??
           await findReceiver({ out, nameplate, trace: globals.trace, signal });
         if (!target) return null;
+        const ask = Deno.stdin.isTerminal() && !globals.json
+          ? () => promptCode(`${message(style, "send.code-prompt")} `)
+          : undefined;
         return sendFiles({
           paths,
           ...target,
           ...settings,
+          code: code ?? ask,
           signal,
           onEvent: (event) => out.view(event, view.update(event), live),
         });

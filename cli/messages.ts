@@ -58,6 +58,7 @@ const en = {
   "val.paths": "paths",
   "val.dir": "dir",
   "val.size": "size",
+  "val.code": "code",
   "val.name": "name",
   "val.file": "file",
   "usage.unknown-option-suggest": "Unknown option '{value}'. Did you mean {suggestion}?",
@@ -124,6 +125,9 @@ const en = {
   // Trace
   "trace.sent": "→ sent {bytes} B",
   "trace.received": "← received {bytes} B",
+  "trace.handshake": "[handshake]",
+  "trace.record": "[encrypted record]",
+  "trace.plaintext": "[inside records]",
   // Pairing codes refused (`problem` of bad-code errors)
   "code.empty": "it is empty",
   "code.missing-nameplate": "it must start with the number, as in 7-guitar-ocean-lamp",
@@ -157,17 +161,25 @@ const en = {
     "… {chunks} more {chunks:chunk|chunks}, {bytes} ({pieces} recv(1024) {pieces:read|reads})",
   "note.run-data": "raw file bytes up to {to} of {total}",
   "note.run-edges": "first bytes {first} … last bytes {last}",
-  "frame.H": "H hello: the receiver speaks version {version}; largest file: {maxSize}",
-  "frame.F": 'F file "{path}" {size}',
+  "frame.H":
+    "H hello: the receiver speaks version {version} ({auth}); largest file: {maxSize}; up to {window} offers ahead",
+  "frame.auth-cpace": "a pairing code is needed",
+  "frame.auth-none": "open, no code",
+  "frame.P": "P pairing: nonce {nonce}",
+  "frame.P-share": "P pairing: nonce {nonce}, key share {share}",
+  "frame.C": "C confirmation {confirm}: records follow",
+  "frame.C-share": "C key share {share}, confirmation {confirm}",
+  "frame.F": 'F #{id} file "{path}" {size}',
   "frame.I": 'I identify: the sender is "{name}"',
-  "frame.D": 'D folder "{path}"',
-  "frame.S": "S start at {offset}: {count} raw bytes follow",
-  "frame.E": "E end: SHA-256 of the whole file {sha256}",
+  "frame.D": 'D #{id} folder "{path}"',
+  "frame.S": "S #{id} start at {offset}: {count} raw bytes follow",
+  "frame.E": "E #{id} end: SHA-256 of the whole file {sha256}",
   "frame.Q": "Q quit: no more files",
-  "frame.A": "A accept at {offset}",
-  "frame.R": "R reject: {code} ({message})",
-  "frame.V": 'V verdict: stored as "{stored}", SHA-256 {sha256}',
-  "frame.V-failed": "V verdict: failed, {code} ({message})",
+  "frame.Q-totals": "Q quit: every answer sent; {files} stored in this session",
+  "frame.A": "A #{id} accept at {offset}",
+  "frame.R": "R #{id} reject: {code} ({message})",
+  "frame.V": 'V #{id} verdict: stored as "{stored}", SHA-256 {sha256}',
+  "frame.V-failed": "V #{id} verdict: failed, {code} ({message})",
   "frame.X": "X error: {code} ({message})",
   "frame-name.H": "hello",
   "frame-name.F": "file",
@@ -180,6 +192,8 @@ const en = {
   "frame-name.R": "reject",
   "frame-name.V": "verdict",
   "frame-name.X": "error",
+  "frame-name.P": "pairing",
+  "frame-name.C": "confirmation",
   "frame.any-size": "any size",
   "spy.listening": "Spy listening on {address}, relaying to {target}.",
   "spy.hint": "Point the client at {address} instead of the server. Ctrl+C stops the spy.",
@@ -236,8 +250,6 @@ const en = {
   "send.name-retry": "That cannot be a name: {problem}. Try again.",
   "send.bad-name": "'{name}' cannot be your name: {problem}. Choose another with --name.",
   "send.connected-as": "Connected to {peer} as {name}",
-  "send.name-unsupported":
-    "This receiver (an older sockit) does not sort files by sender; your name was not sent.",
   "send.receipt":
     "Receipt: {path} stored as {stored}, {size}, SHA-256 {sha256}, at {time} (receiver's clock)",
   "reject.not-on-roster": "the name is not on the receiver's class list",
@@ -285,6 +297,11 @@ const en = {
   "cmd.receivers": "List the receivers announcing themselves on this network.",
   "opt.no-announce": "do not announce this receiver on the network (senders then need --to)",
   "opt.no-qr": "do not show the QR code of the address at start",
+  "opt.code":
+    "not accepted: a code on the command line is visible to every user (ps); use SOCKIT_CODE or --code-file",
+  "opt.code-file": "read the pairing code from FILE (instead of SOCKIT_CODE)",
+  "opt.open": "take files from anyone on the network, without a code and without encryption",
+  "opt.classic-receive": "also take classic (lesson) senders, which cannot use a code",
   "opt.to-found": "default: the receiver found on this network",
   "opt.wait": "seconds to listen for receivers (default: 3)",
   "disc.announcing":
@@ -320,6 +337,17 @@ const en = {
   "recv.partial-dropped":
     "Dropped the unfinished {path} ({bytes}) from {from}: too many unfinished transfers kept",
   "recv.session-error": "Connection from {peer} ended: {reason}",
+  "recv.code": "Code: {code}",
+  "recv.hint-code": "Classmates send with: {command} — and type the code when asked.",
+  "recv.open":
+    "Open: anyone on this network can send files here, and nothing is encrypted (no code).",
+  "recv.pairing-delayed":
+    "A pairing from {peer} waits {seconds} s before it is answered: wrong codes came from there.",
+  "recv.guessing":
+    "Someone keeps guessing the code (last from {peer}; {failures} wrong codes in 10 minutes): every pairing is slowed down. Consider restarting with a new code.",
+  "recv.classic-refused":
+    "Refused a classic (lesson) sender from {peer}: it cannot carry the code. To take classic senders, start with --classic.",
+  "send.code-prompt": "Pairing code (shown by the receiver):",
   "recv.summary":
     "Receiver stopped: {files} {files:file|files} ({bytes}) received over {sessions} {sessions:connection|connections}.",
   // Sender
@@ -343,13 +371,14 @@ const en = {
   "reject.name-conflict": "the name clashes with something already there",
   "reject.too-large": "the file is larger than the receiver accepts",
   "reject.unsupported-version":
-    "the receiver speaks another protocol version; use the same sockit version",
+    "the receiver speaks another protocol version; update sockit so both sides run the same version",
   "reject.busy": "the receiver is busy with too many senders; try again shortly",
   "reject.disk-full": "the receiver's disk is full",
   "reject.write-failed": "the receiver could not write the file",
   "reject.hash-mismatch": "the content arrived damaged (SHA-256 mismatch); send it again",
   "reject.timeout": "the transfer was too slow and timed out",
   "reject.internal": "the receiver hit an internal error",
+  "reject.wrong-code": "the code does not match (a wrong code; repeated ones are slowed down)",
   // Why a connection or transfer ended (receiver log)
   "why.closed-early": "the sender disconnected before the end (partial data kept for a resume)",
   "why.connection-reset": "the connection was reset (partial data kept for a resume)",
@@ -405,6 +434,12 @@ const en = {
   "error.bad-code":
     "That pairing code is not right: {problem}. Check it with the person receiving.",
   "error.wrong-code": "The code does not match — check it with the person receiving.",
+  "error.open-receiver":
+    "The receiver at {host}:{port} takes files without a code (anyone may send to it, unencrypted), so your code would protect nothing: ask the person receiving, or send without SOCKIT_CODE and --code-file.",
+  "error.code-needed":
+    "The receiver at {host}:{port} asks for a pairing code: type it when asked, or set SOCKIT_CODE or use --code-file FILE.",
+  "error.code-on-argv":
+    "sockit does not take the pairing code on the command line (every user of this computer can read it with ps): set SOCKIT_CODE or use --code-file FILE.",
   "error.record-tampered":
     "Encrypted data from the other side failed its integrity check: it was changed or damaged on the way. The connection was closed.",
   "error.record-replayed":
@@ -470,6 +505,7 @@ const ko: Record<MessageKey, string> = {
   "val.paths": "경로",
   "val.dir": "폴더",
   "val.size": "크기",
+  "val.code": "코드",
   "val.name": "이름",
   "val.file": "파일",
   "usage.unknown-option-suggest": "알 수 없는 옵션 '{value}' 입니다. 혹시 {suggestion} 인가요?",
@@ -528,6 +564,9 @@ const ko: Record<MessageKey, string> = {
     "{sent}번 보냄, {matched}번 그대로 돌아옴, 왕복 최소/평균/최대 = {min}/{avg}/{max} ms",
   "trace.sent": "→ 보냄 {bytes} B",
   "trace.received": "← 받음 {bytes} B",
+  "trace.handshake": "[핸드셰이크]",
+  "trace.record": "[암호화된 레코드]",
+  "trace.plaintext": "[레코드 안의 내용]",
   "code.empty": "코드가 비어 있습니다",
   "code.missing-nameplate": "코드는 7-guitar-ocean-lamp 처럼 숫자로 시작해야 합니다",
   "code.bad-nameplate": "앞의 숫자는 1부터 {max} 사이여야 합니다",
@@ -557,17 +596,25 @@ const ko: Record<MessageKey, string> = {
   "note.run": "… 조각 {chunks}개 더, {bytes} (recv(1024) {pieces}번)",
   "note.run-data": "파일 원본 바이트 {to} 까지 (전체 {total})",
   "note.run-edges": "처음 {first} … 끝 {last}",
-  "frame.H": "H hello: 받는 쪽은 버전 {version} 사용, 최대 파일 크기: {maxSize}",
-  "frame.F": 'F 파일 "{path}" {size}',
+  "frame.H":
+    "H hello: 받는 쪽은 버전 {version} 사용 ({auth}), 최대 파일 크기: {maxSize}, 미리 보낼 수 있는 제안 {window}개",
+  "frame.auth-cpace": "페어링 코드 필요",
+  "frame.auth-none": "열림, 코드 없음",
+  "frame.P": "P 페어링: 논스 {nonce}",
+  "frame.P-share": "P 페어링: 논스 {nonce}, 키 공유값 {share}",
+  "frame.C": "C 확인값 {confirm}: 이제부터 레코드",
+  "frame.C-share": "C 키 공유값 {share}, 확인값 {confirm}",
+  "frame.F": 'F #{id} 파일 "{path}" {size}',
   "frame.I": 'I 보내는 사람: "{name}"',
-  "frame.D": 'D 폴더 "{path}"',
-  "frame.S": "S 시작 위치 {offset}: 원본 바이트 {count}개가 뒤따름",
-  "frame.E": "E 끝: 파일 전체의 SHA-256 {sha256}",
+  "frame.D": 'D #{id} 폴더 "{path}"',
+  "frame.S": "S #{id} 시작 위치 {offset}: 원본 바이트 {count}개가 뒤따름",
+  "frame.E": "E #{id} 끝: 파일 전체의 SHA-256 {sha256}",
   "frame.Q": "Q 종료: 더 보낼 파일 없음",
-  "frame.A": "A 수락, 시작 위치 {offset}",
-  "frame.R": "R 거절: {code} ({message})",
-  "frame.V": 'V 결과: "{stored}"{stored:으로/로} 저장, SHA-256 {sha256}',
-  "frame.V-failed": "V 결과: 실패, {code} ({message})",
+  "frame.Q-totals": "Q 종료: 모든 응답을 보냄, 이번 연결에서 {files}개 저장",
+  "frame.A": "A #{id} 수락, 시작 위치 {offset}",
+  "frame.R": "R #{id} 거절: {code} ({message})",
+  "frame.V": 'V #{id} 결과: "{stored}"{stored:으로/로} 저장, SHA-256 {sha256}',
+  "frame.V-failed": "V #{id} 결과: 실패, {code} ({message})",
   "frame.X": "X 오류: {code} ({message})",
   "frame-name.H": "hello, 인사",
   "frame-name.F": "file, 파일",
@@ -580,6 +627,8 @@ const ko: Record<MessageKey, string> = {
   "frame-name.R": "reject, 거절",
   "frame-name.V": "verdict, 결과",
   "frame-name.X": "error, 오류",
+  "frame-name.P": "pairing, 페어링",
+  "frame-name.C": "confirmation, 확인",
   "frame.any-size": "제한 없음",
   "spy.listening": "스파이가 {address} 에서 기다리며 {target}{target:으로/로} 중계합니다.",
   "spy.hint": "클라이언트를 서버 대신 {address} 에 접속시키세요. Ctrl+C 로 끝냅니다.",
@@ -636,8 +685,6 @@ const ko: Record<MessageKey, string> = {
   "send.bad-name":
     "이름으로 쓸 수 없습니다: '{name}' ({problem}). --name 으로 다른 이름을 정하세요.",
   "send.connected-as": "연결했습니다: {peer}, 보내는 사람: {name}",
-  "send.name-unsupported":
-    "이 받는 쪽(이전 버전 sockit)은 보낸 사람별로 파일을 나누지 않아 이름을 보내지 않았습니다.",
   "send.receipt":
     "영수증: {path} → 저장 위치 {stored}, 크기 {size}, SHA-256 {sha256}, 받은 시각 {time} (받는 쪽 시계)",
   "reject.not-on-roster": "받는 쪽 명단에 없는 이름입니다",
@@ -685,6 +732,11 @@ const ko: Record<MessageKey, string> = {
   "opt.no-announce":
     "이 받는 쪽을 네트워크에 알리지 않습니다 (그러면 보내는 사람은 --to 가 필요합니다)",
   "opt.no-qr": "시작할 때 주소의 QR 코드를 보여 주지 않습니다",
+  "opt.code":
+    "받지 않습니다: 명령줄의 코드는 이 컴퓨터의 모든 사용자가 볼 수 있습니다. SOCKIT_CODE 나 --code-file 을 쓰세요",
+  "opt.code-file": "페어링 코드를 파일에서 읽습니다 (SOCKIT_CODE 대신)",
+  "opt.open": "코드도 암호화도 없이 네트워크의 누구에게서나 파일을 받습니다",
+  "opt.classic-receive": "코드를 쓸 수 없는 수업 예제(classic) 보내는 쪽도 받습니다",
   "opt.to-found": "기본값: 이 네트워크에서 찾은 받는 쪽",
   "opt.wait": "받는 쪽을 찾으며 기다릴 초 (기본값: 3)",
   "disc.announcing":
@@ -720,6 +772,17 @@ const ko: Record<MessageKey, string> = {
     "보관할 수 있는 미완성 전송이 너무 많아서 지웠습니다: {path} ({bytes}, 보낸 곳 {from})",
   "recv.folder": "{peer}{peer:을/를} 위해 폴더 {stored}{stored:을/를} 만들었습니다",
   "recv.session-error": "{peer} 의 연결이 끝났습니다: {reason}",
+  "recv.code": "코드: {code}",
+  "recv.hint-code": "친구들은 이렇게 보내면 됩니다: {command} — 코드를 물어보면 입력하세요.",
+  "recv.open":
+    "열림: 이 네트워크의 누구나 여기로 파일을 보낼 수 있고, 아무것도 암호화되지 않습니다 (코드 없음).",
+  "recv.pairing-delayed":
+    "{peer} 의 페어링은 {seconds}초 기다린 뒤 응답합니다: 그곳에서 틀린 코드가 왔습니다.",
+  "recv.guessing":
+    "누군가 코드를 계속 추측하고 있습니다 (마지막: {peer}, 10분 동안 틀린 코드 {failures}번). 모든 페어링을 늦춥니다. 새 코드로 다시 시작하는 것을 고려하세요.",
+  "recv.classic-refused":
+    "{peer} 의 수업 예제(classic) 보내는 쪽을 거절했습니다: 코드를 실을 수 없습니다. classic 보내는 쪽도 받으려면 --classic 으로 시작하세요.",
+  "send.code-prompt": "페어링 코드 (받는 쪽 화면에 있음):",
   "recv.summary": "받기 종료: 연결 {sessions}개에서 파일 {files}개를 받았습니다 ({bytes}).",
   "send.plan": "파일 {files}개를 보냅니다 ({bytes})",
   "send.connected": "{peer} 에 연결했습니다",
@@ -740,13 +803,15 @@ const ko: Record<MessageKey, string> = {
   "reject.bad-name": "안전하지 않은 이름입니다",
   "reject.name-conflict": "이미 있는 것과 이름이 겹칩니다",
   "reject.too-large": "받는 쪽이 허용하는 것보다 큰 파일입니다",
-  "reject.unsupported-version": "받는 쪽이 다른 프로토콜 버전을 씁니다. 같은 sockit 버전을 쓰세요",
+  "reject.unsupported-version":
+    "받는 쪽이 다른 프로토콜 버전을 씁니다. 양쪽이 같은 버전이 되도록 sockit 을 업데이트하세요",
   "reject.busy": "받는 쪽에 보내는 사람이 너무 많습니다. 잠시 후 다시 시도하세요",
   "reject.disk-full": "받는 쪽의 디스크가 가득 찼습니다",
   "reject.write-failed": "받는 쪽이 파일을 쓸 수 없었습니다",
   "reject.hash-mismatch": "내용이 손상되어 도착했습니다 (SHA-256 불일치). 다시 보내세요",
   "reject.timeout": "전송이 너무 느려 시간이 초과되었습니다",
   "reject.internal": "받는 쪽에서 내부 오류가 났습니다",
+  "reject.wrong-code": "코드가 맞지 않습니다 (틀린 코드가 반복되면 응답이 늦어집니다)",
   "why.closed-early":
     "보내는 쪽이 끝나기 전에 연결을 끊었습니다 (이어 받기를 위해 받은 부분은 보관)",
   "why.connection-reset": "연결이 리셋되었습니다 (이어 받기를 위해 받은 부분은 보관)",
@@ -801,6 +866,12 @@ const ko: Record<MessageKey, string> = {
   "error.name-conflict": "이 이름으로 저장할 수 없습니다: '{name}' ({problem}).",
   "error.bad-code": "페어링 코드가 올바르지 않습니다: {problem}. 받는 사람에게 코드를 확인하세요.",
   "error.wrong-code": "코드가 맞지 않습니다. 받는 사람에게 코드를 확인하세요.",
+  "error.open-receiver":
+    "{host}:{port} 의 받는 쪽은 코드 없이 파일을 받습니다(누구나 보낼 수 있고 암호화되지 않음). 코드가 아무것도 보호하지 못하니 받는 사람에게 확인하거나, SOCKIT_CODE 와 --code-file 없이 보내세요.",
+  "error.code-needed":
+    "{host}:{port} 의 받는 쪽이 페어링 코드를 요구합니다. 물어볼 때 입력하거나 SOCKIT_CODE 또는 --code-file FILE 을 쓰세요.",
+  "error.code-on-argv":
+    "sockit 은 명령줄로 페어링 코드를 받지 않습니다 (이 컴퓨터의 모든 사용자가 ps 로 볼 수 있음). SOCKIT_CODE 를 설정하거나 --code-file FILE 을 쓰세요.",
   "error.record-tampered":
     "상대편에서 온 암호화된 데이터가 무결성 검사를 통과하지 못했습니다. 오는 도중에 바뀌었거나 손상되었습니다. 연결을 닫았습니다.",
   "error.record-replayed":

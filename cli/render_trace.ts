@@ -86,34 +86,63 @@ export function describeFrame(style: RenderStyle, frame: Frame, follow?: number)
     case "H":
       return message(style, "frame.H", {
         version: frame.version,
+        auth: message(style, `frame.auth-${frame.auth}`),
         maxSize: frame.maxSize === null
           ? message(style, "frame.any-size")
           : formatBytes(frame.maxSize),
+        window: frame.window,
       });
     case "I":
       return message(style, "frame.I", { name: frame.name });
+    case "P":
+      return frame.share === undefined
+        ? message(style, "frame.P", { nonce: short(frame.nonce) })
+        : message(style, "frame.P-share", { nonce: short(frame.nonce), share: short(frame.share) });
+    case "C":
+      return frame.share === undefined
+        ? message(style, "frame.C", { confirm: short(frame.confirm) })
+        : message(style, "frame.C-share", {
+          share: short(frame.share),
+          confirm: short(frame.confirm),
+        });
     case "F":
-      return message(style, "frame.F", { path: frame.path, size: formatBytes(frame.size) });
+      return message(style, "frame.F", {
+        id: frame.id,
+        path: frame.path,
+        size: formatBytes(frame.size),
+      });
     case "D":
-      return message(style, "frame.D", { path: frame.path });
+      return message(style, "frame.D", { id: frame.id, path: frame.path });
     case "S":
       return message(style, "frame.S", {
+        id: frame.id,
         offset: count(frame.offset),
         count: follow === undefined ? "?" : count(follow),
       });
     case "E":
-      return message(style, "frame.E", { sha256: short(frame.sha256) });
+      return message(style, "frame.E", { id: frame.id, sha256: short(frame.sha256) });
     case "Q":
-      return message(style, "frame.Q");
+      return frame.files === undefined
+        ? message(style, "frame.Q")
+        : message(style, "frame.Q-totals", { files: frame.files });
     case "A":
-      return message(style, "frame.A", { offset: count(frame.offset) });
+      return message(style, "frame.A", { id: frame.id, offset: count(frame.offset) });
     case "R":
+      return message(style, "frame.R", { id: frame.id, code: frame.code, message: frame.message });
     case "X":
-      return message(style, `frame.${frame.type}`, { code: frame.code, message: frame.message });
+      return message(style, "frame.X", { code: frame.code, message: frame.message });
     case "V":
       return frame.ok
-        ? message(style, "frame.V", { stored: frame.stored, sha256: short(frame.sha256) })
-        : message(style, "frame.V-failed", { code: frame.code, message: frame.message });
+        ? message(style, "frame.V", {
+          id: frame.id,
+          stored: frame.stored,
+          sha256: short(frame.sha256),
+        })
+        : message(style, "frame.V-failed", {
+          id: frame.id,
+          code: frame.code,
+          message: frame.message,
+        });
   }
 }
 
@@ -317,22 +346,45 @@ export class TraceView {
     this.#recognise = options.recognise ?? true;
   }
 
-  /** The lines for one trace event, as one text (empty when folded into a run). */
+  /**
+   * The lines for one trace event, as one text (empty when folded into a run). In a paired
+   * session the encrypted records are shown by size only, and what they carry is annotated as
+   * a conversation of its own that starts at a frame.
+   */
   render(event: TraceEvent): string {
-    let conversation = this.#conversations.get(event.peer);
-    if (!conversation) {
-      conversation = new Annotator({ recognise: this.#recognise });
-      this.#conversations.set(event.peer, conversation);
+    const { layer } = event;
+    if (layer === "record") {
+      const head = message(
+        this.#style,
+        event.direction === "sent" ? "trace.sent" : "trace.received",
+        {
+          bytes: count(event.bytes.length),
+        },
+      );
+      return paint(
+        this.#style,
+        "dim",
+        `${head}  ${event.peer}  ${message(this.#style, "trace.record")}`,
+      );
     }
+    const key = layer === "plaintext" ? `${event.peer} ${layer}` : event.peer;
+    let conversation = this.#conversations.get(key);
+    if (!conversation) {
+      conversation = new Annotator({ recognise: this.#recognise, inFrames: layer === "plaintext" });
+      this.#conversations.set(key, conversation);
+    }
+    const label = layer ? `  ${message(this.#style, `trace.${layer}`)}` : "";
     return conversation.feed(sideOf(this.#role, event), event.bytes)
-      .flatMap((shown) => this.#lines(event.peer, shown)).join("\n");
+      .flatMap((shown) => this.#lines(`${event.peer}${label}`, shown)).join("\n");
   }
 
   /** Forgets a connection that ended; returns the summary of a run still being folded. */
   end(peer: string): string {
-    const conversation = this.#conversations.get(peer);
-    this.#conversations.delete(peer);
-    return (conversation?.finish() ?? []).flatMap((run) => this.#lines(peer, run)).join("\n");
+    return [peer, `${peer} plaintext`].flatMap((key) => {
+      const conversation = this.#conversations.get(key);
+      this.#conversations.delete(key);
+      return (conversation?.finish() ?? []).flatMap((run) => this.#lines(peer, run));
+    }).join("\n");
   }
 
   #lines(peer: string, shown: AnnotatedChunk | RunSummary): string[] {

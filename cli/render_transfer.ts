@@ -249,12 +249,6 @@ export class SendView {
             ? message(s, "send.connected", { peer: event.peer })
             : message(s, "send.connected-as", { peer: event.peer, name: event.name }),
         );
-        if (event.nameIgnored) {
-          update.log.push({
-            text: paint(s, "yellow", message(s, "send.name-unsupported")),
-            level: "error",
-          });
-        }
         return update;
       }
       case "file-start":
@@ -399,6 +393,11 @@ export interface ReceiveViewOptions {
   rosterPath?: string;
   /** True when the receiver keeps its log (`sockit-log.csv`), to say so on start. */
   logged?: boolean;
+  /**
+   * The pairing code, shown once on the start-up line. Default: none, and the start-up line
+   * says that anyone on the network can send (an open receiver).
+   */
+  code?: string;
 }
 
 /** A sender connected now: its name, and the file it is sending, if any. */
@@ -489,12 +488,13 @@ export class ReceiveView {
         const target = event.reachable[0]?.replace(/:\d+$/, "") ?? message(s, "recv.hint-ip");
         const to = event.port === 6000 ? target : `${target}:${event.port}`;
         const command = `${this.#prefix} send ${message(s, "recv.hint-file")} --to ${to}`;
-        const { roster, rosterPath, logged } = this.#options;
+        const { roster, rosterPath, logged, code } = this.#options;
         const start = info(
           [
             message(s, "recv.listening", { dir: event.dir, address: event.address }),
             reachLine(s, event.reachable),
-            message(s, "recv.hint", { command }),
+            code ? message(s, "recv.code", { code }) : message(s, "recv.open"),
+            message(s, code ? "recv.hint-code" : "recv.hint", { command }),
             ...(roster && rosterPath !== undefined
               ? [message(s, "recv.roster", { count: roster.entries.length, path: rosterPath })]
               : []),
@@ -503,6 +503,18 @@ export class ReceiveView {
         );
         return { ...start, live: this.#live() };
       }
+      case "pairing-delayed":
+        return info(
+          message(s, "recv.pairing-delayed", { peer: event.peer, seconds: event.ms / 1000 }),
+        );
+      case "guessing":
+        return {
+          log: [{ text: paint(s, "red", message(s, "recv.guessing", event)), level: "error" }],
+        };
+      case "classic-refused":
+        return {
+          log: [{ text: message(s, "recv.classic-refused", event), level: "error" }],
+        };
       case "session":
         return { log: [] };
       case "sender": {

@@ -137,7 +137,12 @@ export class Arena implements AsyncDisposable {
       "the receiver logs the refusal",
     );
     await peer.sendFrame({ type: "Q" });
-    assert.deepEqual(await collect(peer), { frames: [], closed: true }, "a clean end");
+    await peer.wire.closeWrite();
+    assert.deepEqual(
+      await collect(peer),
+      { frames: [{ type: "Q", files: 0, bytes: 0 }], closed: true },
+      "a clean end",
+    );
   }
 
   /** The protocol has no answer here (classic, or the peer left): a clean close, logged. */

@@ -545,7 +545,16 @@ Deno.test("bundled single-file program", async (t) => {
 
   await t.step("send and receive a file between two bundled programs", async () => {
     const received = join(dir.path, "received");
-    const receiver = bundled(["receive", "--host", "127.0.0.1", "--port", "0", "-d", received]);
+    const receiver = bundled([
+      "receive",
+      "--open",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "-d",
+      received,
+    ]);
     try {
       const [, port] = await receiver.stdout.waitFor(/127\.0\.0\.1:(\d+)/);
       const data = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);

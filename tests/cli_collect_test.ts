@@ -165,10 +165,9 @@ Deno.test("cli collect: a receiver killed mid-class keeps a row for every receip
     // A sixth student is in the middle of a file when the receiver dies.
     await using peer = await RawPeer.open(first.port);
     await peer.sendFrame({ type: "I", name: "late" });
+    await peer.sendFrame({ type: "F", id: 1, path: "big.bin", size: 1_000_000, mtime: 0 });
     await peer.frame();
-    await peer.sendFrame({ type: "F", path: "big.bin", size: 1_000_000, mtime: 0 });
-    await peer.frame();
-    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.sendFrame({ type: "S", id: 1, offset: 0 });
     await peer.send(new Uint8Array(300_000));
     await first.proc.stdout.waitFor(/^Receiving big\.bin /);
   } finally {
@@ -286,6 +285,7 @@ Deno.test({
       "0",
       "--no-qr",
       "--no-announce",
+      "--open",
       "--roster",
       roster,
     ]));

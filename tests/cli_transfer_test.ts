@@ -175,13 +175,15 @@ Deno.test("cli: --chunk-size 1k moves the file in exact 1 KiB chunks", async () 
     ["--json", "--trace"],
   );
   assert.equal(result.code, 0, result.stderr);
-  // Sent data chunks are the traces between the S frame (17 bytes) and the E frame (82).
+  // Sent data chunks are the traces between the S frame (24 bytes) and the E frame (89).
   const sent = jsonLines(result.stdout).filter((e) =>
     e.type === "trace" && e.direction === "sent"
   ) as { bytes: { length: number; hex: string } }[];
-  const start = sent.findIndex((e) => e.bytes.hex === "530000000c7b226f6666736574223a307d");
+  const start = sent.findIndex((e) =>
+    e.bytes.hex === "53000000137b226964223a312c226f6666736574223a307d"
+  );
   const end = sent.findIndex((e, i) =>
-    i > start && e.bytes.length === 82 && e.bytes.hex.startsWith("450000004d")
+    i > start && e.bytes.length === 89 && e.bytes.hex.startsWith("4500000054")
   );
   assert.ok(start >= 0 && end > start, JSON.stringify(sent));
   assert.deepEqual(

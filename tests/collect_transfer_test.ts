@@ -10,9 +10,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readLog } from "../lib/collect/log.ts";
 import { Roster } from "../lib/collect/roster.ts";
-import { encodePreface, PREFACE_SIZE, readFrame, writeFrame } from "../lib/transfer/protocol.ts";
-import { sendFiles } from "../lib/transfer/sender.ts";
-import { Wire } from "../lib/net/wire.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { CutProxy, RecordingReceiver, tree } from "./fault_helpers.ts";
@@ -131,18 +128,16 @@ Deno.test("collect: a sender without a name goes to unnamed-<address>; --flat ke
   assert.equal((await readLog(flat.dir))[0].name, "김민지", "flat still logs who sent it");
 });
 
-Deno.test("collect: identify is optional, first only, and invited by the hello", async () => {
+Deno.test("collect: identify is optional, first only, and not answered (the offers follow)", async () => {
   await using receiver = await RecordingReceiver.start({ bySender: true });
-  await using peer = await RawPeer.connect(receiver.port);
-  await peer.send(encodePreface());
-  const hello = await peer.frame();
-  assert.ok(hello.type === "H" && hello.identify === true);
+  await using peer = await RawPeer.open(receiver.port);
   await peer.sendFrame({ type: "I", name: "김민지" });
-  assert.deepEqual(await peer.frame(), { type: "A", offset: 0 });
+  assert.equal((await peer.sendFile("a.txt", new TextEncoder().encode("a\n"))).type, "V");
   // A second identify is a protocol error.
   await peer.sendFrame({ type: "I", name: "someone else" });
   const error = await peer.frame();
   assert.ok(error.type === "X" && error.code === "bad-header", JSON.stringify(error));
+  assert.ok(await Deno.stat(join(receiver.dir, "김민지", "a.txt")));
 });
 
 Deno.test("collect: hostile display names are refused with the problem, nothing stored, logged escaped", async () => {
@@ -212,7 +207,7 @@ Deno.test("collect: --roster-only refuses a name not on the list, with its close
   );
   // A sender that gives no name is refused too.
   await using peer = await RawPeer.open(receiver.port);
-  await peer.sendFrame({ type: "F", path: "x.txt", size: 1, mtime: 0 });
+  await peer.sendFrame({ type: "F", id: 1, path: "x.txt", size: 1, mtime: 0 });
   const refused = await peer.frame();
   assert.ok(refused.type === "X" && refused.code === "not-on-roster");
   const rows = await readLog(receiver.dir);
@@ -261,7 +256,6 @@ Deno.test("collect: a damaged file is a failed row; nothing is stored for it", a
   await using receiver = await RecordingReceiver.start({ bySender: true, log: true });
   await using peer = await RawPeer.open(receiver.port);
   await peer.sendFrame({ type: "I", name: "Lee" });
-  await peer.frame();
   const verdict = await peer.sendFile("a.txt", encoder.encode("abc"), { sha256: "0".repeat(64) });
   assert.ok(verdict.type === "V" && !verdict.ok && verdict.code === "hash-mismatch");
   const [row] = await readLog(receiver.dir);
@@ -270,46 +264,6 @@ Deno.test("collect: a damaged file is a failed row; nothing is stored for it", a
   assert.deepEqual((await tree(receiver.dir)).filter((p) => !p.startsWith(".sockit")), [
     "sockit-log.csv",
   ]);
-});
-
-Deno.test("collect: a receiver that does not invite identify (an older sockit) gets no I frame", async () => {
-  // An older receiver: its hello has no `identify`, and it refuses any frame it does not know.
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const seen: string[] = [];
-  const serving = (async () => {
-    using wire = new Wire(await listener.accept(), { idleTimeoutMs: 10_000 });
-    await wire.readExact(PREFACE_SIZE);
-    await writeFrame(wire, { type: "H", version: 1, maxSize: null });
-    while (true) {
-      const frame = await readFrame(wire, "sender");
-      seen.push(frame.type);
-      if (frame.type === "Q") return;
-      if (frame.type !== "F") throw new Error(`an older receiver refuses ${frame.type}`);
-      await writeFrame(wire, { type: "A", offset: 0 });
-      await readFrame(wire, "sender");
-      await wire.readExact(frame.size);
-      const end = await readFrame(wire, "sender");
-      assert.ok(end.type === "E");
-      await writeFrame(wire, { type: "V", ok: true, stored: frame.path, sha256: end.sha256 });
-    }
-  })();
-  await using src = await tempDir();
-  await Deno.writeTextFile(join(src.path, "a.txt"), "a\n");
-  const events: SendEvent[] = [];
-  const result = await sendFiles({
-    paths: [join(src.path, "a.txt")],
-    port: (listener.addr as Deno.NetAddr).port,
-    name: "김민지",
-    onEvent: (e) => events.push(e),
-  });
-  await serving;
-  assert.equal(result.files, 1);
-  assert.deepEqual(seen, ["F", "Q"]);
-  const connected = events.find((e) => e.type === "connected");
-  assert.ok(connected?.type === "connected" && connected.nameIgnored === true);
-  assert.equal(connected.name, undefined);
-  const done = events.find((e) => e.type === "file-done");
-  assert.ok(done?.type === "file-done" && done.time === undefined, "no receiver time to show");
 });
 
 Deno.test("collect: refusals held back by the rate limit are counted in a suppressed row", async () => {
@@ -324,7 +278,6 @@ Deno.test("collect: refusals held back by the rate limit are counted in a suppre
   {
     await using peer = await RawPeer.open(receiver.port);
     await peer.sendFrame({ type: "I", name: "Lee" });
-    await peer.frame();
     for (let i = 0; i < 8; i++) {
       const reply = await peer.sendFile(`../x${i}`, encoder.encode("x"));
       assert.ok(reply.type === "R" && reply.code === "bad-name");

@@ -26,9 +26,11 @@ async function receiverIn(
   port: number,
   options: { args?: string[]; env?: Record<string, string> } = {},
 ): Promise<BackgroundProcess> {
+  // Without a code in its environment it runs --open (no code, nameplate null).
+  const open = options.env?.SOCKIT_CODE ? [] : ["--open"];
   const receiver = spawnCli(
     // Flat: these tests are about finding the receiver, not where files go inside it.
-    ["receive", "--dir", dir, "--port", String(port), "--flat", ...(options.args ?? [])],
+    ["receive", "--dir", dir, "--port", String(port), "--flat", ...open, ...(options.args ?? [])],
     { netns: host.ns, env: options.env },
   );
   try {
@@ -172,7 +174,7 @@ test("two receivers with different nameplates: the code's nameplate picks one", 
   await using inboxA = await tempDir();
   await using inboxB = await tempDir();
   await using src = await homework();
-  // `sockit receive` takes no pairing code yet (issue 12), so the library announces nameplates.
+  // Library receivers with the codes 7-… and 12-… (see tests/peers/discovery_peer.ts).
   const announce = (host: LanHost, args: string[]) =>
     background(
       new Deno.Command("ip", {
@@ -321,9 +323,8 @@ test("beacons on the wire: the documented fields only, the same with or without 
   const [a, b, c] = lan.hosts;
   await using inboxA = await tempDir();
   await using inboxB = await tempDir();
-  // A receives with a code in its environment, B without; the beacons must not differ but by
-  // their random id (today the receiver takes no code at all: issue 12 wires it, and this test
-  // then checks that only the nameplate may appear).
+  // A receives with a code in its environment, B with --open; the beacons must not differ but
+  // by their random id and the nameplate (the code's number, or null): never the words.
   const code = "7-guitar-ocean-lamp";
   await using _a = await receiverIn(a, inboxA.path, 7001, { env: { SOCKIT_CODE: code } });
   await using _b = await receiverIn(b, inboxB.path, 7001);
@@ -363,7 +364,8 @@ test("beacons on the wire: the documented fields only, the same with or without 
       assert.ok(!text.toLowerCase().includes(secret), `${secret} in ${text}`);
     }
     const beacon = parseBeacon(bytes);
-    const { id: _id, via: _via, ...rest } = beacon;
+    const { id: _id, via: _via, nameplate, ...rest } = beacon;
+    assert.equal(nameplate, source === a.address ? 7 : null);
     const shapes = bySource.get(source) ?? new Set();
     shapes.add(JSON.stringify(rest));
     bySource.set(source, shapes);

@@ -183,7 +183,7 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   let writer = -1;
   try {
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", path: "stuck.bin", size: 10, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "stuck.bin", size: 10, mtime: 0 });
     // The receiver is reading the description, and will wait for its bytes forever.
     writer = await holdFifoOpen(description, 10_000);
     receiver.proc.child.kill("SIGINT");
@@ -225,7 +225,7 @@ Deno.test("faults: Ctrl+C while the receiver checks a 1 GiB partial for a resume
   const receiver = await cliReceiver({ dir, args: ["--flat"] });
   try {
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", ...source });
+    await peer.sendFrame({ type: "F", id: 1, ...source });
     const [pid, real] = [receiver.proc.child.pid, await Deno.realPath(partPath)];
     await waitUntil(() => hasOpen(pid, real), 10_000, "the receiver to open the partial");
     const started = performance.now();
@@ -390,7 +390,16 @@ Deno.test({
     const mounted = await system("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir]);
     assert.equal(mounted.code, 0, mounted.err);
     try {
-      const result = await runCli(["receive", "--dir", dir, "--port", "0", "--host", "127.0.0.1"], {
+      const result = await runCli([
+        "receive",
+        "--open",
+        "--dir",
+        dir,
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ], {
         timeoutMs: 15_000,
       });
       assert.equal(result.code, 1);
@@ -463,9 +472,9 @@ Deno.test("faults: one sender misbehaving in four ways never holds up eight hone
   }).then(() => "sent", (err) => String(err));
   // 2. a peer that stalls in the middle of a file;
   const stalled = await RawPeer.open(receiver.port);
-  await stalled.sendFrame({ type: "F", path: "stalled.bin", size: 1_000_000, mtime: 0 });
+  await stalled.sendFrame({ type: "F", id: 1, path: "stalled.bin", size: 1_000_000, mtime: 0 });
   await stalled.frame();
-  await stalled.sendFrame({ type: "S", offset: 0 });
+  await stalled.sendFrame({ type: "S", id: 1, offset: 0 });
   await stalled.send(seededBytes(1000, 1));
   // 3. a peer trickling garbage, a byte at a time;
   const trickle = await RawPeer.connect(receiver.port);
@@ -477,7 +486,7 @@ Deno.test("faults: one sender misbehaving in four ways never holds up eight hone
   })();
   // 4. a peer flooding requests without ever reading an answer.
   const flood = await RawPeer.open(receiver.port);
-  const one = encodeFrame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  const one = encodeFrame({ type: "F", id: 1, path: "../flood", size: 1, mtime: 0 });
   const many = new Uint8Array(one.length * 2000);
   for (let i = 0; i < 2000; i++) many.set(one, i * one.length);
   const flooding = flood.send(many).catch(() => {});

@@ -40,8 +40,8 @@ const CONNECTIONS = Number(Deno.env.get("SOCKIT_FUZZ_CONNECTIONS") ?? "200");
 /** Thrown by the fuzz payload reader when the input has fewer bytes than the length asks. */
 class ShortInput extends Error {}
 
-const SENDER_TYPES = ["F", "D", "S", "E", "Q"];
-const RECEIVER_TYPES = ["H", "A", "R", "V", "X"];
+const SENDER_TYPES = ["P", "C", "F", "D", "S", "E", "Q"];
+const RECEIVER_TYPES = ["H", "P", "C", "A", "R", "V", "Q", "X"];
 
 /** Decodes `bytes` as one frame the way `readFrame` does: the header first, then the payload. */
 function decode(bytes: Uint8Array, from: "sender" | "receiver"): Promise<Frame> {
@@ -52,7 +52,7 @@ function decode(bytes: Uint8Array, from: "sender" | "receiver"): Promise<Frame> 
     assert.ok(header.length <= MAX_FRAME_PAYLOAD, `asked to read a payload of ${header.length}`);
     if (FRAME_HEADER_SIZE + header.length > bytes.length) throw new ShortInput();
     const payload = bytes.slice(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + header.length);
-    return decodeFramePayload(header, payload);
+    return decodeFramePayload(header, payload, from);
   });
 }
 
@@ -88,46 +88,69 @@ const sha = fc.stringMatching(/^[0-9a-f]{64}$/);
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const text = fc.string({ unit: "binary", maxLength: 200 });
 
-/** Every valid frame of both sides (as plain objects: fast-check's records have no prototype). */
-const validFrame: fc.Arbitrary<Frame> = fc.oneof(
-  fc.record({ type: fc.constant("F" as const), path: text, size: count, mtime: fc.integer() }),
-  fc.record({ type: fc.constant("D" as const), path: text }),
-  fc.record({ type: fc.constant("S" as const), offset: count }),
-  fc.record({ type: fc.constant("E" as const), sha256: sha }),
+const id = fc.integer({ min: 1, max: 0xffff_ffff });
+const hexOf = (digits: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${digits}}$`));
+
+/** Every valid frame a sender writes (as plain objects: fast-check's records have no prototype). */
+const senderFrame: fc.Arbitrary<Frame> = fc.oneof(
+  fc.record({ type: fc.constant("P" as const), nonce: hexOf(32) }),
+  fc.record({ type: fc.constant("C" as const), share: hexOf(64), confirm: hexOf(128) }),
+  fc.record({ type: fc.constant("F" as const), id, path: text, size: count, mtime: fc.integer() }),
+  fc.record({ type: fc.constant("D" as const), id, path: text }),
+  fc.record({ type: fc.constant("S" as const), id, offset: count }),
+  fc.record({ type: fc.constant("E" as const), id, sha256: sha }),
   fc.record({ type: fc.constant("Q" as const) }),
+);
+
+/** Every valid frame a receiver writes. */
+const receiverFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({
     type: fc.constant("H" as const),
     version: fc.integer({ min: 0, max: 255 }),
+    auth: fc.constantFrom("cpace" as const, "none" as const),
     maxSize: fc.option(count, { nil: null }),
+    window: fc.integer({ min: 1, max: 1 << 20 }),
   }),
-  fc.record({ type: fc.constant("A" as const), offset: count, prefixSha256: sha }, {
-    requiredKeys: ["type", "offset"],
+  fc.record({ type: fc.constant("P" as const), nonce: hexOf(32), share: hexOf(64) }),
+  fc.record({ type: fc.constant("C" as const), confirm: hexOf(128) }),
+  fc.record({ type: fc.constant("A" as const), id, offset: count, prefixSha256: sha }, {
+    requiredKeys: ["type", "id", "offset"],
   }),
   fc.record({
     type: fc.constant("R" as const),
+    id,
     code: fc.constantFrom(...REJECT_CODES),
     message: fc.string({ maxLength: 100 }),
   }),
   fc.record({
     type: fc.constant("V" as const),
+    id,
     ok: fc.constant(false),
     sha256: sha,
     code: fc.constantFrom(...REJECT_CODES),
     message: fc.string({ maxLength: 100 }),
-  }, { requiredKeys: ["type", "ok", "sha256"] }),
+  }, { requiredKeys: ["type", "id", "ok", "sha256"] }),
   fc.record({
     type: fc.constant("V" as const),
+    id,
     ok: fc.constant(true),
     sha256: sha,
     stored: text,
   }),
+  fc.record({ type: fc.constant("Q" as const), files: count, bytes: count }),
   fc.record({
     type: fc.constant("X" as const),
     code: fc.constantFrom(...REJECT_CODES),
     message: fc.string({ maxLength: 100 }),
     supported: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }),
   }, { requiredKeys: ["type", "code", "message"] }),
-).map((frame) => ({ ...frame }) as Frame);
+);
+
+/** A valid frame of either side, with the side that writes it. */
+const validFrame: fc.Arbitrary<["sender" | "receiver", Frame]> = fc.oneof(
+  senderFrame.map((frame): ["sender", Frame] => ["sender", { ...frame } as Frame]),
+  receiverFrame.map((frame): ["receiver", Frame] => ["receiver", { ...frame } as Frame]),
+);
 
 /** A mutation of a valid encoding: flipped bytes, a truncation, insertions, a new length. */
 const mutated = fc.tuple(
@@ -148,7 +171,7 @@ const mutated = fc.tuple(
     ),
     { minLength: 1, maxLength: 4 },
   ),
-).map(([frame, mutations]) => {
+).map(([[, frame], mutations]) => {
   let bytes = encodeFrame(frame);
   for (const m of mutations) {
     const at = "at" in m ? m.at % (bytes.length + 1) : 0;
@@ -234,8 +257,7 @@ Deno.test("fuzz: decodeFrame on arbitrary JSON under every frame type", async ()
 
 Deno.test("fuzz: every valid frame round-trips through encodeFrame and decodeFrame", async () => {
   await fc.assert(
-    fc.asyncProperty(validFrame, async (frame) => {
-      const from = SENDER_TYPES.includes(frame.type) ? "sender" : "receiver";
+    fc.asyncProperty(validFrame, async ([from, frame]) => {
       assert.deepEqual(await decode(encodeFrame(frame), from), frame);
     }),
     { numRuns: RUNS },
@@ -328,8 +350,8 @@ Deno.test(`fuzz: ${CONNECTIONS} connections of random bytes never stop a live re
     classicQuietMs: 20,
   });
   const preface = encodePreface();
-  const file = encodeFrame({ type: "F", path: "fuzz.bin", size: 50, mtime: 0 });
-  const start = encodeFrame({ type: "S", offset: 0 });
+  const file = encodeFrame({ type: "F", id: 1, path: "fuzz.bin", size: 50, mtime: 0 });
+  const start = encodeFrame({ type: "S", id: 1, offset: 0 });
   const junk = fc.uint8Array({ maxLength: 600 });
   const opening = fc.oneof(
     junk,

@@ -51,7 +51,7 @@ const encoder = new TextEncoder();
 
 /** An F frame with hand-written JSON fields (so they may be anything). */
 function fileFrame(fields: string): Uint8Array {
-  return rawFrame("F", `{${fields}}`);
+  return rawFrame("F", `{"id":1,${fields}}`);
 }
 
 const frame = (f: SenderFrame) => encodeFrame(f);
@@ -229,7 +229,7 @@ hostile(
 hostile("slowloris: an F frame at 1 byte per second after the hello", async (h) => {
   const peer = await h.open();
   const started = performance.now();
-  const dripping = drip(peer, frame({ type: "F", path: "slow.txt", size: 1, mtime: 0 }));
+  const dripping = drip(peer, frame({ type: "F", id: 1, path: "slow.txt", size: 1, mtime: 0 }));
   await h.expectClose(peer);
   const ms = performance.now() - started;
   assert.ok(ms >= 1400 && ms < 3500, `dropped after ${ms.toFixed(0)} ms`);
@@ -242,7 +242,7 @@ hostile("slowloris: an F frame at 1 byte per second after the hello", async (h) 
 }, { receiver: { headerTimeoutMs: 1500, idleTimeoutMs: 3000 } });
 hostile("slowloris: a frame's payload at 1 byte per second", async (h) => {
   const peer = await h.open();
-  const whole = frame({ type: "F", path: "slow.txt", size: 1, mtime: 0 });
+  const whole = frame({ type: "F", id: 1, path: "slow.txt", size: 1, mtime: 0 });
   await peer.send(whole.subarray(0, FRAME_HEADER_SIZE));
   const started = performance.now();
   const dripping = drip(peer, whole.subarray(FRAME_HEADER_SIZE));
@@ -288,7 +288,7 @@ leaves(
 session("Q with an empty payload", rawFrame("Q", ""), "bad-header");
 session(
   "a payload of invalid UTF-8",
-  rawFrame("F", concatBytes('{"path":"', [0xff, 0xfe], '"}')),
+  rawFrame("F", concatBytes('{"id":1,"path":"', [0xff, 0xfe], '"}')),
   "bad-header",
 );
 session("a JSON array", rawFrame("F", "[]"), "bad-header");
@@ -352,17 +352,17 @@ session(
 );
 session(
   "a name with an overlong UTF-8 slash (C0 AF)",
-  rawFrame("F", concatBytes('{"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"id":1,"path":"a', [0xc0, 0xaf], 'b","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a UTF-8-encoded surrogate (ED A0 80)",
-  rawFrame("F", concatBytes('{"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"id":1,"path":"a', [0xed, 0xa0, 0x80], '","size":1,"mtime":0}')),
   "bad-header",
 );
 session(
   "a name with a lone byte FF",
-  rawFrame("F", concatBytes('{"path":"', [0xff], '.txt","size":1,"mtime":0}')),
+  rawFrame("F", concatBytes('{"id":1,"path":"', [0xff], '.txt","size":1,"mtime":0}')),
   "bad-header",
 );
 refused(
@@ -372,26 +372,42 @@ refused(
 );
 refused(
   "a size over the receiver's limit",
-  frame({ type: "F", path: "big.bin", size: 2_000_000, mtime: 0 }),
+  frame({ type: "F", id: 1, path: "big.bin", size: 2_000_000, mtime: 0 }),
   "too-large",
   { receiver: { maxSize: 1_000_000 } },
 );
 
 // --- Frames out of order --------------------------------------------------------------------
 
-session("S before any F", frame({ type: "S", offset: 0 }), "bad-header");
-session("E before any F", frame({ type: "E", sha256: HASH }), "bad-header");
+session("S before any F", frame({ type: "S", id: 1, offset: 0 }), "bad-header");
+session(
+  "more accepted offers waiting for their bytes than the window (64)",
+  concatBytes(
+    ...Array.from(
+      { length: 65 },
+      (_, i) => frame({ type: "F", id: i + 1, path: `w${i}.txt`, size: 1, mtime: 0 }),
+    ),
+  ),
+  "bad-header",
+);
+session(
+  "bytes after the sender's Q",
+  concatBytes(frame({ type: "Q" }), frame({ type: "Q" })),
+  "bad-header",
+);
+session("E before any F", frame({ type: "E", id: 1, sha256: HASH }), "bad-header");
 const accepted = (then: Uint8Array) =>
-  concatBytes(frame({ type: "F", path: "order.txt", size: 10, mtime: 0 }), then);
+  concatBytes(frame({ type: "F", id: 1, path: "order.txt", size: 10, mtime: 0 }), then);
 for (
   const [what, then] of [
-    ["E right after A (no S, no data)", frame({ type: "E", sha256: HASH })],
-    ["a second F instead of S", frame({ type: "F", path: "other.txt", size: 1, mtime: 0 })],
-    ["S at an offset never offered", frame({ type: "S", offset: 5 })],
-    ["S at a negative offset", rawFrame("S", '{"offset":-1}')],
-    ["S at a fractional offset", rawFrame("S", '{"offset":0.5}')],
+    ["E right after A (no S, no data)", frame({ type: "E", id: 1, sha256: HASH })],
+    ["an F reusing its id", frame({ type: "F", id: 1, path: "other.txt", size: 1, mtime: 0 })],
+    ["S for an offer never made", frame({ type: "S", id: 2, offset: 0 })],
+    ["S at an offset never offered", frame({ type: "S", id: 1, offset: 5 })],
+    ["S at a negative offset", rawFrame("S", '{"id":1,"offset":-1}')],
+    ["S at a fractional offset", rawFrame("S", '{"id":1,"offset":0.5}')],
     ["Q right after A", frame({ type: "Q" })],
-    ["D right after A", frame({ type: "D", path: "folder" })],
+    ["a D reusing the file's id", frame({ type: "D", id: 1, path: "folder" })],
   ] as const
 ) {
   session(`F, then ${what}`, accepted(then), "bad-header");
@@ -400,9 +416,9 @@ session(
   "an E whose hash is upper case",
   accepted(
     concatBytes(
-      frame({ type: "S", offset: 0 }),
+      frame({ type: "S", id: 1, offset: 0 }),
       "0123456789",
-      rawFrame("E", `{"sha256":"${HASH.toUpperCase()}"}`),
+      rawFrame("E", `{"id":1,"sha256":"${HASH.toUpperCase()}"}`),
     ),
   ),
   "bad-header",
@@ -410,7 +426,11 @@ session(
 session(
   "an E whose hash is too short",
   accepted(
-    concatBytes(frame({ type: "S", offset: 0 }), "0123456789", rawFrame("E", '{"sha256":"abc"}')),
+    concatBytes(
+      frame({ type: "S", id: 1, offset: 0 }),
+      "0123456789",
+      rawFrame("E", '{"id":1,"sha256":"abc"}'),
+    ),
   ),
   "bad-header",
 );
@@ -420,8 +440,8 @@ session(
 session(
   "size 0, then 100 bytes of data anyway",
   concatBytes(
-    frame({ type: "F", path: "zero.bin", size: 0, mtime: 0 }),
-    frame({ type: "S", offset: 0 }),
+    frame({ type: "F", id: 1, path: "zero.bin", size: 0, mtime: 0 }),
+    frame({ type: "S", id: 1, offset: 0 }),
     "these hundred bytes were never announced by the F frame, which said the file is empty.....",
   ),
   "bad-header",
@@ -442,10 +462,16 @@ hostile(
   "a huge declared size (2^53 - 1) cannot fit on the disk: refused before any byte",
   async (h) => {
     const peer = await h.open();
-    await peer.sendFrame({ type: "F", path: "huge.bin", size: Number.MAX_SAFE_INTEGER, mtime: 0 });
+    await peer.sendFrame({
+      type: "F",
+      id: 1,
+      path: "huge.bin",
+      size: Number.MAX_SAFE_INTEGER,
+      mtime: 0,
+    });
     const answer = await peer.frame();
     assert.deepEqual(answer.type === "R" && answer.code, "disk-full");
-    await peer.sendFrame({ type: "Q" });
+    await peer.quit();
   },
 );
 hostile("a reset in the middle of a file keeps a partial for a resume", async (h) => {
@@ -454,9 +480,9 @@ hostile("a reset in the middle of a file keeps a partial for a resume", async (h
   await h.send(
     peer,
     concatBytes(
-      frame({ type: "F", path: "../refused", size: 1, mtime: 0 }),
-      frame({ type: "F", path: "reset.bin", size: 100_000, mtime: 0 }),
-      frame({ type: "S", offset: 0 }),
+      frame({ type: "F", id: 1, path: "../refused", size: 1, mtime: 0 }),
+      frame({ type: "F", id: 2, path: "reset.bin", size: 100_000, mtime: 0 }),
+      frame({ type: "S", id: 2, offset: 0 }),
       seededBytes(10_000, 5),
     ),
   );
@@ -474,9 +500,9 @@ hostile("a reset in the middle of a file keeps a partial for a resume", async (h
 }, { partials: [{ path: "reset.bin", size: 100_000, mtime: 0 }] });
 hostile("a half-close in the middle of a file keeps a partial for a resume", async (h) => {
   const peer = await h.open();
-  await peer.sendFrame({ type: "F", path: "half.bin", size: 100_000, mtime: 0 });
+  await peer.sendFrame({ type: "F", id: 1, path: "half.bin", size: 100_000, mtime: 0 });
   await peer.frame();
-  await peer.sendFrame({ type: "S", offset: 0 });
+  await peer.sendFrame({ type: "S", id: 1, offset: 0 });
   await h.send(peer, seededBytes(10_000, 6));
   await peer.wire.closeWrite();
   await h.expectClose(peer);
@@ -604,13 +630,18 @@ async function socketBuffersMax(): Promise<number> {
 
 /**
  * A Python peer (a Deno socket cannot shrink its buffers) that completes the opening, then
- * writes `count` copies of `request` and never reads an answer. Its receive buffer is tiny, so
+ * writes `count` copies of `request` (numbered 1, 2, 3, …) and never reads an answer. Its receive buffer is tiny, so
  * the receiver's unread answers pile up at once. It prints its port, then whether every byte
  * was taken or the receiver cut it off.
  */
 function flooder(port: number, request: Uint8Array, count: number) {
   const script = [
     "import socket, sys",
+    "template = bytes.fromhex(sys.argv[3]).decode()[5:]",
+    "def request(i):  # the same offer with ids 1, 2, 3, … (ids must increase)",
+    "    payload = template.replace('\"id\":1,', '\"id\":%d,' % i, 1).encode()",
+    "    return b'F' + len(payload).to_bytes(4, 'big') + payload",
+    "flood = b''.join(request(i + 1) for i in range(int(sys.argv[4])))  # before any timer runs",
     "s = socket.socket()",
     "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
     "s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)",
@@ -623,7 +654,7 @@ function flooder(port: number, request: Uint8Array, count: number) {
     "s.sendall(bytes.fromhex(sys.argv[2]))",
     "exactly(int.from_bytes(exactly(5)[1:], 'big'))  # the hello",
     "try:",
-    "    s.sendall(bytes.fromhex(sys.argv[3]) * int(sys.argv[4]))",
+    "    s.sendall(flood)",
     "    print('all taken', flush=True)",
     "except OSError:",
     "    print('cut off', flush=True)",
@@ -641,7 +672,7 @@ function flooder(port: number, request: Uint8Array, count: number) {
 }
 
 hostile("a sender that floods requests and never reads an answer is dropped", async (h) => {
-  const request = frame({ type: "F", path: "../flood", size: 1, mtime: 0 });
+  const request = frame({ type: "F", id: 1, path: "../flood", size: 1, mtime: 0 });
   // More than both buffers of the requests' direction can hold, however much the receiver
   // takes before its answers fill the other direction: all is taken only if it never stops.
   const count = Math.ceil(1.5 * await socketBuffersMax() / request.length);

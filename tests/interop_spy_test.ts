@@ -215,16 +215,17 @@ Deno.test("spy: sockit send → spy → sockit receive names every frame", async
   const notes = lines.filter((l) => l.startsWith("    ↳ ")).map((l) => l.slice(6));
   for (
     const expected of [
-      "preface: 'SKIT' and version 1, a sockit sender's first bytes",
-      "header: type 0x48 'H' (hello), length 00 00 00 2c = 44 B",
-      "H hello: the receiver speaks version 1; largest file: any size",
+      "preface: 'SKIT' and version 2, a sockit sender's first bytes",
+      "header: type 0x48 'H' (hello), length 00 00 00 36 = 54 B",
+      "H hello: the receiver speaks version 2 (open, no code); largest file: any size",
       'I identify: the sender is "김민지"',
-      'F file "hw/과제.py" 5 B',
-      "A accept at 0",
-      "S start at 0: 5 raw bytes follow",
+      'F #1 file "hw/과제.py" 5 B',
+      "A #1 accept at 0",
+      "S #1 start at 0: 5 raw bytes follow",
       "raw file bytes 1–5 of 5",
-      'V verdict: stored as "김민지/hw/과제.py", SHA-256 ' + "",
+      'V #1 verdict: stored as "김민지/hw/과제.py", SHA-256 ' + "",
       "Q quit: no more files",
+      "Q quit: every answer sent; 1 stored in this session",
     ]
   ) {
     assert.ok(notes.some((n) => n.startsWith(expected)), `${expected}\n${lines.join("\n")}`);

@@ -54,9 +54,11 @@ Deno.test({
     const fake = (async () => {
       using wire = new Wire(await listener.accept());
       await wire.readExact(5);
-      await wire.write(encodeFrame({ type: "H", version: 1, maxSize: null }));
+      await wire.write(
+        encodeFrame({ type: "H", version: 2, auth: "none", maxSize: null, window: 64 }),
+      );
       await readFrame(wire, "sender");
-      await wire.write(encodeFrame({ type: "A", offset: 0 }));
+      await wire.write(encodeFrame({ type: "A", id: 1, offset: 0 }));
       await wire.readExact(64 * 1024);
     })();
     await assert.rejects(

@@ -13,7 +13,7 @@ import { encodeFrame, encodePreface } from "../lib/transfer/protocol.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { internalEntries, partSizes, RecordingReceiver } from "./fault_helpers.ts";
 import { freeBytes } from "../lib/transfer/space.ts";
-import { cliReceiver, delay, runCli, tempDir } from "./util.ts";
+import { cliReceiver, concatBytes, delay, runCli, tempDir } from "./util.ts";
 import { PartialStore } from "../lib/transfer/partials.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
@@ -44,22 +44,23 @@ for (const which of ["S", "E"] as const) {
       idleTimeoutMs: 5000,
     });
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", path: "slow.txt", size: content.length, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "slow.txt", size: content.length, mtime: 0 });
     const accept = await peer.frame(5000);
     assert.equal(accept.type, "A");
-    let slow = encodeFrame({ type: "S", offset: 0 });
+    let slow = encodeFrame({ type: "S", id: 1, offset: 0 });
     if (which === "E") {
       await peer.send(slow);
       await peer.send(content);
-      slow = encodeFrame({ type: "E", sha256 });
+      slow = encodeFrame({ type: "E", id: 1, sha256 });
     }
     const sent = await trickle(peer, slow, 200);
+    // The S frame is read between files (the session ends), the E frame inside one (it fails).
     const failed = await receiver.waitFor(
-      (e) => e.type === "file-failed" && e.peer === peer.name,
+      (e) => (e.type === "file-failed" || e.type === "session-error") && e.peer === peer.name,
       5000,
       "the trickled transfer to fail",
     );
-    assert.ok(failed.type === "file-failed");
+    assert.ok(failed.type === (which === "S" ? "session-error" : "file-failed"));
     assert.equal(failed.code, "timeout");
     assert.ok(sent < slow.length, `all ${slow.length} bytes of the ${which} frame went through`);
     assert.equal(receiver.of("file-done").length, 0);
@@ -264,7 +265,7 @@ Deno.test("limits: a claimed size over the free space is refused before any byte
   const free = await freeBytes(receiver.dir);
   assert.ok(free !== undefined, "statfs works here");
   const size = Math.min(Number.MAX_SAFE_INTEGER, free * 4 + 2 ** 40);
-  await peer.sendFrame({ type: "F", path: "huge.iso", size, mtime: 0 });
+  await peer.sendFrame({ type: "F", id: peer.nextId++, path: "huge.iso", size, mtime: 0 });
   const answer = await peer.frame(5000);
   assert.deepEqual(answer.type === "R" && answer.code, "disk-full");
   assert.deepEqual(await internalEntries(receiver.dir), [], "no partial was made for it");
@@ -279,29 +280,29 @@ Deno.test("limits: space promised to a transfer under way is not promised twice"
   assert.ok(free !== undefined);
   const size = Math.floor(free * 0.6);
   await using first = await RawPeer.open(receiver.port);
-  await first.sendFrame({ type: "F", path: "first.bin", size, mtime: 0 });
+  await first.sendFrame({ type: "F", id: 1, path: "first.bin", size, mtime: 0 });
   assert.equal((await first.frame(5000)).type, "A");
   await using second = await RawPeer.open(receiver.port);
-  await second.sendFrame({ type: "F", path: "second.bin", size, mtime: 0 });
+  await second.sendFrame({ type: "F", id: second.nextId++, path: "second.bin", size, mtime: 0 });
   const answer = await second.frame(5000);
   assert.deepEqual(answer.type === "R" && answer.code, "disk-full");
   // Once the first gives up, its promise is free again.
   first.close();
   await receiver.waitFor(
-    (e) => e.type === "file-failed" && e.path === "first.bin",
+    (e) => e.type === "session-error" && e.peer === first.name,
     5000,
-    "the first transfer to end",
+    "the first session to end (its accepted offer never got its bytes)",
   );
-  await second.sendFrame({ type: "F", path: "second.bin", size, mtime: 0 });
+  await second.sendFrame({ type: "F", id: second.nextId++, path: "second.bin", size, mtime: 0 });
   assert.equal((await second.frame(5000)).type, "A");
 });
 
 /** Starts `path` (1,000 bytes announced), sends 100 of them and hangs up: a kept partial. */
 async function abandon(receiver: RecordingReceiver, path: string): Promise<void> {
   const peer = await RawPeer.open(receiver.port);
-  await peer.sendFrame({ type: "F", path, size: 1000, mtime: 0 });
+  await peer.sendFrame({ type: "F", id: 1, path, size: 1000, mtime: 0 });
   assert.equal((await peer.frame(5000)).type, "A");
-  await peer.sendFrame({ type: "S", offset: 0 });
+  await peer.sendFrame({ type: "S", id: 1, offset: 0 });
   await peer.send(new Uint8Array(100).fill(0x61));
   await receiver.waitFor(
     (e) => e.type === "file-progress" && e.peer === peer.name && e.bytes === 100,
@@ -334,7 +335,7 @@ for (
     assert.ok(dropped.every((e) => e.from === "127.0.0.1" && e.bytes === 100));
     // The newest is still resumable: sending it again continues after its 100 bytes.
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", path: "d.bin", size: 1000, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "d.bin", size: 1000, mtime: 0 });
     const offer = await peer.frame(5000);
     assert.deepEqual(offer.type === "A" && offer.offset, 100);
   });
@@ -344,9 +345,12 @@ Deno.test("limits: one peer's refusals are rate-limited, the rest summarised wit
   await using receiver = await RecordingReceiver.start();
   await using peer = await RawPeer.open(receiver.port);
   const count = 2000;
-  const one = encodeFrame({ type: "F", path: "../bad", size: 1, mtime: 0 });
-  const flood = new Uint8Array(one.length * count);
-  for (let i = 0; i < count; i++) flood.set(one, i * one.length);
+  const flood = concatBytes(
+    ...Array.from(
+      { length: count },
+      (_, i) => encodeFrame({ type: "F", id: i + 1, path: "../bad", size: 1, mtime: 0 }),
+    ),
+  );
   const started = performance.now();
   const answers = (async () => {
     for (let i = 0; i < count; i++) assert.equal((await peer.frame(10_000)).type, "R");
@@ -354,7 +358,7 @@ Deno.test("limits: one peer's refusals are rate-limited, the rest summarised wit
   await peer.send(flood);
   await answers;
   const elapsed = (performance.now() - started) / 1000;
-  await peer.sendFrame({ type: "Q" });
+  await peer.quit();
   await receiver.waitFor((e) => e.type === "session-end", 10_000, "the session to end");
   const shown = receiver.of("file-rejected").length;
   // The burst, then the steady rate: a few dozen lines a second at most.

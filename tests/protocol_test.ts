@@ -1,5 +1,5 @@
 /**
- * The wire format of the sockit protocol, version 1, without sockets: the preface, every frame
+ * The wire format of the sockit protocol, version 2, without sockets: the preface, every frame
  * type encoded and decoded back, everything `decodeFrame` must refuse (and refuse before
  * reading an oversized payload), the classic size parser, the classic/sockit first-byte test,
  * and the content sniffing used to name classic files.
@@ -56,14 +56,14 @@ async function assertRefused(
 Deno.test("protocol: the preface is SKIT and the version byte, and starts no classic session", () => {
   const preface = encodePreface();
   assert.equal(PREFACE_SIZE, 5);
-  assert.equal(PROTOCOL_VERSION, 1);
-  assert.deepEqual([...preface], [0x53, 0x4b, 0x49, 0x54, 0x01]);
+  assert.equal(PROTOCOL_VERSION, 2);
+  assert.deepEqual([...preface], [0x53, 0x4b, 0x49, 0x54, 0x02]);
   assert.deepEqual([...preface.subarray(0, 4)], [...MAGIC]);
   assert.equal(new TextDecoder().decode(preface.subarray(0, 4)), "SKIT");
   assert.equal(isClassicStart(preface[0]), false);
-  assert.equal(decodePreface(preface), 1);
-  // A future version still decodes (the receiver answers unsupported-version itself).
-  assert.equal(decodePreface(encodePreface(2)), 2);
+  assert.equal(decodePreface(preface), 2);
+  // Another version still decodes (the receiver answers unsupported-version itself).
+  assert.equal(decodePreface(encodePreface(1)), 1);
   assert.equal(decodePreface(encodePreface(255)), 255);
 });
 
@@ -83,33 +83,43 @@ Deno.test("protocol: decodePreface refuses wrong magic and wrong length", () => 
 });
 
 Deno.test("protocol: every frame type survives encode and decode", async () => {
+  const NONCE = "0123456789abcdef0123456789abcdef";
+  const SHARE = HASH;
+  const TAG = HASH + HASH;
   const sender: Frame[] = [
-    { type: "F", path: "과제/homework.py", size: 1234, mtime: 1_700_000_000_123 },
-    { type: "F", path: "empty.txt", size: 0, mtime: 0 },
-    { type: "F", path: "huge.bin", size: Number.MAX_SAFE_INTEGER, mtime: -86_400_000 },
-    { type: "D", path: "project/empty" },
-    { type: "S", offset: 0 },
-    { type: "S", offset: 4096 },
-    { type: "E", sha256: HASH },
+    { type: "P", nonce: NONCE },
+    { type: "C", share: SHARE, confirm: TAG },
+    { type: "F", id: 1, path: "과제/homework.py", size: 1234, mtime: 1_700_000_000_123 },
+    { type: "F", id: 2, path: "empty.txt", size: 0, mtime: 0 },
+    { type: "F", id: 0xffff_ffff, path: "huge.bin", size: Number.MAX_SAFE_INTEGER, mtime: -1 },
+    { type: "D", id: 3, path: "project/empty" },
+    { type: "S", id: 1, offset: 0 },
+    { type: "S", id: 2, offset: 4096 },
+    { type: "E", id: 1, sha256: HASH },
     { type: "Q" },
   ];
   const receiver: Frame[] = [
-    { type: "H", version: 1, maxSize: null },
-    { type: "H", version: 1, maxSize: 1024 },
-    { type: "A", offset: 0 },
-    { type: "A", offset: 1024, prefixSha256: HASH },
-    { type: "R", code: "bad-name", message: "the name is not safe" },
-    { type: "V", ok: true, stored: "homework (1).py", sha256: HASH },
+    { type: "H", version: 2, auth: "none", maxSize: null, window: 64 },
+    { type: "H", version: 2, auth: "cpace", maxSize: 1024, window: 1 },
+    { type: "P", nonce: NONCE, share: SHARE },
+    { type: "C", confirm: TAG },
+    { type: "A", id: 1, offset: 0 },
+    { type: "A", id: 2, offset: 1024, prefixSha256: HASH },
+    { type: "R", id: 3, code: "bad-name", message: "the name is not safe" },
+    { type: "V", id: 1, ok: true, stored: "homework (1).py", sha256: HASH },
     {
       type: "V",
+      id: 2,
       ok: false,
       sha256: HASH,
       code: "hash-mismatch",
       message: "the content that arrived differs",
     },
-    { type: "V", ok: false, sha256: "", code: "write-failed", message: "no" },
+    { type: "V", id: 3, ok: false, sha256: "", code: "write-failed", message: "no" },
+    { type: "Q", files: 2, bytes: 1234 },
     { type: "X", code: "busy", message: "try again" },
-    { type: "X", code: "unsupported-version", message: "v1 only", supported: [1] },
+    { type: "X", code: "wrong-code", message: "the code does not match" },
+    { type: "X", code: "unsupported-version", message: "v2 only", supported: [2] },
   ];
   for (const frame of sender) assert.deepEqual(await decode(encodeFrame(frame), "sender"), frame);
   for (const frame of receiver) {
@@ -120,12 +130,12 @@ Deno.test("protocol: every frame type survives encode and decode", async () => {
 Deno.test("protocol: the frame layout is type, u32 big-endian length, JSON", () => {
   // The example in the module documentation, byte for byte.
   assert.deepEqual(
-    [...encodeFrame({ type: "S", offset: 0 })],
-    [0x53, 0, 0, 0, 0x0c, ...encoder.encode('{"offset":0}')],
+    [...encodeFrame({ type: "S", id: 1, offset: 0 })],
+    [0x53, 0, 0, 0, 0x13, ...encoder.encode('{"id":1,"offset":0}')],
   );
   assert.deepEqual([...encodeFrame({ type: "Q" })], [0x51, 0, 0, 0, 2, 0x7b, 0x7d]);
-  const file = encodeFrame({ type: "F", path: "é", size: 1, mtime: 2 });
-  const json = '{"path":"é","size":1,"mtime":2}';
+  const file = encodeFrame({ type: "F", id: 7, path: "é", size: 1, mtime: 2 });
+  const json = '{"id":7,"path":"é","size":1,"mtime":2}';
   assert.equal(file[0], 0x46);
   assert.equal(new DataView(file.buffer).getUint32(1), encoder.encode(json).length);
   assert.equal(new TextDecoder().decode(file.subarray(FRAME_HEADER_SIZE)), json);
@@ -133,14 +143,14 @@ Deno.test("protocol: the frame layout is type, u32 big-endian length, JSON", () 
 
 Deno.test("protocol: encodeFrame refuses a payload over MAX_FRAME_PAYLOAD", () => {
   assert.equal(MAX_FRAME_PAYLOAD, 16 * 1024);
-  // {"code":"internal","message":"…"} is 32 bytes plus the message.
-  const fits = "m".repeat(MAX_FRAME_PAYLOAD - 32);
+  // {"id":1,"code":"internal","message":"…"} is 39 bytes plus the message.
+  const fits = "m".repeat(MAX_FRAME_PAYLOAD - 39);
   assert.equal(
-    encodeFrame({ type: "R", code: "internal", message: fits }).length,
+    encodeFrame({ type: "R", id: 1, code: "internal", message: fits }).length,
     FRAME_HEADER_SIZE + MAX_FRAME_PAYLOAD,
   );
   assert.throws(
-    () => encodeFrame({ type: "R", code: "internal", message: fits + "m" }),
+    () => encodeFrame({ type: "R", id: 1, code: "internal", message: fits + "m" }),
     ProtocolError,
   );
 });
@@ -149,7 +159,7 @@ Deno.test("protocol: decodeFrame refuses frame types the peer may not send", asy
   for (const type of ["H", "A", "R", "V", "X", "Z", "f", "\0", "\xff"]) {
     await assertRefused(rawFrame(type, "{}"), "sender");
   }
-  for (const type of ["F", "D", "S", "E", "Q", "Z", "h"]) {
+  for (const type of ["F", "D", "S", "E", "I", "Z", "h"]) {
     await assertRefused(rawFrame(type, "{}"), "receiver");
   }
 });
@@ -164,13 +174,13 @@ Deno.test("protocol: decodeFrameHeader refuses an oversized length before any pa
   const header = decodeFrameHeader(head, "sender");
   assert.deepEqual(header, { type: "Q", length: MAX_FRAME_PAYLOAD });
   assert.throws(
-    () => decodeFramePayload(header, new Uint8Array(MAX_FRAME_PAYLOAD).fill(0x20)),
+    () => decodeFramePayload(header, new Uint8Array(MAX_FRAME_PAYLOAD).fill(0x20), "sender"),
     ProtocolError,
   );
 });
 
 Deno.test("protocol: decodeFrame refuses a frame cut short or followed by more bytes", async () => {
-  const whole = encodeFrame({ type: "S", offset: 7 });
+  const whole = encodeFrame({ type: "S", id: 1, offset: 7 });
   await assertRefused(whole.subarray(0, whole.length - 1), "sender");
   await assertRefused(whole.subarray(0, 3), "sender");
   await assertRefused(new Uint8Array([...whole, 0x20]), "sender");
@@ -199,35 +209,60 @@ Deno.test("protocol: decodeFrame refuses payloads that are not UTF-8 JSON object
 
 Deno.test("protocol: decodeFrame refuses wrong field types and missing fields", async () => {
   const bad: [string, unknown, "sender" | "receiver"][] = [
-    ["F", { size: 1, mtime: 0 }, "sender"],
-    ["F", { path: 1, size: 1, mtime: 0 }, "sender"],
-    ["F", { path: null, size: 1, mtime: 0 }, "sender"],
-    ["F", { path: ["a"], size: 1, mtime: 0 }, "sender"],
-    ["F", { path: "a", size: "1", mtime: 0 }, "sender"],
-    ["F", { path: "a", size: true, mtime: 0 }, "sender"],
-    ["F", { path: "a", size: 1 }, "sender"],
-    ["F", { path: "a", size: 1, mtime: "2024-01-01" }, "sender"],
-    ["F", { path: "a", size: 1, mtime: 1e300 }, "sender"],
-    ["F", { path: "a".repeat(4096 * 4 + 1), size: 1, mtime: 0 }, "sender"],
-    ["D", {}, "sender"],
-    ["D", { path: 7 }, "sender"],
-    ["S", {}, "sender"],
-    ["S", { offset: "0" }, "sender"],
-    ["E", {}, "sender"],
-    ["E", { sha256: 5 }, "sender"],
-    ["H", { version: "1", maxSize: null }, "receiver"],
-    ["H", { version: 1 }, "receiver"],
-    ["H", { version: 1, maxSize: "big" }, "receiver"],
-    ["A", { offset: 0, prefixSha256: "nope" }, "receiver"],
-    ["R", { code: "bad-name" }, "receiver"],
-    ["R", { code: "no-such-code", message: "x" }, "receiver"],
-    ["R", { code: 1, message: "x" }, "receiver"],
-    ["R", { code: "bad-name", message: "m".repeat(1025) }, "receiver"],
-    ["V", { ok: "yes", sha256: HASH, stored: "a" }, "receiver"],
-    ["V", { ok: 1, sha256: HASH, stored: "a" }, "receiver"],
-    ["V", { ok: true, sha256: HASH }, "receiver"], // ok without a stored name
-    ["V", { ok: true, sha256: HASH, stored: 3 }, "receiver"],
-    ["V", { ok: false, sha256: HASH, code: "whatever" }, "receiver"],
+    ["F", { id: 1, size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 1, path: 1, size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 1, path: null, size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 1, path: ["a"], size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 1, path: "a", size: "1", mtime: 0 }, "sender"],
+    ["F", { id: 1, path: "a", size: true, mtime: 0 }, "sender"],
+    ["F", { id: 1, path: "a", size: 1 }, "sender"],
+    ["F", { id: 1, path: "a", size: 1, mtime: "2024-01-01" }, "sender"],
+    ["F", { id: 1, path: "a", size: 1, mtime: 1e300 }, "sender"],
+    ["F", { id: 1, path: "a".repeat(4096 * 4 + 1), size: 1, mtime: 0 }, "sender"],
+    ["D", { id: 1 }, "sender"],
+    ["D", { id: 1, path: 7 }, "sender"],
+    ["S", { id: 1 }, "sender"],
+    ["S", { id: 1, offset: "0" }, "sender"],
+    ["E", { id: 1 }, "sender"],
+    ["E", { id: 1, sha256: 5 }, "sender"],
+    ["H", { version: "2", auth: "none", maxSize: null, window: 64 }, "receiver"],
+    ["H", { version: 2, auth: "none", window: 64 }, "receiver"],
+    ["H", { version: 2, auth: "none", maxSize: "big", window: 64 }, "receiver"],
+    ["H", { version: 2, maxSize: null, window: 64 }, "receiver"],
+    ["H", { version: 2, auth: "password", maxSize: null, window: 64 }, "receiver"],
+    ["H", { version: 2, auth: "none", maxSize: null }, "receiver"],
+    ["H", { version: 2, auth: "none", maxSize: null, window: 0 }, "receiver"],
+    // Ids: present, whole, from 1 to 2^32 - 1.
+    ["F", { path: "a", size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 0, path: "a", size: 1, mtime: 0 }, "sender"],
+    ["F", { id: 2 ** 32, path: "a", size: 1, mtime: 0 }, "sender"],
+    ["D", { id: "1", path: "a" }, "sender"],
+    ["S", { id: -1, offset: 0 }, "sender"],
+    ["E", { id: 1.5, sha256: HASH }, "sender"],
+    ["A", { offset: 0 }, "receiver"],
+    ["R", { id: null, code: "bad-name", message: "x" }, "receiver"],
+    ["V", { ok: true, sha256: HASH, stored: "a" }, "receiver"],
+    // The handshake: exact lengths of lower-case hex.
+    ["P", {}, "sender"],
+    ["P", { nonce: "0123456789abcdef0123456789abcde" }, "sender"],
+    ["P", { nonce: "0123456789ABCDEF0123456789ABCDEF" }, "sender"],
+    ["P", { nonce: "0123456789abcdef0123456789abcdef" }, "receiver"], // no share
+    ["P", { nonce: "0123456789abcdef0123456789abcdef", share: HASH + "00" }, "receiver"],
+    ["C", { confirm: HASH + HASH }, "sender"], // no share
+    ["C", { share: HASH, confirm: HASH }, "sender"],
+    ["C", { confirm: (HASH + HASH).replace("a", "g") }, "receiver"],
+    ["Q", {}, "receiver"], // the receiver's carries its totals
+    ["Q", { files: 1, bytes: -1 }, "receiver"],
+    ["A", { id: 1, offset: 0, prefixSha256: "nope" }, "receiver"],
+    ["R", { id: 1, code: "bad-name" }, "receiver"],
+    ["R", { id: 1, code: "no-such-code", message: "x" }, "receiver"],
+    ["R", { id: 1, code: 1, message: "x" }, "receiver"],
+    ["R", { id: 1, code: "bad-name", message: "m".repeat(1025) }, "receiver"],
+    ["V", { id: 1, ok: "yes", sha256: HASH, stored: "a" }, "receiver"],
+    ["V", { id: 1, ok: 1, sha256: HASH, stored: "a" }, "receiver"],
+    ["V", { id: 1, ok: true, sha256: HASH }, "receiver"], // ok without a stored name
+    ["V", { id: 1, ok: true, sha256: HASH, stored: 3 }, "receiver"],
+    ["V", { id: 1, ok: false, sha256: HASH, code: "whatever" }, "receiver"],
     ["X", { code: "busy" }, "receiver"],
     ["X", { code: "unsupported-version", message: "x", supported: 1 }, "receiver"],
     ["X", { code: "unsupported-version", message: "x", supported: ["1"] }, "receiver"],
@@ -240,21 +275,22 @@ Deno.test("protocol: decodeFrame refuses wrong field types and missing fields", 
 
 Deno.test("protocol: decodeFrame refuses negative, fractional and unsafe sizes and offsets", async () => {
   for (const value of [-1, -0.5, 1.5, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e21]) {
-    const size = JSON.stringify({ path: "a", size: value, mtime: 0 });
+    const size = JSON.stringify({ id: 1, path: "a", size: value, mtime: 0 });
     await assertRefused(rawFrame("F", size), "sender");
-    await assertRefused(rawFrame("S", JSON.stringify({ offset: value })), "sender");
-    await assertRefused(rawFrame("A", JSON.stringify({ offset: value })), "receiver");
-    await assertRefused(rawFrame("H", JSON.stringify({ version: 1, maxSize: value })), "receiver");
+    await assertRefused(rawFrame("S", JSON.stringify({ id: 1, offset: value })), "sender");
+    await assertRefused(rawFrame("A", JSON.stringify({ id: 1, offset: value })), "receiver");
+    const hello = { version: 2, auth: "none", maxSize: value, window: 64 };
+    await assertRefused(rawFrame("H", JSON.stringify(hello)), "receiver");
   }
   // JSON has no NaN or Infinity: such text is not JSON at all.
-  await assertRefused(rawFrame("F", '{"path":"a","size":NaN,"mtime":0}'), "sender");
-  await assertRefused(rawFrame("F", '{"path":"a","size":Infinity,"mtime":0}'), "sender");
+  await assertRefused(rawFrame("F", '{"id":1,"path":"a","size":NaN,"mtime":0}'), "sender");
+  await assertRefused(rawFrame("F", '{"id":1,"path":"a","size":Infinity,"mtime":0}'), "sender");
   // The largest safe size is fine.
   const max = await decode(
-    rawFrame("F", JSON.stringify({ path: "a", size: Number.MAX_SAFE_INTEGER, mtime: 0 })),
+    rawFrame("F", JSON.stringify({ id: 1, path: "a", size: Number.MAX_SAFE_INTEGER, mtime: 0 })),
     "sender",
   );
-  assert.deepEqual(max, { type: "F", path: "a", size: Number.MAX_SAFE_INTEGER, mtime: 0 });
+  assert.deepEqual(max, { type: "F", id: 1, path: "a", size: Number.MAX_SAFE_INTEGER, mtime: 0 });
 });
 
 Deno.test("protocol: decodeFrame refuses hashes that are not 64 lower-case hex digits", async () => {
@@ -284,8 +320,8 @@ Deno.test("protocol: decodeFrame refuses hashes that are not 64 lower-case hex d
 });
 
 Deno.test("protocol: decodeFrame ignores unknown extra fields (later versions may add some)", async () => {
-  const frame = await decode(rawFrame("S", '{"offset":3,"future":"x"}'), "sender");
-  assert.deepEqual(frame, { type: "S", offset: 3 });
+  const frame = await decode(rawFrame("S", '{"id":1,"offset":3,"future":"x"}'), "sender");
+  assert.deepEqual(frame, { type: "S", id: 1, offset: 3 });
 });
 
 Deno.test("protocol: parseClassicSize takes ASCII digits with an optional line ending", () => {

@@ -37,6 +37,8 @@ export function rawFrame(
 export class RawPeer implements AsyncDisposable {
   /** The connection, buffered. */
   readonly wire: Wire;
+  /** The id {@linkcode RawPeer.sendFile} gives its next offer. */
+  nextId = 1;
 
   private constructor(wire: Wire) {
     this.wire = wire;
@@ -104,22 +106,33 @@ export class RawPeer implements AsyncDisposable {
   }
 
   /**
-   * Sends a whole file the proper way (F, then S at offset 0, the bytes and E); resolves with
-   * the receiver's verdict or refusal. `sha256` replaces the content's own hash in the E frame
-   * (a damaged transfer); `mtime` defaults to 0.
+   * Sends a whole file the proper way, one step at a time (F with the next id, then S at
+   * offset 0, the bytes and E); resolves with the receiver's verdict or refusal. `sha256`
+   * replaces the content's own hash in the E frame (a damaged transfer); `mtime` defaults to 0.
    */
   async sendFile(
     path: string,
     content: Uint8Array,
     options: { mtime?: number; sha256?: string } = {},
   ): Promise<ReceiverFrame> {
-    await this.sendFrame({ type: "F", path, size: content.length, mtime: options.mtime ?? 0 });
+    const id = this.nextId++;
+    await this.sendFrame({ type: "F", id, path, size: content.length, mtime: options.mtime ?? 0 });
     const reply = await this.frame();
     if (reply.type !== "A") return reply;
-    await this.sendFrame({ type: "S", offset: 0 });
+    await this.sendFrame({ type: "S", id, offset: 0 });
     await this.send(content);
     const sha256 = options.sha256 ?? createHash("sha256").update(content).digest("hex");
-    await this.sendFrame({ type: "E", sha256 });
+    await this.sendFrame({ type: "E", id, sha256 });
+    return await this.frame();
+  }
+
+  /**
+   * Ends the session the proper way: `Q`, the end of this direction, and the receiver's `Q`
+   * (returned: its totals).
+   */
+  async quit(): Promise<ReceiverFrame> {
+    await this.sendFrame({ type: "Q" });
+    await this.wire.closeWrite();
     return await this.frame();
   }
 

@@ -69,8 +69,8 @@ function startOffsets(lines: readonly string[]): number[] {
 
 /** Bytes of a connection's opening frames before the data: preface, F and S. */
 function framing(source: PartialSource, offset: number): number {
-  return PREFACE_SIZE + encodeFrame({ type: "F", ...source }).length +
-    encodeFrame({ type: "S", offset }).length;
+  return PREFACE_SIZE + encodeFrame({ type: "F", id: 1, ...source }).length +
+    encodeFrame({ type: "S", id: 1, offset }).length;
 }
 
 /** `sockit send PATH --to 127.0.0.1:PORT --chunk-size 16k EXTRA… --json`. */
@@ -375,9 +375,9 @@ Deno.test("resume: every byte arrived but the end frame did not: the resend re-s
   await using receiver = await RecordingReceiver.start({ dir });
   {
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", ...file.source });
+    await peer.sendFrame({ type: "F", id: 1, ...file.source });
     assert.equal((await peer.frame()).type, "A");
-    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.sendFrame({ type: "S", id: 1, offset: 0 });
     await peer.send(file.bytes);
     await receiver.waitFor(
       (e) => e.type === "file-progress" && e.bytes === file.bytes.length,

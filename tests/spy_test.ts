@@ -34,9 +34,9 @@ function notes(shown: (AnnotatedChunk | RunSummary)[], from: Side): [Note, Uint8
 
 const FILE = encoder.encode("print('안녕')\n");
 const SENDER: Frame[] = [
-  { type: "F", path: "hw/과제.py", size: FILE.length, mtime: 0 },
-  { type: "S", offset: 0 },
-  { type: "E", sha256: "ab".repeat(32) },
+  { type: "F", id: 1, path: "hw/과제.py", size: FILE.length, mtime: 0 },
+  { type: "S", id: 1, offset: 0 },
+  { type: "E", id: 1, sha256: "ab".repeat(32) },
   { type: "Q" },
 ];
 
@@ -63,7 +63,7 @@ Deno.test("annotate: a sockit sender's stream cut anywhere names the same frames
     const frames = all.flatMap(([n]) => n.kind === "frame-payload" && n.frame ? [n.frame] : []);
     assert.deepEqual(frames, SENDER, `cut ${cut}`);
     const preface = all.filter(([n]) => n.kind === "preface").at(-1)![0];
-    assert.deepEqual(preface, { kind: "preface", got: 5, version: 1 }, `cut ${cut}`);
+    assert.deepEqual(preface, { kind: "preface", got: 5, version: 2 }, `cut ${cut}`);
     const data = concatBytes(...all.filter(([n]) => n.kind === "file-data").map(([, b]) => b));
     assert.deepEqual(data, FILE, `cut ${cut}`);
     const headers = all.filter(([n]) => n.kind === "frame-header" && n.got === 5);
@@ -81,10 +81,13 @@ Deno.test("annotate: a sockit sender's stream cut anywhere names the same frames
 Deno.test("annotate: the receiver's frames are named; a broken frame turns the rest plain", () => {
   const conversation = new Annotator();
   conversation.feed("client", encodePreface());
-  const hello = conversation.feed("server", encodeFrame({ type: "H", version: 1, maxSize: null }));
+  const hello = conversation.feed(
+    "server",
+    encodeFrame({ type: "H", version: 2, auth: "none", maxSize: null, window: 64 }),
+  );
   assert.deepEqual(notes(hello, "server").map(([n]) => n.kind), ["frame-header", "frame-payload"]);
   // A sender frame type from the receiver breaks the protocol.
-  const bad = conversation.feed("server", encodeFrame({ type: "Q" }));
+  const bad = conversation.feed("server", encodeFrame({ type: "S", id: 1, offset: 0 }));
   const [[note]] = notes(bad, "server");
   assert.equal(note.kind, "unexpected");
   const after = conversation.feed("server", encoder.encode("anything"));
@@ -228,7 +231,7 @@ Deno.test("bytes: one display style; escapes never let control characters throug
 Deno.test("render: a sockit frame is named and its five header bytes explained", () => {
   const conversation = new Annotator();
   conversation.feed("client", encodePreface());
-  const file = encodeFrame({ type: "F", path: "hw/과제.py", size: 5, mtime: 0 });
+  const file = encodeFrame({ type: "F", id: 1, path: "hw/과제.py", size: 5, mtime: 0 });
   const [chunk] = conversation.feed("client", file) as AnnotatedChunk[];
   const lines = renderChunk(EN, "head", chunk);
   const length = file.length - 5;
@@ -245,13 +248,13 @@ Deno.test("render: a sockit frame is named and its five header bytes explained",
       `↳ header: type 0x46 'F' \\(file\\), length 00 00 00 ${length.toString(16)} = ${length} B$`,
     ),
   );
-  assert.ok(lines.some((l) => l.endsWith('↳ F file "hw/과제.py" 5 B')), lines.join("\n"));
+  assert.ok(lines.some((l) => l.endsWith('↳ F #1 file "hw/과제.py" 5 B')), lines.join("\n"));
   assert.ok(lines.some((l) => l.includes("과 = ea b3 bc, 제 = ec a0 9c")), lines.join("\n"));
   const skipped = `… ${length - 16 - 8} B not shown …`;
   assert.ok(lines.some((l) => l.includes(skipped)), lines.join("\n"));
-  assert.ok(lines.some((l) => l.endsWith('"hw/과제')), lines.join("\n"));
+  assert.ok(lines.some((l) => l.endsWith('"path":"')), lines.join("\n"));
   const korean = renderChunk(KO, "head", chunk);
-  assert.ok(korean.some((l) => l.endsWith('↳ F 파일 "hw/과제.py" 5 B')), korean.join("\n"));
+  assert.ok(korean.some((l) => l.endsWith('↳ F #1 파일 "hw/과제.py" 5 B')), korean.join("\n"));
 });
 
 Deno.test("render: --trace of a classic receiver explains the size, ready and the data", () => {

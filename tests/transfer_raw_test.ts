@@ -41,16 +41,16 @@ function assertStored(frame: ReceiverFrame, stored: string): asserts frame is Ve
 async function honestInProgress(arena: Arena, name: string) {
   const peer = await RawPeer.open(arena.port);
   const data = randomBytes(64 * 1024);
-  await peer.sendFrame({ type: "F", path: name, size: data.length, mtime: Date.now() });
+  await peer.sendFrame({ type: "F", id: 1, path: name, size: data.length, mtime: Date.now() });
   assert.equal((await peer.frame()).type, "A");
-  await peer.sendFrame({ type: "S", offset: 0 });
+  await peer.sendFrame({ type: "S", id: 1, offset: 0 });
   await peer.send(data.subarray(0, 30_000));
   return {
     async finish(): Promise<string> {
       await peer.send(data.subarray(30_000));
-      await peer.sendFrame({ type: "E", sha256: sha256(data) });
+      await peer.sendFrame({ type: "E", id: 1, sha256: sha256(data) });
       assertStored(await peer.frame(), name);
-      await peer.sendFrame({ type: "Q" });
+      await peer.quit();
       await arena.sessionOver(peer);
       peer.close();
       assert.deepEqual(await Deno.readFile(join(arena.dir, name)), data);
@@ -177,7 +177,8 @@ Deno.test("raw: every hostile name is refused with bad-name, the session goes on
     const peer = await RawPeer.open(arena.port);
     try {
       for (const name of HOSTILE_NAMES) {
-        await peer.sendFrame({ type: "F", path: name, size: 10, mtime: Date.now() });
+        const id = peer.nextId++;
+        await peer.sendFrame({ type: "F", id, path: name, size: 10, mtime: Date.now() });
         const reply = await peer.frame();
         assert.equal(reply.type, "R", `${JSON.stringify(name)}: ${JSON.stringify(reply)}`);
         assert.ok(reply.type === "R");
@@ -185,14 +186,14 @@ Deno.test("raw: every hostile name is refused with bad-name, the session goes on
       }
       // Empty folders with hostile names are refused the same way.
       for (const name of ["../evil-dir", "/evil-dir", "C:\\evil", ".sockit/x", "NUL", "a\u0000b"]) {
-        await peer.sendFrame({ type: "D", path: name });
+        await peer.sendFrame({ type: "D", id: peer.nextId++, path: name });
         const reply = await peer.frame();
         assert.ok(reply.type === "R", `${JSON.stringify(name)}: ${JSON.stringify(reply)}`);
         assert.equal(reply.code, "bad-name");
       }
       // The same connection still delivers a good file.
       assertStored(await peer.sendFile("good.txt", encoder.encode("good\n")), "good.txt");
-      await peer.sendFrame({ type: "Q" });
+      await peer.quit();
       await arena.sessionOver(peer);
     } finally {
       peer.close();
@@ -216,7 +217,7 @@ Deno.test("raw: a symbolic link inside DIR never leads a file outside", async ()
 
   // As an empty folder: refused at once.
   const peer = await RawPeer.open(arena.port);
-  await peer.sendFrame({ type: "D", path: "link/made-by-sender" });
+  await peer.sendFrame({ type: "D", id: peer.nextId++, path: "link/made-by-sender" });
   const folder = await peer.frame();
   assert.ok(folder.type === "R", JSON.stringify(folder));
   assert.equal(folder.code, "name-conflict");
@@ -240,7 +241,7 @@ Deno.test("raw: a symbolic link inside DIR never leads a file outside", async ()
   // A link where the file goes is not followed: the new file gets a name of its own.
   const again = await RawPeer.open(arena.port);
   assertStored(await again.sendFile("victim.txt", encoder.encode("new\n")), "victim (1).txt");
-  await again.sendFrame({ type: "Q" });
+  await again.quit();
   await arena.sessionOver(again);
   again.close();
   assert.equal(await Deno.readTextFile(join(arena.outside, "target.txt")), "outside, keep me\n");
@@ -255,7 +256,7 @@ Deno.test("raw: with overwrite, a symbolic link at the final name is replaced, n
   await arena.freeze();
   const peer = await RawPeer.open(arena.port);
   assertStored(await peer.sendFile("victim.txt", encoder.encode("replaced\n")), "victim.txt");
-  await peer.sendFrame({ type: "Q" });
+  await peer.quit();
   await arena.sessionOver(peer);
   peer.close();
   assert.equal((await Deno.lstat(join(arena.dir, "victim.txt"))).isSymlink, false);
@@ -272,11 +273,17 @@ Deno.test("raw: a header that promises more bytes than come, then E and close, s
     for (const declared of [1000, 100]) {
       const peer = await RawPeer.open(arena.port);
       const data = randomBytes(50);
-      await peer.sendFrame({ type: "F", path: `fewer-${declared}.bin`, size: declared, mtime: 0 });
+      await peer.sendFrame({
+        type: "F",
+        id: 1,
+        path: `fewer-${declared}.bin`,
+        size: declared,
+        mtime: 0,
+      });
       assert.equal((await peer.frame()).type, "A");
-      await peer.sendFrame({ type: "S", offset: 0 });
+      await peer.sendFrame({ type: "S", id: 1, offset: 0 });
       await peer.send(data);
-      await peer.sendFrame({ type: "E", sha256: sha256(data) });
+      await peer.sendFrame({ type: "E", id: 1, sha256: sha256(data) });
       peer.close();
       const end = await arena.sessionOver(peer);
       assert.equal(end.type, "session-error");
@@ -287,7 +294,8 @@ Deno.test("raw: a header that promises more bytes than come, then E and close, s
       );
     }
     const dropped = { path: "fewer-1000.bin", size: 1000, mtime: 0 };
-    await arena.checkPartial(dropped, 50 + 82);
+    const end = encodeFrame({ type: "E", id: 1, sha256: sha256(randomBytes(1)) });
+    await arena.checkPartial(dropped, 50 + end.length);
     return { partials: [dropped] };
   });
 });
@@ -297,12 +305,12 @@ Deno.test("raw: more bytes than the header declared is a protocol error and stor
     const peer = await RawPeer.open(arena.port);
     try {
       const data = randomBytes(10);
-      await peer.sendFrame({ type: "F", path: "more.bin", size: 10, mtime: 0 });
+      await peer.sendFrame({ type: "F", id: 1, path: "more.bin", size: 10, mtime: 0 });
       assert.equal((await peer.frame()).type, "A");
-      await peer.sendFrame({ type: "S", offset: 0 });
+      await peer.sendFrame({ type: "S", id: 1, offset: 0 });
       await peer.send(data);
       await peer.send(encoder.encode("XXXXXXXXXXXXXXXXXXXX"));
-      await peer.sendFrame({ type: "E", sha256: sha256(data) });
+      await peer.sendFrame({ type: "E", id: 1, sha256: sha256(data) });
       await arena.expectX(peer, "bad-header");
     } finally {
       peer.close();
@@ -324,7 +332,7 @@ Deno.test("raw: a wrong hash in E gets hash-mismatch, nothing stored, the sessio
       assert.equal(verdict.sha256, sha256(data), "the receiver tells what it got");
       assert.equal(verdict.stored, undefined);
       assertStored(await peer.sendFile("damaged.bin", data), "damaged.bin");
-      await peer.sendFrame({ type: "Q" });
+      await peer.quit();
       await arena.sessionOver(peer);
     } finally {
       peer.close();
@@ -339,9 +347,9 @@ Deno.test("raw: a wrong hash in E gets hash-mismatch, nothing stored, the sessio
 Deno.test("raw: a transfer cut off in the middle leaves no final file, only a hidden partial for a resume", async () => {
   await withAbuse(async (arena) => {
     const peer = await RawPeer.open(arena.port);
-    await peer.sendFrame({ type: "F", path: "cut.bin", size: 1024 * 1024, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "cut.bin", size: 1024 * 1024, mtime: 0 });
     assert.equal((await peer.frame()).type, "A");
-    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.sendFrame({ type: "S", id: 1, offset: 0 });
     await peer.send(randomBytes(100 * 1024));
     await arena.receiver.waitFor(
       (e) => e.type === "file-start" && e.path === "cut.bin",
@@ -361,14 +369,14 @@ Deno.test("raw: a transfer cut off in the middle leaves no final file, only a hi
   });
 });
 
-Deno.test("raw: an unknown version gets unsupported-version listing version 1", async () => {
+Deno.test("raw: an unknown version (v1 too) gets unsupported-version listing version 2", async () => {
   await withAbuse(async (arena) => {
-    for (const version of [2, 0, 255]) {
+    for (const version of [1, 0, 3, 255]) {
       const peer = await RawPeer.connect(arena.port);
       try {
         await peer.send(encodePreface(version));
         const answer = await arena.expectX(peer, "unsupported-version");
-        assert.deepEqual(answer.supported, [1]);
+        assert.deepEqual(answer.supported, [2]);
       } finally {
         peer.close();
       }
@@ -416,9 +424,9 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
   await arena.freeze();
   const peer = await RawPeer.open(arena.port);
   try {
-    await peer.sendFrame({ type: "F", path: "stalled.bin", size: 1000, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "stalled.bin", size: 1000, mtime: 0 });
     assert.equal((await peer.frame()).type, "A");
-    await peer.sendFrame({ type: "S", offset: 0 });
+    await peer.sendFrame({ type: "S", id: 1, offset: 0 });
     await peer.send(randomBytes(10));
     const started = performance.now();
     assert.ok(await peer.closedWithin(5000), "the receiver closes the connection");

@@ -31,7 +31,16 @@ Deno.test({
     await Deno.truncate(join(work.path, file), 300 * 1024 * 1024);
     await using receiving = await Terminal.open(80, 24, {}, work.path);
     await receiving.run(
-      cliShellCommand(["receive", "--host", "127.0.0.1", "--port", "0", "--dir", "inbox"]),
+      cliShellCommand([
+        "receive",
+        "--open",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--dir",
+        "inbox",
+      ]),
     );
     const [, port] = await receiving.waitFor(/on 127\.0\.0\.1:(\d+)\. Press Ctrl\+C/);
     // A name given: a first send on a terminal would otherwise ask for one.
@@ -150,6 +159,8 @@ Deno.test({
     await term.run(
       cliShellCommand([
         "receive",
+        "--open",
+        "--flat",
         "--host",
         "127.0.0.1",
         "--port",

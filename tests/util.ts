@@ -275,6 +275,11 @@ export interface CliReceiverOptions {
   port?: number;
   /** Global options, given before `receive` (`--json`, `--lang ko`, …). */
   globals?: string[];
+  /**
+   * The receiver's pairing code, given as `SOCKIT_CODE`. Default: none, and the receiver runs
+   * with `--open` (no code, no encryption: what every test not about pairing wants).
+   */
+  code?: string;
   /** Further `receive` options, given after `--port`. */
   args?: string[];
 }
@@ -305,7 +310,13 @@ export async function cliReceiver(options: CliReceiverOptions = {}): Promise<Cli
   const temp = options.dir === undefined ? await tempDir("sockit-receive-") : undefined;
   const dir = options.dir ?? join(temp!.path, "received");
   const address = ["--host", "127.0.0.1", "--port", String(options.port ?? 0)];
-  const proc = spawnCli([...globals, "receive", "--dir", dir, ...address, ...args]);
+  const open = options.code === undefined && !args.includes("--code-file") ? ["--open"] : [];
+  const env: Record<string, string> = options.code === undefined
+    ? {}
+    : { SOCKIT_CODE: options.code };
+  const proc = spawnCli([...globals, "receive", "--dir", dir, ...address, ...open, ...args], {
+    env,
+  });
   const dispose = async () => {
     await proc.stop("SIGKILL");
     await temp?.[Symbol.asyncDispose]();

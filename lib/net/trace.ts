@@ -10,6 +10,19 @@
 import type { Direction } from "./wire.ts";
 
 /**
+ * What a traced chunk is in a paired (encrypted) session: `handshake` bytes are the preface
+ * and the plaintext frames before the keys exist; `record` bytes are the encrypted records on
+ * the wire; `plaintext` bytes are what the records carried (the frames and file bytes).
+ *
+ * @example
+ * ```ts
+ * import type { TraceLayer } from "./trace.ts";
+ * const layer: TraceLayer = "record"; // encrypted: shown by size only
+ * ```
+ */
+export type TraceLayer = "handshake" | "record" | "plaintext";
+
+/**
  * One chunk that crossed the wire.
  *
  * @example
@@ -32,6 +45,8 @@ export interface TraceEvent {
   direction: Direction;
   /** The bytes. Listeners that keep them must copy them. */
   bytes: Uint8Array;
+  /** In a paired session, which layer the bytes belong to; absent without a pairing code. */
+  layer?: TraceLayer;
 }
 
 /** How many bytes of a chunk {@linkcode renderBytes} shows before it summarises. */

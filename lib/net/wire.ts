@@ -31,6 +31,15 @@ export interface Deadline extends Disposable {
   cancel(): void;
 }
 
+/**
+ * What a {@linkcode Wire} reads and writes: a TCP connection, or a byte stream layered on one
+ * (the decrypted records of a paired session, `lib/transfer/record_conn.ts`).
+ */
+export type WireConn = Pick<
+  Deno.Conn,
+  "read" | "write" | "close" | "closeWrite" | "localAddr" | "remoteAddr" | typeof Symbol.dispose
+>;
+
 /** Options for {@linkcode Wire}. */
 export interface WireOptions {
   /** Sees every chunk sent and received. */
@@ -62,7 +71,7 @@ export interface WireOptions {
  */
 export class Wire {
   /** The underlying connection. */
-  readonly conn: Deno.Conn;
+  readonly conn: WireConn;
   #trace?: TraceHook;
   #idleMs: number;
   #context: ErrorDetails;
@@ -80,7 +89,7 @@ export class Wire {
   #watchdog: IdleWatchdog;
 
   /** Wraps `conn`. */
-  constructor(conn: Deno.Conn, options: WireOptions = {}) {
+  constructor(conn: WireConn, options: WireOptions = {}) {
     this.conn = conn;
     this.#trace = options.onTrace;
     this.#idleMs = options.idleTimeoutMs ?? 0;

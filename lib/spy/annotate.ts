@@ -132,6 +132,11 @@ export interface AnnotatorOptions {
   recognise?: boolean;
   /** Fold runs of bulk chunks after {@linkcode SHOWN_BEFORE_FOLD} shown ones. Default true. */
   fold?: boolean;
+  /**
+   * Both sides start at a frame, not at the opening: the plaintext inside a paired session's
+   * records. Default false.
+   */
+  inFrames?: boolean;
 }
 
 /** Where one side's byte stream is. */
@@ -169,8 +174,8 @@ export class Annotator {
   #recognise: boolean;
   #fold: boolean;
   #state: Record<Side, State>;
-  /** The size announced by the last `F` frame, for the raw bytes after its `S` frame. */
-  #fileSize = 0;
+  /** Sizes of the files offered so far, by offer id (their bytes follow their `S`). */
+  #fileSizes = new Map<number, number>();
   #pendingChar: Record<Side, Uint8Array | undefined> = { client: undefined, server: undefined };
   #runs: Record<Side, Run | undefined> = { client: undefined, server: undefined };
 
@@ -178,9 +183,12 @@ export class Annotator {
   constructor(options: AnnotatorOptions = {}) {
     this.#recognise = options.recognise ?? true;
     this.#fold = options.fold ?? true;
-    this.#state = this.#recognise
-      ? { client: { at: "opening" }, server: { at: "opening" } }
-      : { client: PLAIN, server: PLAIN };
+    this.#state = !this.#recognise ? { client: PLAIN, server: PLAIN } : options.inFrames
+      ? {
+        client: { at: "header", got: new Uint8Array(0) },
+        server: { at: "header", got: new Uint8Array(0) },
+      }
+      : { client: { at: "opening" }, server: { at: "opening" } };
   }
 
   /**
@@ -365,14 +373,20 @@ export class Annotator {
         }
         let frame: Frame;
         try {
-          frame = decodeFramePayload({ type: state.type, length: got.length }, got);
+          frame = decodeFramePayload(
+            { type: state.type, length: got.length },
+            got,
+            from === "client" ? "sender" : "receiver",
+          );
         } catch (err) {
           this.#state[from] = PLAIN;
           return [taken, { kind: "unexpected", reason: (err as Error).message }];
         }
         const next: State = { at: "header", got: new Uint8Array(0) };
-        if (frame.type === "F") this.#fileSize = frame.size;
-        const total = frame.type === "S" ? Math.max(0, this.#fileSize - frame.offset) : 0;
+        // Offers run ahead of the data (v2): each file's size is found by its id.
+        if (frame.type === "F") this.#fileSizes.set(frame.id, frame.size);
+        const size = frame.type === "S" ? this.#fileSizes.get(frame.id) ?? 0 : 0;
+        const total = frame.type === "S" ? Math.max(0, size - frame.offset) : 0;
         this.#state[from] = total > 0 ? { at: "data", done: 0, total, then: next } : next;
         return [
           taken,

@@ -1,5 +1,5 @@
 /**
- * The sockit transfer protocol, version 1: every byte layout and every rule about what is
+ * The sockit transfer protocol, version 2: every byte layout and every rule about what is
  * trusted lives here. `docs/protocol.md` describes the same thing with byte-level examples.
  *
  * A session starts with the 5-byte preface `S K I T <version>`; the first byte (0x53) is never
@@ -14,7 +14,11 @@
  * ```
  *
  * A file's raw bytes follow the sender's `S` (start) frame unframed: exactly `size - offset`
- * bytes, then the `E` (end) frame with the SHA-256 of the whole file.
+ * bytes, then the `E` (end) frame with the SHA-256 of the whole file. Every per-file frame
+ * carries the file's `id` (assigned by the sender, increasing from 1 within a session), so
+ * that offers run ahead of the data and answers are matched to files as they arrive. With a
+ * pairing code, the `P`/`C` frames of the handshake come first and everything after them
+ * travels inside encrypted records (`lib/crypto/records.ts`).
  *
  * @module
  */
@@ -29,7 +33,7 @@ import { CONFLICT_PROBLEMS } from "./storage.ts";
 import type { ConflictProblem } from "./storage.ts";
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The magic bytes that open a session: ASCII `SKIT`. */
 export const MAGIC: Uint8Array = new Uint8Array([0x53, 0x4b, 0x49, 0x54]);
@@ -64,6 +68,7 @@ export const REJECT_CODES = [
   "hash-mismatch",
   "timeout",
   "not-on-roster",
+  "wrong-code",
   "internal",
 ] as const;
 
@@ -113,10 +118,10 @@ export function refusalProblem(code: RejectCode, message: string): RefusalProble
 }
 
 /**
- * Sender → receiver, optional and only as the first frame after the receiver's hello (when
- * the hello says `identify`): who is sending. Answered `A {"offset":0}` when accepted, or `X`
- * (`bad-name`, `not-on-roster`) and the connection closed. A sender that sends none is stored
- * as unnamed.
+ * Sender → receiver, optional and only as the first frame of the session (after the hello, or
+ * inside the records after pairing): who is sending. Not answered when accepted (the offers
+ * follow at once); a refused name (unsafe, or not on the class list) gets `X` (`bad-name`,
+ * `not-on-roster`) and the connection closes. A sender that sends none is stored as unnamed.
  */
 export interface IdentifyFrame {
   type: "I";
@@ -127,6 +132,8 @@ export interface IdentifyFrame {
 /** Sender → receiver: a file follows. */
 export interface FileFrame {
   type: "F";
+  /** The file's id in this session (increasing from 1, shared with its folder offers). */
+  id: number;
   /** Relative path, `/`-separated, UTF-8. Hostile until sanitised. */
   path: string;
   /** Size in bytes. */
@@ -138,6 +145,8 @@ export interface FileFrame {
 /** Sender → receiver: an (empty) folder to create. */
 export interface FolderFrame {
   type: "D";
+  /** The folder's id in this session. */
+  id: number;
   /** Relative path of the folder. */
   path: string;
 }
@@ -145,6 +154,8 @@ export interface FolderFrame {
 /** Sender → receiver: the raw bytes from `offset` to the end of the file follow this frame. */
 export interface StartFrame {
   type: "S";
+  /** The id of the offer whose bytes follow. */
+  id: number;
   /** Where the bytes start: 0, or the offset the receiver offered for a resume. */
   offset: number;
 }
@@ -152,13 +163,49 @@ export interface StartFrame {
 /** Sender → receiver: all bytes were sent; the SHA-256 of the whole file. */
 export interface EndFrame {
   type: "E";
+  /** The id of the file whose bytes were sent. */
+  id: number;
   /** Lower-case hex SHA-256 of the whole file (as `sha256sum` prints it). */
   sha256: string;
 }
 
-/** Sender → receiver: no more files; the session ends. */
+/**
+ * No more files; the session ends. The sender's carries nothing; the receiver answers with
+ * its own once every verdict was sent, with what it stored in this session.
+ */
 export interface QuitFrame {
   type: "Q";
+  /** Receiver only: files stored in this session. */
+  files?: number;
+  /** Receiver only: bytes of those files. */
+  bytes?: number;
+}
+
+/** How the session is protected: a pairing code (`cpace`) or nothing (`receive --open`). */
+export type Auth = "cpace" | "none";
+
+/**
+ * Pairing handshake, in plaintext (it carries no secret): the sender's `P` holds its nonce;
+ * the receiver's `P` its nonce and its CPace share.
+ */
+export interface PairFrame {
+  type: "P";
+  /** 16 random bytes as 32 lower-case hex digits. */
+  nonce: string;
+  /** Receiver only: its CPace share (a ristretto255 point), 64 hex digits. */
+  share?: string;
+}
+
+/**
+ * Pairing handshake: key confirmation. The sender's `C` holds its CPace share and its tag;
+ * the receiver's `C` its tag, after which both sides switch to records.
+ */
+export interface ConfirmFrame {
+  type: "C";
+  /** Sender only: its CPace share, 64 hex digits. */
+  share?: string;
+  /** HMAC-SHA-512 over the transcript and the role, 128 hex digits. */
+  confirm: string;
 }
 
 /** Receiver → sender: the session is accepted. */
@@ -166,15 +213,19 @@ export interface HelloFrame {
   type: "H";
   /** The version the receiver will speak. */
   version: number;
+  /** `cpace`: the pairing handshake follows, then records; `none`: session frames follow. */
+  auth: Auth;
   /** Largest file the receiver takes, in bytes, or null for no limit. */
   maxSize: number | null;
-  /** True when the receiver takes an {@linkcode IdentifyFrame}; absent from older receivers. */
-  identify?: boolean;
+  /** Most offers the sender may have sent ahead of the file whose bytes it sends next. */
+  window: number;
 }
 
 /** Receiver → sender: send the file (from `offset`). */
 export interface AcceptFrame {
   type: "A";
+  /** The id of the offer this answers. */
+  id: number;
   /** Bytes the receiver already holds from an interrupted transfer (0 for a fresh one). */
   offset: number;
   /** SHA-256 of those first `offset` bytes, so the sender can check they are its own. */
@@ -184,6 +235,8 @@ export interface AcceptFrame {
 /** Receiver → sender: this file is refused (the session goes on). */
 export interface RejectFrame {
   type: "R";
+  /** The id of the offer this answers. */
+  id: number;
   /** Why. */
   code: RejectCode;
   /** A human explanation in the receiver's language (the sender prefers its own). */
@@ -193,6 +246,8 @@ export interface RejectFrame {
 /** Receiver → sender: the file's fate after its bytes arrived. */
 export interface VerdictFrame {
   type: "V";
+  /** The id of the file this judges. */
+  id: number;
   /** True when the hash matched and the file is stored under `stored`. */
   ok: boolean;
   /** Where it was stored, relative to the receiver's folder, `/`-separated. */
@@ -223,13 +278,23 @@ export interface ErrorFrame {
 /** Frames a sender writes. */
 export type SenderFrame =
   | IdentifyFrame
+  | PairFrame
+  | ConfirmFrame
   | FileFrame
   | FolderFrame
   | StartFrame
   | EndFrame
   | QuitFrame;
 /** Frames a receiver writes. */
-export type ReceiverFrame = HelloFrame | AcceptFrame | RejectFrame | VerdictFrame | ErrorFrame;
+export type ReceiverFrame =
+  | HelloFrame
+  | PairFrame
+  | ConfirmFrame
+  | AcceptFrame
+  | RejectFrame
+  | VerdictFrame
+  | QuitFrame
+  | ErrorFrame;
 /** Any frame. */
 export type Frame = SenderFrame | ReceiverFrame;
 
@@ -252,7 +317,7 @@ export class ProtocolError extends SockitError {
  * @example
  * ```ts
  * import { encodePreface } from "./protocol.ts";
- * encodePreface(); // Uint8Array [0x53, 0x4b, 0x49, 0x54, 0x01]  ("SKIT\x01")
+ * encodePreface(); // Uint8Array [0x53, 0x4b, 0x49, 0x54, 0x02]  ("SKIT\x02")
  * ```
  */
 export function encodePreface(version: number = PROTOCOL_VERSION): Uint8Array {
@@ -268,7 +333,7 @@ export function encodePreface(version: number = PROTOCOL_VERSION): Uint8Array {
  * @example
  * ```ts
  * import { decodePreface, encodePreface } from "./protocol.ts";
- * decodePreface(encodePreface()); // 1
+ * decodePreface(encodePreface()); // 2
  * ```
  * @throws {ProtocolError} when the magic is wrong.
  */
@@ -288,8 +353,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * @example
  * ```ts
  * import { encodeFrame } from "./protocol.ts";
- * encodeFrame({ type: "S", offset: 0 });
- * // 53 00 00 00 0c 7b 22 6f 66 66 73 65 74 22 3a 30 7d  = "S" 12 '{"offset":0}'
+ * encodeFrame({ type: "S", id: 1, offset: 0 });
+ * // 53 00 00 00 13 7b 22 69 64 …  = "S" 19 '{"id":1,"offset":0}'
  * ```
  * @throws {ProtocolError} when the payload would exceed {@linkcode MAX_FRAME_PAYLOAD}.
  */
@@ -306,8 +371,8 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return out;
 }
 
-const SENDER_TYPES = new Set(["I", "F", "D", "S", "E", "Q"]);
-const RECEIVER_TYPES = new Set(["H", "A", "R", "V", "X"]);
+const SENDER_TYPES = new Set(["P", "C", "I", "F", "D", "S", "E", "Q"]);
+const RECEIVER_TYPES = new Set(["H", "P", "C", "A", "R", "V", "Q", "X"]);
 
 /** A frame's fixed header, decoded: its type letter and its payload's length. */
 export interface FrameHeader {
@@ -343,17 +408,23 @@ export function decodeFrameHeader(head: Uint8Array, from: "sender" | "receiver")
 }
 
 /**
- * Decodes a frame's payload (UTF-8 JSON) under its header, validating every field.
+ * Decodes a frame's payload (UTF-8 JSON) under its header, validating every field as the
+ * side `from` writes it (`P`, `C` and `Q` carry other fields from each side).
  *
  * @example
  * ```ts
  * import { decodeFramePayload } from "./protocol.ts";
- * const payload = new TextEncoder().encode('{"offset":0}');
- * decodeFramePayload({ type: "S", length: payload.length }, payload); // { type: "S", offset: 0 }
+ * const payload = new TextEncoder().encode('{"id":1,"offset":0}');
+ * decodeFramePayload({ type: "S", length: payload.length }, payload, "sender");
+ * // { type: "S", id: 1, offset: 0 }
  * ```
  * @throws {ProtocolError} for anything malformed.
  */
-export function decodeFramePayload(header: FrameHeader, payload: Uint8Array): Frame {
+export function decodeFramePayload(
+  header: FrameHeader,
+  payload: Uint8Array,
+  from: "sender" | "receiver",
+): Frame {
   if (payload.length !== header.length) {
     throw new ProtocolError(`frame payload of ${payload.length} bytes, not ${header.length}`);
   }
@@ -366,7 +437,7 @@ export function decodeFramePayload(header: FrameHeader, payload: Uint8Array): Fr
   if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
     throw new ProtocolError("frame payload is not a JSON object");
   }
-  return validate(header.type, fields as Record<string, unknown>);
+  return validate(header.type, fields as Record<string, unknown>, from);
 }
 
 /**
@@ -382,7 +453,7 @@ export function decodeFramePayload(header: FrameHeader, payload: Uint8Array): Fr
  */
 export function decodeFrame(bytes: Uint8Array, from: "sender" | "receiver"): Frame {
   const header = decodeFrameHeader(bytes.subarray(0, FRAME_HEADER_SIZE), from);
-  return decodeFramePayload(header, bytes.subarray(FRAME_HEADER_SIZE));
+  return decodeFramePayload(header, bytes.subarray(FRAME_HEADER_SIZE), from);
 }
 
 /**
@@ -404,47 +475,67 @@ export async function readFrame(wire: Wire, from: "sender"): Promise<SenderFrame
 export async function readFrame(wire: Wire, from: "receiver"): Promise<ReceiverFrame>;
 export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promise<Frame> {
   const header = decodeFrameHeader(await wire.readExact(FRAME_HEADER_SIZE), from);
-  return decodeFramePayload(header, await wire.readExact(header.length));
+  return decodeFramePayload(header, await wire.readExact(header.length), from);
 }
 
-function validate(type: string, f: Record<string, unknown>): Frame {
+function validate(type: string, f: Record<string, unknown>, from: "sender" | "receiver"): Frame {
   switch (type) {
     case "I":
       return { type, name: text(f, "name", MAX_NAME_FIELD) };
     case "F":
       return {
         type,
+        id: id(f),
         path: text(f, "path", 4096 * 4),
         size: count(f, "size"),
         mtime: time(f, "mtime"),
       };
     case "D":
-      return { type, path: text(f, "path", 4096 * 4) };
+      return { type, id: id(f), path: text(f, "path", 4096 * 4) };
     case "S":
-      return { type, offset: count(f, "offset") };
+      return { type, id: id(f), offset: count(f, "offset") };
     case "E":
-      return { type, sha256: hash(f, "sha256") };
+      return { type, id: id(f), sha256: hash(f, "sha256") };
     case "Q":
-      return { type };
+      return from === "sender"
+        ? { type }
+        : { type, files: count(f, "files"), bytes: count(f, "bytes") };
+    case "P":
+      return from === "sender"
+        ? { type, nonce: hex(f, "nonce", NONCE_HEX) }
+        : { type, nonce: hex(f, "nonce", NONCE_HEX), share: hex(f, "share", SHARE_HEX) };
+    case "C":
+      return from === "sender"
+        ? { type, share: hex(f, "share", SHARE_HEX), confirm: hex(f, "confirm", CONFIRM_HEX) }
+        : { type, confirm: hex(f, "confirm", CONFIRM_HEX) };
     case "H": {
-      const frame: HelloFrame = {
+      if (f.auth !== "cpace" && f.auth !== "none") throw new ProtocolError("auth is not known");
+      const window = count(f, "window");
+      if (window < 1) throw new ProtocolError("window must be at least 1");
+      return {
         type,
         version: count(f, "version"),
+        auth: f.auth,
         maxSize: f.maxSize === null ? null : count(f, "maxSize"),
+        window,
       };
-      if (f.identify !== undefined) frame.identify = bool(f, "identify");
-      return frame;
     }
     case "A": {
-      const frame: AcceptFrame = { type, offset: count(f, "offset") };
+      const frame: AcceptFrame = { type, id: id(f), offset: count(f, "offset") };
       if (f.prefixSha256 !== undefined) frame.prefixSha256 = hash(f, "prefixSha256");
       return frame;
     }
     case "R":
-      return { type, code: rejectCode(f, "code"), message: text(f, "message", 1024) };
+      return {
+        type,
+        id: id(f),
+        code: rejectCode(f, "code"),
+        message: text(f, "message", 1024),
+      };
     case "V": {
       const frame: VerdictFrame = {
         type,
+        id: id(f),
         ok: bool(f, "ok"),
         sha256: f.sha256 === "" ? "" : hash(f, "sha256"),
       };
@@ -481,6 +572,28 @@ function validate(type: string, f: Record<string, unknown>): Frame {
       return frame;
     }
   }
+}
+
+/** Hex digits of a handshake nonce, a CPace share and a confirmation tag. */
+const NONCE_HEX = 32;
+const SHARE_HEX = 64;
+const CONFIRM_HEX = 128;
+
+/** Largest id: ids are u32. */
+export const MAX_ID = 0xffff_ffff;
+
+function id(f: Record<string, unknown>): number {
+  const value = count(f, "id");
+  if (value < 1 || value > MAX_ID) throw new ProtocolError("id must be from 1 to 4294967295");
+  return value;
+}
+
+function hex(f: Record<string, unknown>, name: string, digits: number): string {
+  const value = f[name];
+  if (typeof value !== "string" || value.length !== digits || !/^[0-9a-f]*$/.test(value)) {
+    throw new ProtocolError(`${name} must be ${digits} lower-case hex digits`);
+  }
+  return value;
 }
 
 function text(f: Record<string, unknown>, name: string, max: number): string {

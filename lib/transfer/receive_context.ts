@@ -12,6 +12,9 @@ import { NameError } from "./names.ts";
 import { ProtocolError } from "./protocol.ts";
 import type { RefusalProblem, RejectCode } from "./protocol.ts";
 import type { PartialStore } from "./partials.ts";
+import type { PairingCode } from "../crypto/code.ts";
+import type { TraceLayer } from "../net/trace.ts";
+import { GuessLimiter } from "./pairing.ts";
 import type { ConflictProblem } from "./storage.ts";
 import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
 import type { Deadline, Wire } from "../net/wire.ts";
@@ -57,6 +60,16 @@ export class ReceiverContext {
   readonly space: SpaceLedger;
   /** Who each sender is, and which folder its files go to. */
   readonly senders: SenderDirectory;
+  /** The pairing code senders must know, or `undefined` for an open receiver. */
+  readonly code: PairingCode | undefined;
+  /** True when classic senders are taken. */
+  readonly acceptClassic: boolean;
+  /** Wrong-code limits shared by every connection. */
+  readonly guesses: GuessLimiter;
+  /** Emit `trace` events (the plaintext of records too). */
+  readonly trace: boolean;
+  /** The trace layer of each paired connection's bytes on the wire, by peer. */
+  readonly layers: Map<string, TraceLayer> = new Map();
   #nextId = 1;
   readonly #sink: (event: ReceiverEvent) => void;
   readonly #log: PeerLogLimiter;
@@ -100,6 +113,13 @@ export class ReceiverContext {
     };
     this.gate = new ConnectionGate(this.limits);
     this.space = new SpaceLedger(dir, options.minFreeBytes);
+    this.code = options.code;
+    this.acceptClassic = options.classic ?? options.code === undefined;
+    this.trace = options.trace ?? false;
+    this.guesses = new GuessLimiter({
+      ...options.guessLimits,
+      onGuessing: (peer, failures) => this.emit({ type: "guessing", peer, failures }),
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * One sockit connection on the receiver: the preface and hello, then folders and files (with
- * resume) until the sender quits. The connection's own state (its peer, what it stored) lives
+ * One sockit connection on the receiver: the preface and hello, then pipelined offers of
+ * folders and files (with resume), each file's bytes and verdict, until the sender quits. The connection's own state (its peer, what it stored) lives
  * on the handler.
  *
  * @module
@@ -18,11 +18,22 @@ import {
   readFrame,
   writeFrame,
 } from "./protocol.ts";
-import type { FileFrame, RefusalProblem, RejectCode, SenderFrame } from "./protocol.ts";
-import type { PartialFile } from "./partials.ts";
+import type {
+  FileFrame,
+  FolderFrame,
+  RefusalProblem,
+  RejectCode,
+  SenderFrame,
+  StartFrame,
+} from "./protocol.ts";
+import type { PartialFile, PartialSource } from "./partials.ts";
 import { checkFolder, commitFile, prepareFolder } from "./storage.ts";
 import { fileSink, hashPrefix, progress, sha256Stream } from "../core/streams.ts";
-import type { Wire } from "../net/wire.ts";
+import type { StreamHash } from "../core/streams.ts";
+import { Wire } from "../net/wire.ts";
+import type { PairingCode } from "../crypto/code.ts";
+import { pairAsReceiver } from "./pairing.ts";
+import { RecordConn } from "./record_conn.ts";
 import {
   describe,
   forPeer,
@@ -31,10 +42,11 @@ import {
   reasonOf,
   rejectCodeOf,
 } from "./receive_context.ts";
-import type { Opening, ReceiverContext } from "./receive_context.ts";
 import { SenderRefusal } from "../collect/senders.ts";
 import type { SenderIdentity } from "../collect/senders.ts";
 import { localTimestamp } from "../collect/log.ts";
+import type { Opening, ReceiverContext } from "./receive_context.ts";
+import type { Reservation } from "./space.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** Failures after which an interrupted transfer is kept for a resume. */
@@ -43,16 +55,37 @@ const RESUMABLE_FAILURES = ["closed-early", "connection-reset", "timeout"];
 /** Failures the sender is told about with an `X` frame before the connection closes. */
 const TOLD_FAILURES = ["disk-full", "write-failed", "name-conflict"];
 
+/** How many accepted files may wait for their bytes on one connection (the hello's `window`). */
+export const OFFER_WINDOW = 64;
+
+/** An accepted file offer waiting for (or receiving) its bytes. */
+interface Offer {
+  frame: FileFrame;
+  segments: string[];
+  source: PartialSource;
+  partial: PartialFile;
+  /** Disk space promised to the bytes still to come. */
+  space: Reservation;
+  /** Hash of what the partial already holds (the resumed prefix), continued by the bytes. */
+  hash: StreamHash;
+  info: ReceiverFileInfo;
+}
+
 /** Serves one connection that opened with `S` (a sockit preface, or something posing as one). */
 export class SockitConnection {
   readonly #context: ReceiverContext;
-  readonly #wire: Wire;
+  /** The connection's frame stream: the socket, or after pairing the decrypted records. */
+  #wire: Wire;
   /** The sender's address. */
   readonly peer: string;
   /** Files stored on this connection. */
   files = 0;
   /** Bytes of those files. */
   bytes = 0;
+  /** Accepted offers waiting for their bytes, in offer order. */
+  readonly #waiting: Offer[] = [];
+  /** The last offer id seen: ids must increase. */
+  #lastId = 0;
   /** Who is sending, once its first frame arrived. */
   #sender?: SenderIdentity;
 
@@ -62,7 +95,7 @@ export class SockitConnection {
     this.peer = peer;
   }
 
-  /** Reads the preface (completing `opening`), then serves frames until `Q`. */
+  /** Reads the preface (completing `opening`), then serves the session. */
   async serve(opening: Opening): Promise<void> {
     const wire = this.#wire;
     if (wire.peek()[0] !== MAGIC[0]) {
@@ -92,41 +125,25 @@ export class SockitConnection {
       });
       throw new ProtocolError(`unsupported version ${version}`, "unsupported-version");
     }
-    this.#context.emit({ type: "session", peer: this.peer, protocol: "sockit" });
-    await writeFrame(wire, {
-      type: "H",
-      version: PROTOCOL_VERSION,
-      maxSize: this.#context.maxSize ?? null,
-      identify: true,
-    });
-    while (true) {
-      let frame;
-      try {
-        frame = await this.#frame();
-      } catch (err) {
-        if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
-        throw err;
-      }
-      if (this.#sender === undefined) {
-        // Only the first frame may say who is sending; without it the sender is unnamed.
-        this.#sender = await this.#identify(frame.type === "I" ? frame.name : undefined);
-        if (frame.type === "I") {
-          await writeFrame(wire, { type: "A", offset: 0 });
-          continue;
-        }
-      }
-      if (frame.type === "Q") break;
-      if (frame.type === "D") {
-        await this.#folder(frame.path);
-      } else if (frame.type === "F") {
-        if (await this.#file(frame)) {
-          this.files++;
-          this.bytes += frame.size;
-        }
-      } else {
-        const error = new ProtocolError(`unexpected frame ${frame.type}`);
-        await this.#fail("bad-header", reasonOf(error));
-        throw error;
+    const context = this.#context;
+    context.emit({ type: "session", peer: this.peer, protocol: "sockit" });
+    if (context.code) context.layers.set(this.peer, "handshake");
+    try {
+      await writeFrame(wire, {
+        type: "H",
+        version: PROTOCOL_VERSION,
+        auth: context.code ? "cpace" : "none",
+        maxSize: context.maxSize ?? null,
+        window: OFFER_WINDOW,
+      });
+      if (context.code) this.#wire = await this.#pair(context.code);
+      await this.#session();
+    } finally {
+      context.layers.delete(this.peer);
+      // Offers that never got their bytes: a resumable prefix stays for the next attempt.
+      for (const offer of this.#waiting.splice(0)) {
+        offer.space[Symbol.dispose]();
+        await offer.partial[Symbol.asyncDispose]();
       }
     }
     this.#context.emit({
@@ -135,6 +152,89 @@ export class SockitConnection {
       files: this.files,
       bytes: this.bytes,
     });
+  }
+
+  /**
+   * Runs the pairing handshake on the connection and returns the session's wire: the
+   * plaintext of the records, from here on every byte in both directions.
+   */
+  async #pair(code: PairingCode): Promise<Wire> {
+    const context = this.#context;
+    const raw = this.#wire;
+    let keys;
+    try {
+      keys = await pairAsReceiver(raw, {
+        code,
+        guesses: context.guesses,
+        address: (raw.conn.remoteAddr as Deno.NetAddr).hostname,
+        firstFrameMs: context.idleTimeoutMs,
+        frameMs: context.headerTimeoutMs,
+        onDelay: (ms) => context.emit({ type: "pairing-delayed", peer: this.peer, ms }),
+        signal: raw.signal,
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
+      throw err;
+    }
+    context.layers.set(this.peer, "record");
+    const peer = this.peer;
+    return new Wire(new RecordConn(raw, keys), {
+      idleTimeoutMs: context.idleTimeoutMs,
+      onTrace: context.trace
+        ? (direction, bytes) =>
+          context.emit({ type: "trace", peer, direction, bytes, layer: "plaintext" })
+        : undefined,
+    });
+  }
+
+  /** Offers, folders and files until the sender's `Q`; then the receiver's `Q`. */
+  async #session(): Promise<void> {
+    while (true) {
+      const frame = await this.#next();
+      if (this.#sender === undefined) {
+        // Only the first frame may say who is sending (no answer: the offers follow at once);
+        // without it the sender is unnamed.
+        this.#sender = await this.#identify(frame.type === "I" ? frame.name : undefined);
+        if (frame.type === "I") continue;
+      }
+      if (frame.type === "Q") break;
+      if (frame.type === "F" || frame.type === "D") {
+        if (frame.id <= this.#lastId) {
+          await this.#violation(`offer id ${frame.id} does not increase`);
+        }
+        this.#lastId = frame.id;
+      }
+      if (frame.type === "D") {
+        await this.#folder(frame);
+      } else if (frame.type === "F") {
+        if (this.#waiting.length >= OFFER_WINDOW) {
+          await this.#violation(`more than ${OFFER_WINDOW} offers wait for their bytes`);
+        }
+        await this.#offer(frame);
+      } else if (frame.type === "S") {
+        const offer = this.#waiting[0];
+        if (offer?.frame.id !== frame.id) {
+          await this.#violation(`bytes of file ${frame.id}, expected ${offer?.frame.id ?? "none"}`);
+        }
+        this.#waiting.shift();
+        if (await this.#receive(offer, frame)) {
+          this.files++;
+          this.bytes += offer.frame.size;
+        }
+      } else {
+        await this.#violation(`unexpected frame ${frame.type}`);
+      }
+    }
+    if (this.#waiting.length > 0) {
+      await this.#violation(`the session ended with ${this.#waiting.length} files never sent`);
+    }
+    // The sender ends its direction right after Q (with records: the final record).
+    {
+      using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
+      if (await this.#wire.readSome(1) !== null) await this.#violation("bytes after the end");
+    }
+    await writeFrame(this.#wire, { type: "Q", files: this.files, bytes: this.bytes });
+    await this.#wire.closeWrite();
   }
 
   /** Decides who the sender is; a refused sender is told why and the session ends. */
@@ -159,14 +259,33 @@ export class SockitConnection {
     return { sender: this.#sender!.name, classic: false };
   }
 
+  /** Reads the sender's next frame within the header deadline; a malformed one is told. */
+  async #next(): Promise<SenderFrame> {
+    try {
+      using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
+      return await readFrame(this.#wire, "sender");
+    } catch (err) {
+      if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
+      throw err;
+    }
+  }
+
+  /** Ends the session: the sender broke the protocol. */
+  async #violation(reason: string): Promise<never> {
+    const error = new ProtocolError(reason);
+    await this.#fail(error.reject, reasonOf(error));
+    throw error;
+  }
+
   /** Tells the sender why the session ends; it may already be gone. */
   async #fail(code: RejectCode, message: string): Promise<void> {
     await writeFrame(this.#wire, { type: "X", code, message: forPeer(code, message) })
       .catch(() => {});
   }
 
-  async #folder(path: string): Promise<void> {
+  async #folder(frame: FolderFrame): Promise<void> {
     const { emit, dir } = this.#context;
+    const { id, path } = frame;
     try {
       const segments = inFolder(this.#sender!, sanitizePath(path));
       await prepareFolder(dir, segments);
@@ -184,43 +303,41 @@ export class SockitConnection {
         reason,
         ...problemField(error),
       });
-      // A folder has no answer of its own; a refused one is reported like a refused file.
-      await writeFrame(this.#wire, { type: "R", code, message: forPeer(code, reason) });
+      await writeFrame(this.#wire, { type: "R", id, code, message: forPeer(code, reason) });
       return;
     }
-    await writeFrame(this.#wire, { type: "A", offset: 0 });
+    await writeFrame(this.#wire, { type: "A", id, offset: 0 });
   }
 
-  /** Refuses the file `frame` announced (the session goes on); resolves false. */
+  /** Refuses the file `frame` offered (the session goes on). */
   async #refuse(
     frame: FileFrame,
     code: RejectCode,
     reason: string,
     problem: { problem?: RefusalProblem } = {},
-  ): Promise<false> {
+  ): Promise<void> {
+    const { id, path } = frame;
     this.#context.emit({
       type: "file-rejected",
       peer: this.peer,
       ...this.#who,
-      path: frame.path,
+      path,
       size: frame.size,
       code,
       reason,
       ...problem,
     });
-    await writeFrame(this.#wire, { type: "R", code, message: forPeer(code, reason) });
-    return false;
+    await writeFrame(this.#wire, { type: "R", id, code, message: forPeer(code, reason) });
   }
 
-  /** Refuses the file `frame` announced because of `error`. */
-  #refuseFor(frame: FileFrame, error: SockitError): Promise<false> {
+  /** Refuses the file `frame` offered because of `error`. */
+  #refuseFor(frame: FileFrame, error: SockitError): Promise<void> {
     return this.#refuse(frame, rejectCodeOf(error), describe(error), problemField(error));
   }
 
-  /** Receives one file; resolves true when it was stored. */
-  async #file(frame: FileFrame): Promise<boolean> {
+  /** Answers an offer: refused, or accepted (from a resumable offset) and queued for its bytes. */
+  async #offer(frame: FileFrame): Promise<void> {
     const context = this.#context;
-    const wire = this.#wire;
     let segments: string[];
     try {
       segments = inFolder(this.#sender!, sanitizePath(frame.path));
@@ -239,15 +356,23 @@ export class SockitConnection {
       return await this.#refuseFor(frame, toSockitError(err, "file", { path: frame.path }));
     }
     const source = { path: segments.join("/"), size: frame.size, mtime: frame.mtime };
-    let opened: PartialFile;
+    let partial: PartialFile;
     try {
-      const from = (wire.conn.remoteAddr as Deno.NetAddr).hostname;
-      opened = await context.partials.open(source, from);
+      const from = (this.#wire.conn.remoteAddr as Deno.NetAddr).hostname;
+      partial = await context.partials.open(source, from);
     } catch (err) {
       return await this.#refuseFor(frame, toSockitError(err, "file", { path: context.dir }));
     }
-    // Released when the transfer ends: kept for a resume when `partial.keep` says so.
-    await using partial = opened;
+    // The bytes are kept for a resume only when the connection was lost (before the end frame
+    // arrived, even once every byte is in), never when the peer lied.
+    partial.keep = partial.resumable && partial.offset > 0;
+    // The bytes still to come must fit on the disk, beside those promised to other transfers.
+    const space = await context.space.reserve(frame.size - partial.offset);
+    if (!space.granted) {
+      const reason = `${frame.size - partial.offset} bytes do not fit; ${space.room} bytes free`;
+      await partial[Symbol.asyncDispose]();
+      return await this.#refuse(frame, "disk-full", reason);
+    }
     const info: ReceiverFileInfo = {
       id: context.nextId(),
       peer: this.peer,
@@ -255,27 +380,29 @@ export class SockitConnection {
       path: frame.path,
       size: frame.size,
     };
-    // The bytes are kept for a resume only when the connection was lost (before the end frame
-    // arrived, even once every byte is in), never when the peer lied.
-    partial.keep = partial.resumable && partial.offset > 0;
-    // The bytes still to come must fit on the disk, beside those promised to other transfers.
-    using space = await context.space.reserve(frame.size - partial.offset);
-    if (!space.granted) {
-      const reason = `${frame.size - partial.offset} bytes do not fit; ${space.room} bytes free`;
-      await partial[Symbol.asyncDispose]();
-      return await this.#refuse(frame, "disk-full", reason);
-    }
+    const offer: Offer = { frame, segments, source, partial, space, hash: sha256Stream(), info };
+    this.#waiting.push(offer);
+    const wire = this.#wire;
+    // A stop closes the connection, which ends the hashing of a large prefix at once.
+    if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, offer.hash, wire.signal);
+    await writeFrame(wire, {
+      type: "A",
+      id: frame.id,
+      offset: partial.offset,
+      ...(partial.offset > 0 ? { prefixSha256: offer.hash.peek() } : {}),
+    });
+  }
+
+  /** Receives the bytes of an accepted file after its `S`; resolves true when it was stored. */
+  async #receive(offer: Offer, start: StartFrame): Promise<boolean> {
+    const context = this.#context;
+    const wire = this.#wire;
+    const { frame, partial, hash, info } = offer;
+    // Released when the transfer ends: kept for a resume when `partial.keep` says so.
+    await using _partial = partial;
+    using _space = offer.space;
     try {
-      const hash = sha256Stream();
-      // A stop closes the connection, which ends the hashing of a large prefix at once.
-      if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, hash, wire.signal);
-      await writeFrame(wire, {
-        type: "A",
-        offset: partial.offset,
-        ...(partial.offset > 0 ? { prefixSha256: hash.peek() } : {}),
-      });
-      const start = await this.#frame();
-      if (start.type !== "S" || (start.offset !== 0 && start.offset !== partial.offset)) {
+      if (start.offset !== 0 && start.offset !== partial.offset) {
         throw new ProtocolError(`expected a start frame at offset 0 or ${partial.offset}`);
       }
       const offset = start.offset;
@@ -293,13 +420,16 @@ export class SockitConnection {
           start: offset,
         }))
         .pipeTo(fileSink(partial.file, frame.path));
-      const end = await this.#frame();
-      if (end.type !== "E") throw new ProtocolError(`expected an end frame, got ${end.type}`);
+      const end = await this.#next();
+      if (end.type !== "E" || end.id !== frame.id) {
+        throw new ProtocolError(`expected the end frame of file ${frame.id}, got ${end.type}`);
+      }
       partial.keep = false;
       const sha256 = hash.digest();
       if (sha256 !== end.sha256) {
         await writeFrame(wire, {
           type: "V",
+          id: frame.id,
           ok: false,
           sha256,
           code: "hash-mismatch",
@@ -318,10 +448,10 @@ export class SockitConnection {
       const stored = await commitFile({
         dir: context.dir,
         tempPath: partial.path,
-        segments,
+        segments: offer.segments,
         overwrite: context.overwrite,
       });
-      await context.partials.committed(source);
+      await context.partials.committed(offer.source);
       const time = localTimestamp(new Date());
       context.summary.files++;
       context.summary.bytes += frame.size;
@@ -334,7 +464,14 @@ export class SockitConnection {
         time,
         ...info,
       });
-      await writeFrame(wire, { type: "V", ok: true, stored: stored.relative, sha256, time });
+      await writeFrame(wire, {
+        type: "V",
+        id: frame.id,
+        ok: true,
+        stored: stored.relative,
+        sha256,
+        time,
+      });
       return true;
     } catch (err) {
       const error = toSockitError(err, "file", { path: frame.path });
@@ -353,12 +490,6 @@ export class SockitConnection {
       }
       throw error;
     }
-  }
-
-  /** Reads the sender's next frame, which must be complete within the header timeout. */
-  async #frame(): Promise<SenderFrame> {
-    using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
-    return await readFrame(this.#wire, "sender");
   }
 }
 

@@ -20,6 +20,8 @@ import type { TraceEvent } from "../net/trace.ts";
 import type { Wire } from "../net/wire.ts";
 import { Opening, reasonOf, ReceiverContext } from "./receive_context.ts";
 import { ClassicConnection } from "./receive_classic.ts";
+import type { PairingCode } from "../crypto/code.ts";
+import type { GuessLimits } from "./pairing.ts";
 import { SockitConnection } from "./receive_sockit.ts";
 import { SenderDirectory, SenderRefusal } from "../collect/senders.ts";
 import type { Roster } from "../collect/roster.ts";
@@ -123,6 +125,18 @@ export interface ReceiverOptions {
    * the sender hears of it. Default false (`sockit receive` turns it on).
    */
   log?: boolean;
+  /**
+   * The pairing code senders must know: every session is then authenticated and encrypted.
+   * Default: none — anyone on the network may send, unencrypted (`receive --open`).
+   */
+  code?: PairingCode;
+  /**
+   * Take classic (lesson) senders, which cannot carry a code. Default: true without a code,
+   * false with one (each refused classic sender is reported as `classic-refused`).
+   */
+  classic?: boolean;
+  /** Limits on wrong pairing codes; every default is the documented limit. */
+  guessLimits?: GuessLimits;
 }
 
 /**
@@ -254,6 +268,12 @@ export type ReceiverEvent =
     /** How many events were held back since the last summary. */
     count: number;
   }
+  /** A pairing from `peer` waits `ms` before it is answered: earlier wrong codes from it. */
+  | { type: "pairing-delayed"; peer: string; ms: number }
+  /** More wrong codes than the total limit: someone keeps guessing (`peer` failed last). */
+  | { type: "guessing"; peer: string; failures: number }
+  /** A classic sender was turned away: the receiver has a code and no `classic` option. */
+  | { type: "classic-refused"; peer: string }
   | ({ type: "stopped" } & ReceiverSummary)
   | TraceEvent;
 
@@ -410,7 +430,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     wire: (peer) => ({
       idleTimeoutMs: context.idleTimeoutMs,
       onTrace: options.trace
-        ? (direction, bytes) => emit({ type: "trace", peer, direction, bytes })
+        ? (direction, bytes) => {
+          const layer = context.layers.get(peer);
+          emit({ type: "trace", peer, direction, bytes, ...(layer ? { layer } : {}) });
+        }
         : undefined,
     }),
     handle: serve,
@@ -446,6 +469,8 @@ async function openConnection(context: ReceiverContext, wire: Wire, peer: string
     throw new SockitError("timeout", { seconds: context.idleTimeoutMs / 1000 });
   }
   if (isClassicStart(wire.peek()[0])) {
+    // The lesson's protocol cannot carry a pairing code: closed without `ready`, and said so.
+    if (!context.acceptClassic) return context.emit({ type: "classic-refused", peer });
     await new ClassicConnection(context, wire, peer).serve(opening);
   } else {
     await new SockitConnection(context, wire, peer).serve(opening);

@@ -13,6 +13,7 @@ import { SockitError, toSockitError } from "../core/errors.ts";
 import { connect } from "../net/socket.ts";
 import {
   CLASSIC_READY,
+  encodeFrame,
   encodePreface,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -22,10 +23,12 @@ import {
 } from "./protocol.ts";
 import type {
   AcceptFrame,
+  HelloFrame,
   ReceiverFrame,
   RefusalProblem,
   RejectCode,
   RejectFrame,
+  VerdictFrame,
 } from "./protocol.ts";
 import {
   DEFAULT_CHUNK_SIZE,
@@ -35,7 +38,10 @@ import {
   sha256Stream,
 } from "../core/streams.ts";
 import type { StreamHash } from "../core/streams.ts";
-import type { TraceEvent } from "../net/trace.ts";
+import type { TraceEvent, TraceLayer } from "../net/trace.ts";
+import type { PairingCode } from "../crypto/code.ts";
+import { pairAsSender } from "./pairing.ts";
+import { RecordConn } from "./record_conn.ts";
 import { Wire } from "../net/wire.ts";
 
 /**
@@ -107,6 +113,13 @@ export interface SendOptions {
    * the files under it. Default: none (the receiver files them as unnamed).
    */
   name?: string;
+  /**
+   * The pairing code, for a receiver that asks for one: the code, or a function called once,
+   * when a receiver first asks (an interactive prompt). Without it such a receiver is a
+   * `code-needed` error; with a code (not a function), a receiver that asks for none
+   * (`receive --open`) is an `open-receiver` error, so that a code never silently goes unused.
+   */
+  code?: PairingCode | (() => Promise<PairingCode>);
 }
 
 /**
@@ -132,10 +145,8 @@ export type SendEvent =
     type: "connected";
     peer: string;
     protocol: "sockit" | "classic";
-    /** The name the receiver took, or `undefined` (none given, classic, or an older receiver). */
+    /** The name the sender goes by, or `undefined` (none given, or classic). */
     name?: string;
-    /** True when a name was given but the receiver (an older sockit) does not take names. */
-    nameIgnored?: boolean;
   }
   | { type: "file-start"; path: string; size: number; offset: number }
   | {
@@ -403,6 +414,60 @@ const CLASSIC_DRAIN_MS = 5000;
 /** How long to wait for the receiver's reason after a failed write. */
 const EXPLAIN_MS = 2000;
 
+/** Files whose remaining bytes are at most this many go in one write with their frames. */
+const SMALL_FILE = 64 * 1024;
+
+/** One item as offered on one connection: its id there and what its answers brought. */
+interface Slot {
+  item: SendItem;
+  /** Index in the run's items. */
+  index: number;
+  /** Offer id on this connection. */
+  id: number;
+  /** The receiver's `A` or `R`; rejected when the session fails first. */
+  answer: PromiseWithResolvers<AcceptFrame | RejectFrame>;
+  /** True once accepted until its verdict arrives. */
+  awaitsVerdict: boolean;
+  /** When its data started (for the verdict's `ms`). */
+  started: number;
+  /** The SHA-256 sent in its `E`. */
+  sha256?: string;
+}
+
+function slot(item: SendItem, index: number, id: number): Slot {
+  const answer = Promise.withResolvers<AcceptFrame | RejectFrame>();
+  answer.promise.catch(() => {});
+  return { item, index, id, answer, awaitsVerdict: false, started: 0 };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Reads `item` from `offset` to its end (a small file) in one piece. */
+async function readRest(file: Deno.FsFile, item: SendItem, offset: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(item.size - offset);
+  try {
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) throw new Error("the file became shorter while it was sent");
+      filled += n;
+    }
+  } catch (err) {
+    throw new SockitError("read-failed", { path: item.source, reason: toSockitError(err).message });
+  }
+  return bytes;
+}
+
 /**
  * One run of {@linkcode sendFiles}: the options, the items still to send, the running totals,
  * and the retry state, shared by every connection the run makes.
@@ -421,8 +486,12 @@ class SendRun {
   /** Bytes sent of files confirmed or under way, and the bytes the run will send in all. */
   #totalBytes = 0;
   #totalSize: number;
-  /** The first item not yet answered for (where a reconnection resumes). */
-  #next = 0;
+  /** The pairing code, once known (asked at most once per run). */
+  #code?: PairingCode;
+  /** The trace layer of the bytes on the connection, in a paired session. */
+  #layer?: TraceLayer;
+  /** Items with a final answer (verdict, refusal, folder made): a reconnection skips them. */
+  readonly #done: boolean[];
   /** Failed connections in a row. */
   #failures = 0;
   /** True once any connection reached the receiver's hello. */
@@ -440,6 +509,7 @@ class SendRun {
     this.#peer = formatHostPort({ host: this.#host, port: this.#port });
     this.#started = started;
     this.#totalSize = items.reduce((sum, i) => sum + (i.kind === "file" ? i.size : 0), 0);
+    this.#done = items.map(() => false);
   }
 
   async run(): Promise<SendResult> {
@@ -497,11 +567,46 @@ class SendRun {
       signal: this.#signal,
     });
     const peer = this.#peer;
+    this.#layer = undefined;
     return new Wire(conn, {
       idleTimeoutMs: timeoutMs,
       context: { host: this.#host, port: this.#port },
       onTrace: this.#options.trace
-        ? (direction, bytes) => this.#emit({ type: "trace", peer, direction, bytes })
+        ? (direction, bytes) => {
+          const layer = this.#layer;
+          this.#emit({ type: "trace", peer, direction, bytes, ...(layer ? { layer } : {}) });
+        }
+        : undefined,
+    });
+  }
+
+  /**
+   * The session's wire after the hello: with `auth: "cpace"`, the pairing handshake on `raw`
+   * and then the plaintext of the records; with `none`, `raw` itself.
+   */
+  async #secure(raw: Wire, hello: HelloFrame): Promise<Wire> {
+    const given = this.#options.code;
+    if (hello.auth === "none") {
+      // A code the user gave would protect nothing here: say so. A prompt is simply not shown.
+      if (given !== undefined && typeof given !== "function") {
+        throw new SockitError("open-receiver", { host: this.#host, port: this.#port });
+      }
+      return raw;
+    }
+    if (given === undefined) {
+      throw new SockitError("code-needed", { host: this.#host, port: this.#port });
+    }
+    this.#code ??= typeof given === "function" ? await given() : given;
+    this.#layer = "handshake";
+    const keys = await pairAsSender(raw, this.#code);
+    this.#layer = "record";
+    const peer = this.#peer;
+    return new Wire(new RecordConn(raw, keys), {
+      idleTimeoutMs: this.#options.timeoutMs ?? 30_000,
+      context: { host: this.#host, port: this.#port },
+      onTrace: this.#options.trace
+        ? (direction, bytes) =>
+          this.#emit({ type: "trace", peer, direction, bytes, layer: "plaintext" })
         : undefined,
     });
   }
@@ -572,12 +677,16 @@ class SendRun {
     return delayMs;
   }
 
-  /** One connection: the preface, then every item not yet answered for, then `Q`. */
+  /**
+   * One connection: the preface and hello, then every item not yet answered for, pipelined
+   * (offers run ahead within the receiver's window while a reader matches the answers), then
+   * `Q` both ways.
+   */
   async #session(): Promise<void> {
-    using wire = await this.#open();
-    using _ = onAbort(this.#signal, () => wire.close());
-    await wire.write(encodePreface(PROTOCOL_VERSION));
-    const hello = await answer(wire).catch((err) => {
+    using raw = await this.#open();
+    using _ = onAbort(this.#signal, () => raw.close());
+    await raw.write(encodePreface(PROTOCOL_VERSION));
+    const hello = await answer(raw).catch((err) => {
       // A receiver that answers the preface with something else, or hangs up, is not sockit's:
       // most likely the lesson's receiver (which wants --classic) or another program.
       const error = toSockitError(err, "io");
@@ -590,25 +699,154 @@ class SendRun {
       throw error;
     });
     if (hello.type !== "H") throw new ProtocolError(`expected a hello frame, got ${hello.type}`);
-    const name = hello.identify ? this.#options.name : undefined;
-    if (name !== undefined) await identify(wire, name);
+    const wire = await this.#secure(raw, hello);
+    const name = this.#options.name;
     this.#emit({
       type: "connected",
       peer: this.#peer,
       protocol: "sockit",
       ...(name !== undefined ? { name } : {}),
-      ...(this.#options.name !== undefined && !hello.identify ? { nameIgnored: true } : {}),
     });
     this.#connected = true;
     this.#busyTries = 0;
     this.#busyWaited = 0;
-    for (; this.#next < this.#items.length; this.#next++, this.#failures = 0) {
-      if (this.#signal?.aborted) return;
-      const item = this.#items[this.#next];
-      if (item.kind === "folder") await this.#folder(wire, item);
-      else await this.#file(wire, item);
+    // What this connection offers: every item without a final answer, numbered from 1.
+    const slots: Slot[] = [];
+    this.#items.forEach((item, index) => {
+      if (!this.#done[index]) slots.push(slot(item, index, slots.length + 1));
+    });
+    this.#totalBytes = this.#result.bytes;
+    const reader = this.#readAnswers(wire, slots);
+    reader.catch(() => {});
+    try {
+      await this.#writeAll(wire, slots, hello.window);
+    } catch (err) {
+      // The receiver may have said why before closing (disk full, a bad name): prefer that.
+      const why = await within(reader.then(() => undefined, (e) => e), EXPLAIN_MS);
+      if (why instanceof SockitError && why.code === "rejected") throw why;
+      throw err;
     }
-    if (!this.#signal?.aborted) await writeFrame(wire, { type: "Q" });
+    await reader;
+  }
+
+  /** Writes offers ahead (at most `window` beyond the next file's data), and each file's data. */
+  async #writeAll(wire: Wire, slots: Slot[], window: number): Promise<void> {
+    let offered = 0;
+    // Who is sending goes first, in the same write as the first offers (no answer to wait for).
+    const name = this.#options.name;
+    const identity = name === undefined ? [] : [encodeFrame({ type: "I", name })];
+    for (let next = 0; next < slots.length; next++) {
+      if (this.#signal?.aborted) return;
+      const offers: Uint8Array[] = identity.splice(0);
+      for (; offered < slots.length && offered - next < window; offered++) {
+        const { item, id } = slots[offered];
+        offers.push(encodeFrame(
+          item.kind === "folder"
+            ? { type: "D", id, path: item.path }
+            : { type: "F", id, path: item.path, size: item.size, mtime: item.mtime },
+        ));
+      }
+      if (offers.length > 0) await wire.write(concat(offers));
+      const current = slots[next];
+      const reply = await current.answer.promise;
+      if (reply.type === "A" && current.item.kind === "file") {
+        await this.#data(wire, current, reply);
+      }
+    }
+    if (this.#signal?.aborted) return;
+    // (With nothing to offer, the identity still goes first.)
+    await wire.write(concat([...identity, encodeFrame({ type: "Q" })]));
+    await wire.closeWrite();
+  }
+
+  /**
+   * Reads the receiver's answers as they come: accepts and refusals in offer order, verdicts
+   * in data order, then the receiver's `Q` and the end of its direction. Throws on an `X`, a
+   * failed verdict or anything out of order, which also wakes a writer waiting for an answer.
+   */
+  async #readAnswers(wire: Wire, slots: Slot[]): Promise<void> {
+    let answered = 0;
+    let judged = 0;
+    try {
+      while (true) {
+        const frame = await answer(wire, this.#options.name);
+        if (frame.type === "A" || frame.type === "R") {
+          const current = slots[answered++];
+          if (current?.id !== frame.id) throw new ProtocolError(`an answer for offer ${frame.id}`);
+          this.#answered(current, frame);
+          current.answer.resolve(frame);
+        } else if (frame.type === "V") {
+          while (judged < slots.length && !slots[judged].awaitsVerdict) judged++;
+          const current = slots[judged++];
+          if (current?.id !== frame.id || current.sha256 === undefined) {
+            throw new ProtocolError(`a verdict for file ${frame.id}`);
+          }
+          this.#verdict(current, frame);
+        } else if (frame.type === "Q") {
+          if (answered < slots.length || slots.some((s) => s.awaitsVerdict)) {
+            throw new ProtocolError("the receiver ended the session before answering every file");
+          }
+          if (await wire.readSome(1) !== null) throw new ProtocolError("bytes after the end");
+          return;
+        } else {
+          throw new ProtocolError(`unexpected frame ${frame.type}`);
+        }
+      }
+    } catch (err) {
+      for (const current of slots) current.answer.reject(err);
+      throw err;
+    }
+  }
+
+  /** An offer's answer arrived: a refusal or a folder made is final. */
+  #answered(current: Slot, reply: AcceptFrame | RejectFrame): void {
+    const { item } = current;
+    if (reply.type === "R") {
+      if (item.kind === "file") this.#totalSize -= item.size;
+      this.#rejected(item, reply);
+    } else if (item.kind === "folder") {
+      this.#emit({ type: "folder", path: item.path });
+    } else {
+      current.awaitsVerdict = true;
+      return;
+    }
+    this.#finished(current);
+  }
+
+  /** An item has its final answer: a new connection does not offer it again. */
+  #finished(current: Slot): void {
+    this.#done[current.index] = true;
+    this.#failures = 0;
+  }
+
+  #verdict(current: Slot, verdict: VerdictFrame): void {
+    const { item } = current;
+    current.awaitsVerdict = false;
+    if (!verdict.ok) {
+      throw new SockitError("unverified", {
+        path: item.path,
+        reason: verdict.message ?? verdict.code ?? "",
+      });
+    }
+    if (verdict.sha256 !== current.sha256) {
+      throw new SockitError("unverified", {
+        path: item.path,
+        reason: "the receiver reported a different SHA-256",
+      });
+    }
+    this.#finished(current);
+    this.#result.files++;
+    this.#result.bytes += item.size;
+    if (this.#current?.item === item) this.#current = undefined;
+    this.#emit({
+      type: "file-done",
+      path: item.path,
+      size: item.size,
+      stored: verdict.stored ?? null,
+      sha256: current.sha256,
+      ms: performance.now() - current.started,
+      ...(verdict.time !== undefined ? { time: verdict.time } : {}),
+    });
   }
 
   #rejected(item: SendItem, reply: RejectFrame): void {
@@ -621,13 +859,6 @@ class SendRun {
       reason: reply.message,
       ...(problem ? { problem } : {}),
     });
-  }
-
-  async #folder(wire: Wire, item: SendItem): Promise<void> {
-    await writeFrame(wire, { type: "D", path: item.path });
-    const reply = await answer(wire);
-    if (reply.type === "R") this.#rejected(item, reply);
-    else this.#emit({ type: "folder", path: item.path });
   }
 
   /** A progress transform for `item`, counting into the run's totals from `start`. */
@@ -667,55 +898,43 @@ class SendRun {
       .pipeTo(wire.writable(this.#chunkSize));
   }
 
-  async #file(wire: Wire, item: SendItem): Promise<void> {
-    await writeFrame(wire, { type: "F", path: item.path, size: item.size, mtime: item.mtime });
-    const reply = await answer(wire);
-    if (reply.type === "R") {
-      this.#totalSize -= item.size;
-      return this.#rejected(item, reply);
-    }
-    if (reply.type !== "A") throw new ProtocolError(`expected accept or reject, got ${reply.type}`);
-    const started = performance.now();
+  /**
+   * Sends an accepted file's `S`, bytes and `E` (the verdict comes to the reader). A small file
+   * goes in one write: its bytes are read at once, hashed and framed together.
+   */
+  async #data(wire: Wire, current: Slot, reply: AcceptFrame): Promise<void> {
+    const { item, id } = current;
+    current.started = performance.now();
     const hash = sha256Stream();
     const offset = await resumeOffset(item, reply, hash);
     this.#emit({ type: "file-start", path: item.path, size: item.size, offset });
-    const before = this.#totalBytes;
     using file = await openSource(item);
-    try {
-      await writeFrame(wire, { type: "S", offset });
-      await this.#stream(wire, item, file, offset, hash);
-    } catch (err) {
-      await explain(wire, err);
-    }
-    const sha256 = hash.digest();
-    await writeFrame(wire, { type: "E", sha256 });
-    const verdict = await answer(wire);
-    if (verdict.type !== "V") throw new ProtocolError(`expected a verdict, got ${verdict.type}`);
-    if (!verdict.ok) {
-      throw new SockitError("unverified", {
+    // (With a small --chunk-size, which the lesson uses to show writes, every file streams.)
+    if (item.size - offset <= SMALL_FILE && this.#chunkSize >= SMALL_FILE) {
+      const bytes = await readRest(file, item, offset);
+      hash.update(bytes);
+      current.sha256 = hash.digest();
+      await wire.write(concat([
+        encodeFrame({ type: "S", id, offset }),
+        bytes,
+        encodeFrame({ type: "E", id, sha256: current.sha256 }),
+      ]));
+      this.#current = { item, sent: item.size };
+      this.#totalBytes += item.size;
+      this.#emit({
+        type: "file-progress",
         path: item.path,
-        reason: verdict.message ?? verdict.code ?? "",
+        size: item.size,
+        bytes: item.size,
+        totalBytes: this.#totalBytes,
+        totalSize: this.#totalSize,
       });
+      return;
     }
-    if (verdict.sha256 !== sha256) {
-      throw new SockitError("unverified", {
-        path: item.path,
-        reason: "the receiver reported a different SHA-256",
-      });
-    }
-    this.#result.files++;
-    this.#result.bytes += item.size;
-    this.#totalBytes = before + item.size;
-    this.#current = undefined;
-    this.#emit({
-      type: "file-done",
-      path: item.path,
-      size: item.size,
-      stored: verdict.stored ?? null,
-      sha256,
-      ms: performance.now() - started,
-      ...(verdict.time !== undefined ? { time: verdict.time } : {}),
-    });
+    await writeFrame(wire, { type: "S", id, offset });
+    await this.#stream(wire, item, file, offset, hash);
+    current.sha256 = hash.digest();
+    await writeFrame(wire, { type: "E", id, sha256: current.sha256 });
   }
 
   /** The lesson's protocol: size digits, wait for `ready`, the bytes, close. */
@@ -757,38 +976,21 @@ class SendRun {
 }
 
 /** Reads the receiver's next answer, turning an `X` frame into an error. */
-async function answer(wire: Wire): Promise<ReceiverFrame> {
+async function answer(wire: Wire, name?: string): Promise<ReceiverFrame> {
   const frame = await readFrame(wire, "receiver");
+  if (frame.type === "X" && frame.code === "not-on-roster") {
+    // The receiver's class list has no such name: it says which names come closest.
+    throw new SockitError("not-on-roster", {
+      name: name ?? "",
+      closest: (frame.closest ?? []).join(", "),
+    });
+  }
   if (frame.type === "X") throw sessionError(frame.code, frame.message);
   return frame;
 }
 
-/**
- * Tells the receiver who is sending; a receiver that refuses the name (unsafe, or not on its
- * class list) ends the session, which becomes a `not-on-roster` or `rejected` error.
- */
-async function identify(wire: Wire, name: string): Promise<void> {
-  await writeFrame(wire, { type: "I", name });
-  const reply = await readFrame(wire, "receiver");
-  if (reply.type === "X" && reply.code === "not-on-roster") {
-    throw new SockitError("not-on-roster", { name, closest: (reply.closest ?? []).join(", ") });
-  }
-  if (reply.type === "X") throw sessionError(reply.code, reply.message);
-  if (reply.type !== "A") throw new ProtocolError(`expected an accept, got ${reply.type}`);
-}
-
 function sessionError(code: RejectCode, message: string): SockitError {
   return new SockitError("rejected", { code, reason: message });
-}
-
-/**
- * After a failed write, the receiver may have said why before closing (disk full, busy):
- * read that answer briefly and prefer it over the bare connection error.
- */
-async function explain(wire: Wire, error: unknown): Promise<never> {
-  const reason = await within(readFrame(wire, "receiver").catch(() => undefined), EXPLAIN_MS);
-  if (reason?.type === "X") throw sessionError(reason.code, reason.message);
-  throw error;
 }
 
 /**

@@ -182,7 +182,10 @@ export async function timedRuns(
   return out;
 }
 
-/** `sockit receive` on a port the bench picked, storing into `dir` (the same name overwritten). */
+/**
+ * `sockit receive` on a port the bench picked, storing into `dir` (the same name overwritten);
+ * `--open` (no code, no encryption) unless `extra` gives a `--code-file`.
+ */
 export function sockitReceiver(dir: string, port: number, extra: string[] = []): string[] {
   return sockitCommand([
     "receive",
@@ -198,23 +201,38 @@ export function sockitReceiver(dir: string, port: number, extra: string[] = []):
     "120",
     // One folder for every sender: the files are verified where the sources' names say.
     "--flat",
+    ...(extra.includes("--code-file") ? [] : ["--open"]),
     ...extra,
   ]);
 }
 
-/** sockit send → sockit receive, with extra sender (and receiver) options. */
+/**
+ * The pairing code of the paired rows, in a file both sides read (`--code-file`; a code is never
+ * put on a command line). Written when this module loads.
+ */
+const BENCH_CODE_FILE: string = (() => {
+  const path = Deno.makeTempFileSync({ prefix: "sockit-bench-code-" });
+  Deno.writeTextFileSync(path, "7-guitar-ocean-lamp\n");
+  return path;
+})();
+
+/**
+ * sockit send → sockit receive, with extra sender (and receiver) options; `optional` tools run
+ * only when `--tools` names them (default: those with receiver options).
+ */
 function sockitTool(
   id: string,
   label: string,
   senderArgs: string[],
   receiverArgs: string[] = [],
+  optional: boolean = receiverArgs.length > 0,
 ): TransferTool {
   const classic = senderArgs.includes("--classic");
   return {
     id,
     label,
     needs: [],
-    optional: receiverArgs.length > 0,
+    optional,
     check: classic
       ? "SHA-256 of the stored file (the classic protocol itself verifies nothing)"
       : "SHA-256 of the stored file (and sockit's own end-to-end SHA-256)",
@@ -303,7 +321,14 @@ export const TRANSFER_TOOLS: TransferTool[] = [
       };
     },
   },
-  sockitTool("sockit", "sockit (default, verified)", []),
+  sockitTool("sockit", "sockit --open (verified, not encrypted)", []),
+  sockitTool(
+    "sockit-paired",
+    "sockit with a pairing code (verified, AES-256-GCM records)",
+    ["--code-file", BENCH_CODE_FILE],
+    ["--code-file", BENCH_CODE_FILE],
+    false,
+  ),
   sockitTool("sockit-1k", "sockit --chunk-size 1k", ["--chunk-size", "1k"]),
   sockitTool("sockit-classic", "sockit --classic", ["--classic"]),
   sockitTool("sockit-1k-both", "sockit --chunk-size 1k on both sides", ["--chunk-size", "1k"], [

@@ -1,7 +1,7 @@
 /**
- * A receiver that announces a pairing code's nameplate, run inside a test's namespace: the
- * library's receiver and announcer, for what `sockit receive` cannot do yet (it takes no pairing
- * code before issue 12 is wired into it).
+ * A receiver with the pairing code `NAMEPLATE-guitar-ocean-lamp` that announces its nameplate
+ * and a NAME of the test's choosing, run inside a test's namespace: the library's receiver and
+ * announcer.
  *
  *     deno run -A discovery_peer.ts PORT NAMEPLATE NAME DIR
  *
@@ -11,10 +11,11 @@
  * @module
  */
 
-import { startAnnouncer, startReceiver } from "../../lib/mod.ts";
+import { parseCode, startAnnouncer, startReceiver } from "../../lib/mod.ts";
 
 const [port, nameplate, name, dir] = Deno.args;
-const receiver = await startReceiver({ dir, port: Number(port) });
+const code = parseCode(`${nameplate}-guitar-ocean-lamp`);
+const receiver = await startReceiver({ dir, port: Number(port), code });
 startAnnouncer({
   port: receiver.addr.port,
   nameplate: Number(nameplate),

@@ -1,0 +1,139 @@
+/**
+ * A paired session's byte stream: what is written is sealed into AES-256-GCM records
+ * (`lib/crypto/records.ts`) on the connection underneath, and what is read is the opened
+ * plaintext of the peer's records. A {@linkcode Wire} over it reads and writes frames and file
+ * bytes exactly as over a plain socket, so the session logic is the same with and without a
+ * pairing code.
+ *
+ * @module
+ */
+
+import { SockitError } from "../core/errors.ts";
+import {
+  MAX_RECORD_DATA,
+  RECORD_HEADER_BYTES,
+  RecordOpener,
+  RecordSealer,
+  recordSize,
+} from "../crypto/records.ts";
+import type { SessionKeys } from "../crypto/session_keys.ts";
+import type { Wire, WireConn } from "../net/wire.ts";
+
+/** Records whose ciphertext is at most this long leave in one write with their header. */
+const JOINED_WRITE = 64 * 1024;
+
+/**
+ * The plaintext side of a paired connection, for a {@linkcode Wire}: `write` seals records,
+ * `read` opens them in order, `closeWrite` sends this direction's final record. Reading after
+ * the peer's final record returns the end of the stream; a connection that ends without it
+ * fails with `record-truncated`, and an altered, replayed or reordered record with
+ * `record-tampered`, `record-replayed` or `record-reordered`.
+ *
+ * @example
+ * ```ts
+ * import { RecordConn } from "./record_conn.ts";
+ * import { Wire } from "../net/wire.ts";
+ * import type { SessionKeys } from "../crypto/session_keys.ts";
+ * function paired(raw: Wire, keys: SessionKeys): Wire {
+ *   return new Wire(new RecordConn(raw, keys));
+ * }
+ * ```
+ */
+export class RecordConn implements WireConn {
+  readonly #raw: Wire;
+  readonly #sealer: RecordSealer;
+  readonly #opener: RecordOpener;
+  /** Opened plaintext not yet read. */
+  #plain: Uint8Array = new Uint8Array(0);
+  #ended = false;
+
+  /** Layers records with `keys` (this side's) over the connection `raw`. */
+  constructor(raw: Wire, keys: SessionKeys) {
+    this.#raw = raw;
+    this.#sealer = new RecordSealer(keys.send);
+    this.#opener = new RecordOpener(keys.receive);
+  }
+
+  /** This side's address. */
+  get localAddr(): Deno.Addr {
+    return this.#raw.conn.localAddr;
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.Addr {
+    return this.#raw.conn.remoteAddr;
+  }
+
+  /** Reads plaintext into `target`; `null` once the peer's final record was read. */
+  async read(target: Uint8Array): Promise<number | null> {
+    while (this.#plain.length === 0) {
+      if (this.#ended) return null;
+      const opened = await this.#opener.open(await this.#record());
+      this.#plain = opened.data;
+      this.#ended = opened.final;
+    }
+    const n = Math.min(target.length, this.#plain.length);
+    target.set(this.#plain.subarray(0, n));
+    this.#plain = this.#plain.subarray(n);
+    return n;
+  }
+
+  /** The next whole record from the connection; the end of the stream here is a truncation. */
+  async #record(): Promise<Uint8Array> {
+    try {
+      const header = await this.#raw.readExact(RECORD_HEADER_BYTES);
+      const record = new Uint8Array(recordSize(header));
+      record.set(header);
+      let filled = RECORD_HEADER_BYTES;
+      while (filled < record.length) {
+        const n = await this.#raw.readInto(record.subarray(filled));
+        if (n === null) throw new SockitError("closed-early", {});
+        filled += n;
+      }
+      return record;
+    } catch (err) {
+      if (err instanceof SockitError && err.code === "closed-early") {
+        // Ends without the final record (at a record boundary or inside one): refused.
+        this.#opener.end();
+      }
+      throw err;
+    }
+  }
+
+  /** Seals `bytes` into records (1 MiB of plaintext each at most) and writes them. */
+  async write(bytes: Uint8Array): Promise<number> {
+    for (let at = 0; at < bytes.length; at += MAX_RECORD_DATA) {
+      await this.#send(bytes.subarray(at, at + MAX_RECORD_DATA), false);
+    }
+    return bytes.length;
+  }
+
+  async #send(data: Uint8Array, final: boolean): Promise<void> {
+    const { header, body } = await this.#sealer.seal(data, { final });
+    if (body.length <= JOINED_WRITE) {
+      const joined = new Uint8Array(header.length + body.length);
+      joined.set(header);
+      joined.set(body, header.length);
+      await this.#raw.write(joined);
+    } else {
+      await this.#raw.write(header);
+      await this.#raw.write(body);
+    }
+  }
+
+  /** Ends this direction: the final (empty) record, then the TCP half-close. */
+  async closeWrite(): Promise<void> {
+    if (!this.#sealer.finished) await this.#send(new Uint8Array(0), true);
+    await this.#raw.closeWrite();
+  }
+
+  /** Closes the connection underneath. */
+  close(): void {
+    this.#raw.close();
+  }
+
+  /** Closes the connection underneath (what `using` does). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
