@@ -76,8 +76,8 @@ function dump(style: RenderStyle, bytes: Uint8Array, offset: number, note: Note)
  * ```ts
  * import { describeFrame } from "./render_trace.ts";
  * const style = { lang: "en" as const, color: false };
- * describeFrame(style, { type: "F", path: "hw/과제.py", size: 5, mtime: 0 }); // 'F file "hw/과제.py" 5 B'
- * describeFrame(style, { type: "A", offset: 0 }); // "A accept at 0"
+ * describeFrame(style, { type: "F", id: 1, path: "hw/과제.py", size: 5, mtime: 0 }); // 'F #1 file "hw/과제.py" 5 B'
+ * describeFrame(style, { type: "A", id: 1, offset: 0 }); // "A #1 accept at 0"
  * ```
  */
 export function describeFrame(style: RenderStyle, frame: Frame, follow?: number): string {
