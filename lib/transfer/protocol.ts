@@ -389,7 +389,7 @@ export interface FrameHeader {
  * @example
  * ```ts
  * import { decodeFrameHeader, encodeFrame } from "./protocol.ts";
- * decodeFrameHeader(encodeFrame({ type: "S", offset: 0 }), "sender"); // { type: "S", length: 12 }
+ * decodeFrameHeader(encodeFrame({ type: "S", id: 1, offset: 0 }), "sender"); // { type: "S", length: 19 }
  * ```
  * @throws {ProtocolError} for a type `from` may not send or a length over the limit.
  */
