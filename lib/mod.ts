@@ -81,7 +81,8 @@ export type {
   AnnouncerOptions,
   AnnounceTarget,
 } from "./discovery/announcer.ts";
-export type { TraceEvent } from "./net/trace.ts";
+export type { TraceEvent, TraceLayer } from "./net/trace.ts";
+export type { GuessLimits } from "./transfer/pairing.ts";
 export type { Direction } from "./net/wire.ts";
 export { ERROR_CODES, SockitError } from "./core/errors.ts";
 export type { ErrorCode, ErrorDetails } from "./core/errors.ts";
