@@ -175,7 +175,8 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   // A FIFO where the receiver reads a partial's description blocks that read until a writer
   // comes: the stand-in for a hung disk, so that the first Ctrl+C cannot finish.
   await Deno.mkdir(join(dir, ".sockit"), { recursive: true, mode: 0o700 });
-  const key = PartialStore.key({ path: "stuck.bin", size: 10, mtime: 0 });
+  // Above the small-file size, so the receiver looks for a partial (small files have none).
+  const key = PartialStore.key({ path: "stuck.bin", size: 100_000, mtime: 0 });
   const description = join(dir, ".sockit", `partial-${key}.json`);
   const fifo = await system("mkfifo", [description]);
   assert.equal(fifo.code, 0, `mkfifo: ${fifo.err}`);
@@ -183,7 +184,7 @@ Deno.test("faults: when stopping hangs (a stuck disk), a second Ctrl+C quits at 
   let writer = -1;
   try {
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", id: 1, path: "stuck.bin", size: 10, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "stuck.bin", size: 100_000, mtime: 0 });
     // The receiver is reading the description, and will wait for its bytes forever.
     writer = await holdFifoOpen(description, 10_000);
     receiver.proc.child.kill("SIGINT");

@@ -297,10 +297,13 @@ Deno.test("limits: space promised to a transfer under way is not promised twice"
   assert.equal((await second.frame(5000)).type, "A");
 });
 
-/** Starts `path` (1,000 bytes announced), sends 100 of them and hangs up: a kept partial. */
+/**
+ * Starts `path` (100,000 bytes announced: above the small-file size, so resumable), sends 100
+ * of them and hangs up: a kept partial.
+ */
 async function abandon(receiver: RecordingReceiver, path: string): Promise<void> {
   const peer = await RawPeer.open(receiver.port);
-  await peer.sendFrame({ type: "F", id: 1, path, size: 1000, mtime: 0 });
+  await peer.sendFrame({ type: "F", id: 1, path, size: 100_000, mtime: 0 });
   assert.equal((await peer.frame(5000)).type, "A");
   await peer.sendFrame({ type: "S", id: 1, offset: 0 });
   await peer.send(new Uint8Array(100).fill(0x61));
@@ -335,7 +338,7 @@ for (
     assert.ok(dropped.every((e) => e.from === "127.0.0.1" && e.bytes === 100));
     // The newest is still resumable: sending it again continues after its 100 bytes.
     await using peer = await RawPeer.open(receiver.port);
-    await peer.sendFrame({ type: "F", id: 1, path: "d.bin", size: 1000, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "d.bin", size: 100_000, mtime: 0 });
     const offer = await peer.frame(5000);
     assert.deepEqual(offer.type === "A" && offer.offset, 100);
   });

@@ -420,8 +420,8 @@ Deno.test("resume: partials older than the time to live are swept at start, neve
   const dir = join(root.path, "received");
   const internal = join(dir, ".sockit");
   await Deno.mkdir(internal, { recursive: true });
-  const stale = await sourceFile(root.path, "stale.bin", 50_000, SEED + 700);
-  const young = await sourceFile(root.path, "young.bin", 50_000, SEED + 701);
+  const stale = await sourceFile(root.path, "stale.bin", 100_000, SEED + 700);
+  const young = await sourceFile(root.path, "young.bin", 100_000, SEED + 701);
   const plant = async (file: typeof stale, held: number, ageMs: number) => {
     const key = PartialStore.key(file.source);
     const part = join(internal, `partial-${key}.part`);

@@ -266,11 +266,12 @@ Deno.test("raw: with overwrite, a symbolic link at the final name is replaced, n
 
 Deno.test("raw: a header that promises more bytes than come, then E and close, stores nothing", async () => {
   await withAbuse(async (arena) => {
-    // The E frame arrives while data is still expected; then the sender leaves. With 1000
+    // The E frame arrives while data is still expected; then the sender leaves. With 100,000
     // declared the receiver is still waiting for data when the connection drops (a partial
-    // is kept for a resume, as after any lost connection); with 100 it takes the start of
-    // the E frame as data and the rest as a broken frame (nothing is kept).
-    for (const declared of [1000, 100]) {
+    // is kept for a resume, as after any lost connection: the file is above the small-file
+    // size); with 100 it takes the start of the E frame as data and the rest as a broken
+    // frame (nothing is kept).
+    for (const declared of [100_000, 100]) {
       const peer = await RawPeer.open(arena.port);
       const data = randomBytes(50);
       await peer.sendFrame({
@@ -293,7 +294,7 @@ Deno.test("raw: a header that promises more bytes than come, then E and close, s
         ),
       );
     }
-    const dropped = { path: "fewer-1000.bin", size: 1000, mtime: 0 };
+    const dropped = { path: "fewer-100000.bin", size: 100_000, mtime: 0 };
     const end = encodeFrame({ type: "E", id: 1, sha256: sha256(randomBytes(1)) });
     await arena.checkPartial(dropped, 50 + end.length);
     return { partials: [dropped] };
@@ -424,7 +425,7 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
   await arena.freeze();
   const peer = await RawPeer.open(arena.port);
   try {
-    await peer.sendFrame({ type: "F", id: 1, path: "stalled.bin", size: 1000, mtime: 0 });
+    await peer.sendFrame({ type: "F", id: 1, path: "stalled.bin", size: 100_000, mtime: 0 });
     assert.equal((await peer.frame()).type, "A");
     await peer.sendFrame({ type: "S", id: 1, offset: 0 });
     await peer.send(randomBytes(10));
@@ -438,7 +439,7 @@ Deno.test("raw: a peer that stops sending is dropped after the idle timeout", as
   assert.ok(end.type === "session-error");
   assert.equal(end.code, "timeout");
   await arena.honestSend("after.bin");
-  const stalled = { path: "stalled.bin", size: 1000, mtime: 0 };
+  const stalled = { path: "stalled.bin", size: 100_000, mtime: 0 };
   await arena.checkPartial(stalled, 10);
   await arena.check(["after.bin"], [stalled]);
 });

@@ -8,10 +8,17 @@
 
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
-import { toSockitError } from "./errors.ts";
+import { SockitError, toSockitError } from "./errors.ts";
 
 /** Default chunk size of the data path (measured fastest on loopback; see docs/performance.md). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+
+/**
+ * Files of at most this many bytes (64 KiB) take the small-file path on both sides: one read,
+ * one hash update and one write instead of a pipe of streams ({@linkcode copyToFile},
+ * {@linkcode readWhole}), and the receiver keeps no resumable partial for them.
+ */
+export const SMALL_FILE_SIZE = 64 * 1024;
 
 /** Most bytes of free buffers kept for reuse, per buffer size. */
 const POOL_BYTES = 16 * 1024 * 1024;
@@ -124,15 +131,124 @@ export function fileSource(
 export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      try {
-        let offset = 0;
-        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-      } catch (err) {
-        throw toSockitError(err, "file", { path });
-      }
+      await writeWhole(file, chunk, path);
       recycle(chunk);
     },
   });
+}
+
+/**
+ * Writes all of `bytes` to `file` (a `write-failed` or `disk-full` error names `path`).
+ *
+ * @example
+ * ```ts
+ * import { writeWhole } from "./streams.ts";
+ * using file = await Deno.open(await Deno.makeTempFile(), { write: true });
+ * await writeWhole(file, new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export async function writeWhole(file: Deno.FsFile, bytes: Uint8Array, path = ""): Promise<void> {
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+  } catch (err) {
+    throw toSockitError(err, "file", { path });
+  }
+}
+
+/**
+ * Reads the next `size` bytes of `file` into one new buffer (a small file, or its rest after a
+ * resume). A file that ends before is a `read-failed` error: it changed while it was sent.
+ *
+ * @example
+ * ```ts
+ * import { readWhole } from "./streams.ts";
+ * using file = await Deno.open("deno.json");
+ * const bytes = await readWhole(file, 5, "deno.json"); // the first 5 bytes
+ * ```
+ */
+export async function readWhole(file: Deno.FsFile, size: number, path = ""): Promise<Uint8Array> {
+  const bytes = new Uint8Array(size);
+  let filled = 0;
+  try {
+    while (filled < size) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+  } catch (err) {
+    throw toSockitError(err, "file", { path });
+  }
+  if (filled < size) {
+    throw new SockitError("read-failed", {
+      path,
+      reason: "the file became shorter while it was sent",
+    });
+  }
+  return bytes;
+}
+
+/** Where {@linkcode copyToFile} reads from: a connection (`Wire` is one). */
+export interface ByteSource {
+  /** Exactly `n` bytes (or a `closed-early` error). */
+  readExact(n: number): Promise<Uint8Array>;
+  /** A stream of exactly `size` bytes, read at most `chunkSize` at a time. */
+  readable(size: number, chunkSize: number): ReadableStream<Uint8Array>;
+}
+
+/** Options for {@linkcode copyToFile}. */
+export interface CopyOptions {
+  /** Bytes to copy. */
+  size: number;
+  /** Largest read from the source at once. */
+  chunkSize: number;
+  /** Hashes every byte copied. */
+  hash: StreamHash;
+  /** Told the bytes copied so far plus `start` (see {@linkcode progress}); always at the end. */
+  onProgress: (bytes: number) => void;
+  /** Bytes the file held before (a resumed prefix), counted in progress. Default 0. */
+  start?: number;
+  /** The file's path, for error messages. */
+  path?: string;
+}
+
+/**
+ * Copies `size` bytes from `source` into `file`, hashing them and reporting progress. Up to
+ * {@linkcode SMALL_FILE_SIZE} bytes (and no more than `chunkSize`) this is one read, one hash
+ * update and one write; larger copies stream through a pipe (source → hash → progress → file),
+ * so memory stays bounded whatever the size.
+ *
+ * @example
+ * ```ts
+ * import { copyToFile, sha256Stream } from "./streams.ts";
+ * const bytes = new TextEncoder().encode("abc");
+ * const source = {
+ *   readExact: () => Promise.resolve(bytes),
+ *   readable: () => ReadableStream.from([bytes]),
+ * };
+ * using file = await Deno.open(await Deno.makeTempFile(), { write: true });
+ * const hash = sha256Stream();
+ * await copyToFile(source, file, { size: 3, chunkSize: 1024, hash, onProgress: () => {} });
+ * ```
+ */
+export async function copyToFile(
+  source: ByteSource,
+  file: Deno.FsFile,
+  options: CopyOptions,
+): Promise<void> {
+  const { size, chunkSize, hash, onProgress, path = "" } = options;
+  const start = options.start ?? 0;
+  if (size <= SMALL_FILE_SIZE && size <= chunkSize) {
+    const bytes = await source.readExact(size);
+    hash.update(bytes);
+    await writeWhole(file, bytes, path);
+    onProgress(start + size);
+    return;
+  }
+  await source.readable(size, chunkSize)
+    .pipeThrough(hash.transform)
+    .pipeThrough(progress(onProgress, { total: start + size, start }))
+    .pipeTo(fileSink(file, path));
 }
 
 /** A SHA-256 computed while the bytes stream past. */

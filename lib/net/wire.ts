@@ -11,6 +11,9 @@ import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 import { IdleWatchdog } from "./watchdog.ts";
 
+/** Socket writes smaller than this (the lesson's `--chunk-size 1k`) stream with Nagle on. */
+const GATHERED_WRITE_SIZE = 64 * 1024;
+
 /**
  * Which way bytes went, seen from this side.
  *
@@ -97,6 +100,9 @@ export class Wire {
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.#context = options.context ?? { host: remote.hostname, port: remote.port };
     this.#watchdog = new IdleWatchdog(this.#idleMs, (ms) => this.#expire(ms));
+    // Once per connection: every write leaves at once (frames are written together with what
+    // follows them, see writeParts; bulk writes are large anyway).
+    this.#noDelay(true);
   }
 
   /** Bytes already read from the socket but not yet consumed. */
@@ -252,6 +258,34 @@ export class Wire {
   }
 
   /**
+   * Writes `parts` back to back as one socket write: frames together with what follows them
+   * (a small file's start frame, bytes and end frame; several offers), so that they leave in
+   * one segment instead of one write and one segment each.
+   *
+   * @example
+   * ```ts
+   * import { Wire } from "./wire.ts";
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = (listener.addr as Deno.NetAddr).port;
+   * using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+   * using server = new Wire(await listener.accept());
+   * await client.writeParts([new Uint8Array([1]), new Uint8Array([2, 3])]);
+   * console.log(await server.readExact(3)); // Uint8Array(3) [ 1, 2, 3 ]
+   * listener.close();
+   * ```
+   */
+  async writeParts(parts: readonly Uint8Array[]): Promise<void> {
+    if (parts.length === 1) return await this.write(parts[0]);
+    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    await this.write(joined);
+  }
+
+  /**
    * A stream of exactly `size` bytes from the connection (file data). No socket read asks for
    * more than `chunkSize` bytes.
    *
@@ -333,24 +367,26 @@ export class Wire {
    * sees the bytes). Closing it does not close the socket. The idle timeout applies to each
    * write, with one timer for the whole stream.
    *
-   * While it streams, Nagle's algorithm is on, so the kernel may put many small writes in one
-   * segment (with `--chunk-size 1k`, a segment per write costs more than the write); when the
-   * stream ends it is off again (no delay), which also sends the last bytes at once.
+   * Nagle's algorithm is off for the whole connection (set once, when the wire is made). Only a
+   * stream of small socket writes (under 64 KiB: `--chunk-size 1k`) turns it on while it
+   * streams, so the kernel may put many writes in one segment (a segment per 1 KiB write costs
+   * more than the write), and off again at its end, which also sends the last bytes at once.
    */
   writable(writeSize: number = Infinity): WritableStream<Uint8Array> {
     const reuse = !this.#trace;
+    const gather = writeSize < GATHERED_WRITE_SIZE;
     let unwatch: (() => void) | undefined;
     const end = () => {
       if (!unwatch) return;
       unwatch();
       unwatch = undefined;
-      this.#noDelay(true);
+      if (gather) this.#noDelay(true);
     };
     return new WritableStream<Uint8Array>({
       write: async (chunk) => {
         if (!unwatch) {
           unwatch = this.watch();
-          this.#noDelay(false);
+          if (gather) this.#noDelay(false);
         }
         try {
           await this.#writeInPieces(chunk, writeSize);

@@ -6,6 +6,10 @@
  * bytes already there before it continues, and the final hash covers the whole file. Partials
  * untouched for longer than their time to live are removed; they never count as received.
  *
+ * A small file (at most `SMALL_FILE_SIZE`, 64 KiB) gets no partial: it goes to a plain
+ * temporary file, with no description to look up, write and remove, and a cut transfer of it
+ * starts over (sending 64 KiB again costs less than the bookkeeping would on every file).
+ *
  * @module
  */
 
@@ -13,7 +17,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR } from "./names.ts";
-import { internalFolder, openTemp } from "./storage.ts";
+import { SMALL_FILE_SIZE } from "../core/streams.ts";
+import { openTemp, SessionFolders } from "./storage.ts";
 
 /** How long an untouched partial is kept by default: 24 hours. */
 export const DEFAULT_PARTIAL_TTL_MS = 24 * 60 * 60 * 1000;
@@ -67,6 +72,11 @@ export interface PartialFile extends AsyncDisposable {
   keep: boolean;
   /** Drops the bytes from `offset` on and positions the file there (use 0 to start over). */
   truncate(offset: number): Promise<void>;
+  /**
+   * Tells the partial that `commitFile` moved its file to the final name: its description is
+   * removed, and disposing it afterwards only closes the handle (nothing is left to remove).
+   */
+  committed(): Promise<void>;
 }
 
 /**
@@ -110,22 +120,25 @@ export class PartialStore {
   /**
    * Opens the partial for `source` sent from `from` (an address): the existing one (with its
    * length as `offset`) when there is one and no other transfer uses it, else a fresh one.
-   * When the same file is already being received, returns an unresumable temporary file
-   * instead.
+   * When the same file is already being received, or it is small (at most `SMALL_FILE_SIZE`),
+   * returns an unresumable temporary file instead. A session passes its `folders`, so that the
+   * working folder is checked once per session.
    */
-  async open(source: PartialSource, from = ""): Promise<PartialFile> {
+  async open(
+    source: PartialSource,
+    from = "",
+    folders: SessionFolders = new SessionFolders(this.#dir),
+  ): Promise<PartialFile> {
+    if (source.size <= SMALL_FILE_SIZE) return await this.#unresumable(folders);
     const key = PartialStore.key(source);
-    if (this.#active.has(key)) {
-      const temp = await openTemp(this.#dir);
-      return this.#partial(temp.path, temp.file, 0, false, key, undefined);
-    }
+    if (this.#active.has(key)) return await this.#unresumable(folders);
     this.#active.add(key);
     // What a failed open must undo (a full disk can fail it half-way): the handle, and a fresh
     // partial's files.
     let file: Deno.FsFile | undefined;
     let fresh: string[] = [];
     try {
-      const internal = await internalFolder(this.#dir);
+      const internal = await folders.internal();
       const path = join(internal, `partial-${key}.part`);
       const metaPath = join(internal, `partial-${key}.json`);
       let offset = await this.#existing(path, metaPath, source);
@@ -158,6 +171,12 @@ export class PartialStore {
     }
   }
 
+  /** A temporary file that is never kept for a resume. */
+  async #unresumable(folders: SessionFolders): Promise<PartialFile> {
+    const temp = await openTemp(this.#dir, folders);
+    return this.#partial(temp.path, temp.file, 0, false, "", undefined);
+  }
+
   /** The usable length of an existing partial for `source`, or 0. */
   async #existing(path: string, metaPath: string, source: PartialSource): Promise<number> {
     try {
@@ -180,6 +199,7 @@ export class PartialStore {
     key: string,
     metaPath: string | undefined,
   ): PartialFile {
+    /** Set once disposed, or once committed (then disposing only closes the handle). */
     let released = false;
     const active = this.#active;
     const tidy = () => this.tidy();
@@ -193,11 +213,16 @@ export class PartialStore {
         await file.truncate(at);
         await file.seek(at, Deno.SeekMode.Start);
       },
-      async [Symbol.asyncDispose]() {
-        if (released) return;
+      async committed() {
         released = true;
+        if (resumable) active.delete(key);
+        if (metaPath) await removeIfThere(metaPath);
+      },
+      async [Symbol.asyncDispose]() {
         // Closed already when a commit moved it; disposing twice is harmless.
         file[Symbol.dispose]();
+        if (released) return;
+        released = true;
         if (resumable) active.delete(key);
         if (this.keep && resumable && metaPath) {
           // Keep the description as fresh as the bytes, so a sweep removes both or neither.
@@ -211,12 +236,6 @@ export class PartialStore {
         if (metaPath) await removeIfThere(metaPath);
       },
     };
-  }
-
-  /** Forgets a partial whose file was moved to its final name (removes the description). */
-  async committed(source: PartialSource): Promise<void> {
-    const key = PartialStore.key(source);
-    await removeIfThere(join(this.#dir, INTERNAL_DIR, `partial-${key}.json`));
   }
 
   /**

@@ -27,8 +27,8 @@ import type {
   StartFrame,
 } from "./protocol.ts";
 import type { PartialFile, PartialSource } from "./partials.ts";
-import { checkFolder, commitFile, prepareFolder } from "./storage.ts";
-import { fileSink, hashPrefix, progress, sha256Stream } from "../core/streams.ts";
+import { commitFile, SessionFolders } from "./storage.ts";
+import { copyToFile, hashPrefix, sha256Stream } from "../core/streams.ts";
 import type { StreamHash } from "../core/streams.ts";
 import { Wire } from "../net/wire.ts";
 import type { PairingCode } from "../crypto/code.ts";
@@ -76,6 +76,8 @@ export class SockitConnection {
   readonly #context: ReceiverContext;
   /** The connection's frame stream: the socket, or after pairing the decrypted records. */
   #wire: Wire;
+  /** The receiving folder's folders as this session checked them. */
+  readonly #folders: SessionFolders;
   /** The sender's address. */
   readonly peer: string;
   /** Files stored on this connection. */
@@ -93,6 +95,7 @@ export class SockitConnection {
     this.#context = context;
     this.#wire = wire;
     this.peer = peer;
+    this.#folders = new SessionFolders(context.dir);
   }
 
   /** Reads the preface (completing `opening`), then serves the session. */
@@ -284,11 +287,11 @@ export class SockitConnection {
   }
 
   async #folder(frame: FolderFrame): Promise<void> {
-    const { emit, dir } = this.#context;
+    const { emit } = this.#context;
     const { id, path } = frame;
     try {
       const segments = inFolder(this.#sender!, sanitizePath(path));
-      await prepareFolder(dir, segments);
+      await this.#folders.prepare(segments);
       emit({ type: "folder", peer: this.peer, stored: segments.join("/") });
     } catch (err) {
       const error = toSockitError(err, "file", { path });
@@ -351,7 +354,7 @@ export class SockitConnection {
       return await this.#refuse(frame, "too-large", reason);
     }
     try {
-      await checkFolder(context.dir, segments.slice(0, -1));
+      await this.#folders.check(segments.slice(0, -1));
     } catch (err) {
       return await this.#refuseFor(frame, toSockitError(err, "file", { path: frame.path }));
     }
@@ -359,7 +362,7 @@ export class SockitConnection {
     let partial: PartialFile;
     try {
       const from = (this.#wire.conn.remoteAddr as Deno.NetAddr).hostname;
-      partial = await context.partials.open(source, from);
+      partial = await context.partials.open(source, from, this.#folders);
     } catch (err) {
       return await this.#refuseFor(frame, toSockitError(err, "file", { path: context.dir }));
     }
@@ -413,13 +416,14 @@ export class SockitConnection {
       const started = performance.now();
       context.emit({ type: "file-start", offset, ...info });
       partial.keep = partial.resumable;
-      await wire.readable(frame.size - offset, context.chunkSize)
-        .pipeThrough(hash.transform)
-        .pipeThrough(progress((bytes) => context.emit({ type: "file-progress", bytes, ...info }), {
-          total: frame.size,
-          start: offset,
-        }))
-        .pipeTo(fileSink(partial.file, frame.path));
+      await copyToFile(wire, partial.file, {
+        size: frame.size - offset,
+        chunkSize: context.chunkSize,
+        hash,
+        onProgress: (bytes) => context.emit({ type: "file-progress", bytes, ...info }),
+        start: offset,
+        path: frame.path,
+      });
       const end = await this.#next();
       if (end.type !== "E" || end.id !== frame.id) {
         throw new ProtocolError(`expected the end frame of file ${frame.id}, got ${end.type}`);
@@ -443,15 +447,16 @@ export class SockitConnection {
         });
         return false;
       }
-      await setMtime(partial.file, frame.mtime);
+      setMtime(partial.file, frame.mtime);
       partial.file.close();
       const stored = await commitFile({
         dir: context.dir,
         tempPath: partial.path,
         segments: offer.segments,
         overwrite: context.overwrite,
+        folders: this.#folders,
       });
-      await context.partials.committed(offer.source);
+      await partial.committed();
       const time = localTimestamp(new Date());
       context.summary.files++;
       context.summary.bytes += frame.size;
@@ -493,11 +498,14 @@ export class SockitConnection {
   }
 }
 
-/** Gives the file the sender's modification time (through the open file, never a path). */
-async function setMtime(file: Deno.FsFile, mtime: number): Promise<void> {
+/**
+ * Gives the file the sender's modification time, through the open file (never a path), with
+ * one synchronous call: it only sets the inode's times.
+ */
+function setMtime(file: Deno.FsFile, mtime: number): void {
   try {
     const when = new Date(mtime);
-    await file.utime(when, when);
+    file.utimeSync(when, when);
   } catch {
     // Keeping the sender's time is a courtesy; the content is what matters.
   }

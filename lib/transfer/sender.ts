@@ -35,7 +35,9 @@ import {
   fileSource,
   hashPrefix,
   progress,
+  readWhole,
   sha256Stream,
+  SMALL_FILE_SIZE,
 } from "../core/streams.ts";
 import type { StreamHash } from "../core/streams.ts";
 import type { TraceEvent, TraceLayer } from "../net/trace.ts";
@@ -414,9 +416,6 @@ const CLASSIC_DRAIN_MS = 5000;
 /** How long to wait for the receiver's reason after a failed write. */
 const EXPLAIN_MS = 2000;
 
-/** Files whose remaining bytes are at most this many go in one write with their frames. */
-const SMALL_FILE = 64 * 1024;
-
 /** One item as offered on one connection: its id there and what its answers brought. */
 interface Slot {
   item: SendItem;
@@ -438,34 +437,6 @@ function slot(item: SendItem, index: number, id: number): Slot {
   const answer = Promise.withResolvers<AcceptFrame | RejectFrame>();
   answer.promise.catch(() => {});
   return { item, index, id, answer, awaitsVerdict: false, started: 0 };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** Reads `item` from `offset` to its end (a small file) in one piece. */
-async function readRest(file: Deno.FsFile, item: SendItem, offset: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(item.size - offset);
-  try {
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = await file.read(bytes.subarray(filled));
-      if (n === null) throw new Error("the file became shorter while it was sent");
-      filled += n;
-    }
-  } catch (err) {
-    throw new SockitError("read-failed", { path: item.source, reason: toSockitError(err).message });
-  }
-  return bytes;
 }
 
 /**
@@ -746,7 +717,7 @@ class SendRun {
             : { type: "F", id, path: item.path, size: item.size, mtime: item.mtime },
         ));
       }
-      if (offers.length > 0) await wire.write(concat(offers));
+      if (offers.length > 0) await wire.writeParts(offers);
       const current = slots[next];
       const reply = await current.answer.promise;
       if (reply.type === "A" && current.item.kind === "file") {
@@ -755,7 +726,7 @@ class SendRun {
     }
     if (this.#signal?.aborted) return;
     // (With nothing to offer, the identity still goes first.)
-    await wire.write(concat([...identity, encodeFrame({ type: "Q" })]));
+    await wire.writeParts([...identity, encodeFrame({ type: "Q" })]);
     await wire.closeWrite();
   }
 
@@ -863,9 +834,14 @@ class SendRun {
 
   /** A progress transform for `item`, counting into the run's totals from `start`. */
   #progress(item: SendItem, start: number): TransformStream<Uint8Array, Uint8Array> {
+    return progress(this.#onProgress(item, start), { total: item.size, start });
+  }
+
+  /** Reports the progress of `item` (bytes sent so far, from `start`) into the run's totals. */
+  #onProgress(item: SendItem, start: number): (bytes: number) => void {
     const before = this.#totalBytes;
     this.#current = { item, sent: start };
-    return progress((bytes) => {
+    return (bytes) => {
       this.#totalBytes = before + bytes;
       this.#current = { item, sent: bytes };
       this.#emit({
@@ -876,7 +852,7 @@ class SendRun {
         totalBytes: this.#totalBytes,
         totalSize: this.#totalSize,
       });
-    }, { total: item.size, start });
+    };
   }
 
   /** Streams the file from `offset` to the connection; `file` is closed when it ends. */
@@ -910,25 +886,17 @@ class SendRun {
     this.#emit({ type: "file-start", path: item.path, size: item.size, offset });
     using file = await openSource(item);
     // (With a small --chunk-size, which the lesson uses to show writes, every file streams.)
-    if (item.size - offset <= SMALL_FILE && this.#chunkSize >= SMALL_FILE) {
-      const bytes = await readRest(file, item, offset);
+    if (item.size - offset <= SMALL_FILE_SIZE && this.#chunkSize >= SMALL_FILE_SIZE) {
+      if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+      const bytes = await readWhole(file, item.size - offset, item.source);
       hash.update(bytes);
       current.sha256 = hash.digest();
-      await wire.write(concat([
+      await wire.writeParts([
         encodeFrame({ type: "S", id, offset }),
         bytes,
         encodeFrame({ type: "E", id, sha256: current.sha256 }),
-      ]));
-      this.#current = { item, sent: item.size };
-      this.#totalBytes += item.size;
-      this.#emit({
-        type: "file-progress",
-        path: item.path,
-        size: item.size,
-        bytes: item.size,
-        totalBytes: this.#totalBytes,
-        totalSize: this.#totalSize,
-      });
+      ]);
+      this.#onProgress(item, offset)(item.size);
       return;
     }
     await writeFrame(wire, { type: "S", id, offset });

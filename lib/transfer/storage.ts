@@ -60,12 +60,17 @@ function isInside(root: string, path: string): boolean {
   return !isAbsolute(rel) && rel.split(sep)[0] !== "..";
 }
 
-async function resolveDir(dir: string): Promise<string> {
+/**
+ * DIR's real path, checked to be a folder. Synchronous, like the other metadata calls on the
+ * receiving folder here: each takes microseconds on a local disk, where the asynchronous form
+ * waits several times as long for a thread of the runtime's pool (docs/performance.md).
+ */
+function resolveDir(dir: string): string {
   let root: string;
   let info: Deno.FileInfo;
   try {
-    root = await Deno.realPath(dir);
-    info = await Deno.stat(root);
+    root = Deno.realPathSync(dir);
+    info = Deno.statSync(root);
   } catch (err) {
     throw toSockitError(err, "file", { path: dir });
   }
@@ -73,31 +78,149 @@ async function resolveDir(dir: string): Promise<string> {
   return root;
 }
 
-/** True when `path` is a folder, false when nothing is there; a conflict otherwise. */
-async function existingFolder(path: string, name: string): Promise<boolean> {
-  let info: Deno.FileInfo;
+/** What is at `path` (not following a link there), or `undefined` when nothing is. */
+function lstatIfThere(path: string): Deno.FileInfo | undefined {
   try {
-    info = await Deno.lstat(path);
+    return Deno.lstatSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
+    if (err instanceof Deno.errors.NotFound) return undefined;
     throw toSockitError(err, "file", { path });
   }
+}
+
+/** The folder at `path` (its `lstat`), `undefined` when nothing is there; a conflict otherwise. */
+function existingFolder(path: string, name: string): Deno.FileInfo | undefined {
+  const info = lstatIfThere(path);
+  if (!info) return undefined;
   if (info.isSymlink) throw conflict(name, "symlink");
   if (!info.isDirectory) throw conflict(name, "not-a-folder");
-  return true;
+  return info;
 }
 
 /** Creates `path` as one folder (no parents) unless something is there, then checks it. */
-async function ensureFolder(path: string, name: string, mode?: number): Promise<void> {
-  if (await existingFolder(path, name)) return;
+async function ensureFolder(path: string, name: string, mode?: number): Promise<Deno.FileInfo> {
+  const there = existingFolder(path, name);
+  if (there) return there;
   try {
     await Deno.mkdir(path, mode === undefined ? {} : { mode });
   } catch (err) {
     // Another sender created it at the same moment: check what is there now.
     if (!(err instanceof Deno.errors.AlreadyExists)) throw toSockitError(err, "file", { path });
   }
-  if (!(await existingFolder(path, name))) {
-    throw toSockitError(new Deno.errors.NotFound(path), "file", { path });
+  const made = existingFolder(path, name);
+  if (!made) throw toSockitError(new Deno.errors.NotFound(path), "file", { path });
+  return made;
+}
+
+/** True when `info` is the same folder as `known` (same device and inode), not a link. */
+function sameFolder(info: Deno.FileInfo | undefined, known: Deno.FileInfo): boolean {
+  return info !== undefined && info.isDirectory && !info.isSymlink && info.dev === known.dev &&
+    info.ino === known.ino;
+}
+
+/**
+ * The folders of one receiving folder as one session (a connection) has checked them, so that
+ * each folder, and `DIR/.sockit/`, is checked and created once per session rather than once per
+ * file. The first use of a folder walks it as {@linkcode prepareFolder} does (every component a
+ * real folder, not a symbolic link, and the result resolving inside DIR) and remembers each
+ * component's device and inode. A later use checks every component again with one `lstat` each
+ * (the check the walk makes) and compares it with what was remembered: a component swapped
+ * for a link, or for another folder, fails the comparison and the folder is walked again
+ * (which refuses the link). {@linkcode commitFile}'s final check, after the file is in place,
+ * still resolves its folder and removes a file that ended up outside DIR (docs/faults.md).
+ *
+ * @example
+ * ```ts
+ * import { SessionFolders } from "./storage.ts";
+ * const folders = new SessionFolders(await Deno.makeTempDir());
+ * await folders.prepare(["hw", "week1"]); // walks and creates
+ * await folders.prepare(["hw", "week1"]); // two lstat calls
+ * ```
+ */
+export class SessionFolders {
+  /** The receiving folder, as given. */
+  readonly dir: string;
+  #root?: string;
+  #internal?: { path: string; info: Deno.FileInfo };
+  /** Folders checked in this session: relative path → each component's `lstat`, in order. */
+  readonly #known = new Map<string, { path: string; chain: Deno.FileInfo[] }>();
+
+  /** The folders of `dir`; nothing is checked until first used. */
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** DIR's real path, resolved once per session. */
+  get root(): string {
+    return this.#root ??= resolveDir(this.dir);
+  }
+
+  /**
+   * `DIR/.sockit/`, created (mode 0o700 where supported) and checked to be a private folder,
+   * not a link, on first use; afterwards checked again with one `lstat` before every use.
+   */
+  async internal(): Promise<string> {
+    const known = this.#internal;
+    if (known && sameFolder(lstatIfThere(known.path), known.info)) return known.path;
+    this.#internal = undefined;
+    const path = join(this.root, INTERNAL_DIR);
+    const info = await ensureFolder(path, INTERNAL_DIR, 0o700);
+    checkPrivate(path, info);
+    this.#internal = { path, info };
+    return path;
+  }
+
+  /** Like {@linkcode prepareFolder}, remembering what it checked. */
+  async prepare(segments: string[]): Promise<string> {
+    return await this.#walk(segments, true);
+  }
+
+  /** Like {@linkcode checkFolder}, remembering what it checked. */
+  async check(segments: string[]): Promise<void> {
+    await this.#walk(segments, false);
+  }
+
+  async #walk(segments: string[], create: boolean): Promise<string> {
+    const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
+    const key = safe.join("/");
+    const known = this.#known.get(key);
+    if (known && this.#unchanged(safe, known.chain)) return known.path;
+    this.#known.delete(key);
+    const root = this.root;
+    const chain: Deno.FileInfo[] = [];
+    let current = root;
+    for (let i = 0; i < safe.length; i++) {
+      current = join(current, safe[i]);
+      const name = safe.slice(0, i + 1).join("/");
+      const info = create ? await ensureFolder(current, name) : existingFolder(current, name);
+      if (!info) return current;
+      chain.push(info);
+    }
+    let real: string;
+    try {
+      real = Deno.realPathSync(current);
+    } catch (err) {
+      throw toSockitError(err, "file", { path: current });
+    }
+    if (!isInside(root, real)) throw conflict(key, "outside");
+    this.#known.set(key, { path: current, chain });
+    return current;
+  }
+
+  /** True when every component of `safe` is still the real folder remembered in `chain`. */
+  #unchanged(safe: string[], chain: Deno.FileInfo[]): boolean {
+    let current = this.root;
+    for (let i = 0; i < safe.length; i++) {
+      current = join(current, safe[i]);
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = lstatIfThere(current);
+      } catch {
+        return false;
+      }
+      if (!sameFolder(info, chain[i])) return false;
+    }
+    return true;
   }
 }
 
@@ -112,10 +235,7 @@ async function ensureFolder(path: string, name: string, mode?: number): Promise<
  * ```
  */
 export async function internalFolder(dir: string): Promise<string> {
-  const internal = join(await resolveDir(dir), INTERNAL_DIR);
-  await ensureFolder(internal, INTERNAL_DIR, 0o700);
-  await checkPrivate(internal);
-  return internal;
+  return await new SessionFolders(dir).internal();
 }
 
 /**
@@ -123,13 +243,7 @@ export async function internalFolder(dir: string): Promise<string> {
  * could plant links where sockit creates files, as sshd refuses a `~/.ssh` others can write.
  * Where the system has no owners and modes (Windows), there is nothing to check.
  */
-async function checkPrivate(path: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err) {
-    throw toSockitError(err, "file", { path });
-  }
+function checkPrivate(path: string, info: Deno.FileInfo): void {
   const uid = currentUid();
   if (uid !== null && info.uid !== null && info.uid !== uid) {
     throw new SockitError("unsafe-folder", { path, reason: `owned by user ${info.uid}` });
@@ -163,7 +277,8 @@ export interface TempFile extends AsyncDisposable {
 /**
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
- * {@linkcode commitFile}.
+ * {@linkcode commitFile}. A session passes its {@linkcode SessionFolders}, so that the working
+ * folder is created and checked once.
  *
  * @example
  * ```ts
@@ -175,8 +290,11 @@ export interface TempFile extends AsyncDisposable {
  * await commitFile({ dir, tempPath: temp.path, segments: ["homework.py"] });
  * ```
  */
-export async function openTemp(dir: string): Promise<TempFile> {
-  const internal = await internalFolder(dir);
+export async function openTemp(
+  dir: string,
+  folders: SessionFolders = new SessionFolders(dir),
+): Promise<TempFile> {
+  const internal = await folders.internal();
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
   let file: Deno.FsFile;
   try {
@@ -209,7 +327,7 @@ export async function openTemp(dir: string): Promise<TempFile> {
  * ```
  */
 export async function prepareFolder(dir: string, segments: string[]): Promise<string> {
-  return await walkFolders(dir, segments, true);
+  return await new SessionFolders(dir).prepare(segments);
 }
 
 /**
@@ -225,27 +343,7 @@ export async function prepareFolder(dir: string, segments: string[]): Promise<st
  * @throws {SockitError} `name-conflict` (`symlink` or `not-a-folder`).
  */
 export async function checkFolder(dir: string, segments: string[]): Promise<void> {
-  await walkFolders(dir, segments, false);
-}
-
-async function walkFolders(dir: string, segments: string[], create: boolean): Promise<string> {
-  const root = await resolveDir(dir);
-  const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
-  let current = root;
-  for (let i = 0; i < safe.length; i++) {
-    current = join(current, safe[i]);
-    const name = safe.slice(0, i + 1).join("/");
-    if (create) await ensureFolder(current, name);
-    else if (!(await existingFolder(current, name))) return current;
-  }
-  let real: string;
-  try {
-    real = await Deno.realPath(current);
-  } catch (err) {
-    throw toSockitError(err, "file", { path: current });
-  }
-  if (!isInside(root, real)) throw conflict(safe.join("/"), "outside");
-  return current;
+  await new SessionFolders(dir).check(segments);
 }
 
 /** Options for {@linkcode commitFile}. */
@@ -264,6 +362,8 @@ export interface CommitOptions {
    * over it.
    */
   hardLinks?: boolean;
+  /** The session's folders (checked once per session); default: checked afresh. */
+  folders?: SessionFolders;
 }
 
 /** Where {@linkcode commitFile} put a file. */
@@ -301,8 +401,9 @@ function linkUnsupported(err: unknown): boolean {
  * ```
  */
 export async function commitFile(options: CommitOptions): Promise<Committed> {
-  const committed = await placeFile(options);
-  await checkStored(options.dir, committed);
+  const folders = options.folders ?? new SessionFolders(options.dir);
+  const committed = await placeFile(options, folders);
+  checkStored(folders.root, committed);
   return committed;
 }
 
@@ -311,25 +412,28 @@ export async function commitFile(options: CommitOptions): Promise<Committed> {
  * regular file. A folder swapped for a link between the checks and the move would fail it; the
  * file is then removed again (from wherever it went) and the commit fails as `outside`.
  */
-async function checkStored(dir: string, committed: Committed): Promise<void> {
-  const root = await resolveDir(dir);
+function checkStored(root: string, committed: Committed): void {
   let inside = false;
   try {
-    const folder = await Deno.realPath(dirname(committed.path));
-    inside = isInside(root, folder) && (await Deno.lstat(committed.path)).isFile;
+    const folder = Deno.realPathSync(dirname(committed.path));
+    inside = isInside(root, folder) && Deno.lstatSync(committed.path).isFile;
   } catch {
     // Gone or unreadable: not where it should be.
   }
   if (inside) return;
-  await Deno.remove(committed.path).catch(() => {});
+  try {
+    Deno.removeSync(committed.path);
+  } catch {
+    // Already gone.
+  }
   throw conflict(committed.relative, "outside");
 }
 
-async function placeFile(options: CommitOptions): Promise<Committed> {
+async function placeFile(options: CommitOptions, session: SessionFolders): Promise<Committed> {
   const safe = sanitizePath(options.segments.join("/"));
   const name = safe[safe.length - 1];
   const folders = safe.slice(0, -1);
-  const folder = await prepareFolder(options.dir, folders);
+  const folder = await session.prepare(folders);
   const done = (stored: string): Committed => ({
     path: join(folder, stored),
     relative: [...folders, stored].join("/"),
@@ -360,9 +464,13 @@ async function placeFile(options: CommitOptions): Promise<Committed> {
     const candidate = join(folder, stored);
     if (useLinks) {
       try {
-        await Deno.link(options.tempPath, candidate);
+        Deno.linkSync(options.tempPath, candidate);
         // The file is stored; a temporary name left behind is only clutter in .sockit.
-        await Deno.remove(options.tempPath).catch(() => {});
+        try {
+          Deno.removeSync(options.tempPath);
+        } catch {
+          // Swept later.
+        }
         return done(stored);
       } catch (err) {
         if (err instanceof Deno.errors.AlreadyExists) continue;
