@@ -279,13 +279,17 @@ export interface StreamHash {
  */
 export function sha256Stream(): StreamHash {
   let hash: Hash = createHash("sha256");
+  // Made when first asked for: a small file is hashed with one update and needs no stream.
+  let transform: TransformStream<Uint8Array, Uint8Array> | undefined;
   return {
-    transform: new TransformStream({
-      transform(chunk, controller) {
-        hash.update(chunk);
-        controller.enqueue(chunk);
-      },
-    }),
+    get transform() {
+      return transform ??= new TransformStream({
+        transform(chunk, controller) {
+          hash.update(chunk);
+          controller.enqueue(chunk);
+        },
+      });
+    },
     update: (bytes) => void hash.update(bytes),
     peek: () => hash.copy().digest("hex"),
     reset: () => void (hash = createHash("sha256")),
