@@ -191,3 +191,16 @@ Deno.test("small files: .sockit swapped for a link between two files of one sess
   assert.deepEqual(await tree(outside), [], "nothing outside");
   assert.deepEqual(await finalEntries(receiver.dir), ["a.py"]);
 });
+
+Deno.test("small files: .sockit made writable by others between two files of one session is refused", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using peer = await RawPeer.open(receiver.port);
+  const first = await sendWhole(peer, "a.py", seededBytes(3000, SEED + 700));
+  assert.ok(first.type === "V" && first.ok);
+  await Deno.chmod(join(receiver.dir, ".sockit"), 0o777);
+  const second = await sendWhole(peer, "b.py", seededBytes(3000, SEED + 701));
+  assert.equal(second.type, "R", JSON.stringify(second));
+  const refused = receiver.of("file-rejected").find((e) => e.path === "b.py");
+  assert.match(refused?.reason ?? "", /writable by others/);
+  assert.deepEqual(await finalEntries(receiver.dir), ["a.py"]);
+});

@@ -157,11 +157,17 @@ export class SessionFolders {
 
   /**
    * `DIR/.sockit/`, created (mode 0o700 where supported) and checked to be a private folder,
-   * not a link, on first use; afterwards checked again with one `lstat` before every use.
+   * not a link, on first use; afterwards checked again with one `lstat` before every use (the
+   * same folder, still not a link, still private).
    */
   async internal(): Promise<string> {
     const known = this.#internal;
-    if (known && sameFolder(lstatIfThere(known.path), known.info)) return known.path;
+    const now = known && lstatIfThere(known.path);
+    if (known && now && sameFolder(now, known.info)) {
+      // Still the folder checked first; still private (its owner and mode are in the lstat).
+      checkPrivate(known.path, now);
+      return known.path;
+    }
     this.#internal = undefined;
     const path = join(this.root, INTERNAL_DIR);
     const info = await ensureFolder(path, INTERNAL_DIR, 0o700);
