@@ -195,10 +195,10 @@ Deno.test("small files: .sockit swapped for a link between two files of one sess
 Deno.test("small files: .sockit made writable by others between two files of one session is refused", async () => {
   await using receiver = await RecordingReceiver.start();
   await using peer = await RawPeer.open(receiver.port);
-  const first = await sendWhole(peer, "a.py", seededBytes(3000, SEED + 700));
+  const first = await sendWhole(peer, 1, "a.py", seededBytes(3000, SEED + 700));
   assert.ok(first.type === "V" && first.ok);
   await Deno.chmod(join(receiver.dir, ".sockit"), 0o777);
-  const second = await sendWhole(peer, "b.py", seededBytes(3000, SEED + 701));
+  const second = await sendWhole(peer, 2, "b.py", seededBytes(3000, SEED + 701));
   assert.equal(second.type, "R", JSON.stringify(second));
   const refused = receiver.of("file-rejected").find((e) => e.path === "b.py");
   assert.match(refused?.reason ?? "", /writable by others/);
