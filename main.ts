@@ -9,7 +9,9 @@
 import { Command, CommanderError } from "commander";
 import {
   DEFAULT_PORTS,
+  formatAddr,
   type HostPort,
+  isWildcard,
   parseHostPort,
   parsePort,
   reachableAddresses,
@@ -40,6 +42,8 @@ import { findReceiver } from "./cli/discover.ts";
 import { givenCode, promptCode, receiverCode, refuseCodeOption } from "./cli/pairing_code.ts";
 import { qrLines } from "./cli/qr.ts";
 import { renderDiscoveryEvent } from "./cli/render_discovery.ts";
+import { distFolder, loadDownloads, webLines, webOptions, webUrl } from "./cli/web.ts";
+import type { WebPageEvent } from "./cli/web.ts";
 import { commandPrefix, currentLaunch } from "./cli/invocation.ts";
 import {
   checkSingleDash,
@@ -143,6 +147,7 @@ interface ReceiveOptions {
   open?: boolean;
   classic?: boolean;
   codeFile?: string;
+  web?: boolean;
 }
 
 interface SendOptions {
@@ -281,6 +286,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
     .option("--classic", t("opt.classic-receive"))
     .option(`--code-file <${t("val.file")}>`, t("opt.code-file"))
     .option(`--code <${t("val.code")}>`, t("opt.code"), refuseCodeOption)
+    .option("--no-web", t("opt.no-web"))
     .action(async (options: ReceiveOptions, cmd: Command) => {
       const { globals, style, out } = context(cmd);
       if (options.rosterOnly && options.roster === undefined) {
@@ -309,6 +315,9 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       });
       const live = liveRegion(globals, style);
       const host = options.host ?? "0.0.0.0";
+      const web = options.web === false
+        ? undefined
+        : webOptions(await loadDownloads(distFolder(Deno.mainModule)));
       await interruptible(out, async (signal) => {
         const receiver = await startReceiver({
           signal,
@@ -328,6 +337,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           log: true,
           code,
           classic: options.classic === true || options.open === true,
+          web,
           onEvent: (event) => out.view(event, view.update(event), live),
         });
         // The library never announces by itself; `receive` does unless --no-announce.
@@ -343,8 +353,17 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           },
         });
         const reachable = reachableAddresses(receiver.addr.hostname, receiver.addr.port);
-        // The address for now; the web page's address (with its token) once there is one.
-        const qr = reachable[0];
+        // Without a network address (or listening on loopback), the page is for this machine.
+        const where = reachable[0] ??
+          (isWildcard(host) ? `localhost:${receiver.addr.port}` : formatAddr(receiver.addr));
+        const url = web ? webUrl(where, code) : undefined;
+        if (url) {
+          const event: WebPageEvent = { type: "web", url };
+          out.view(event, { log: webLines(style, url) }, live);
+        }
+        // For a phone: the web page's address (with the code in its fragment), or the plain
+        // address; none when only this machine can connect (a phone cannot reach loopback).
+        const qr = reachable[0] && (url ?? reachable[0]);
         const drawn = qr && options.qr !== false && live ? qrLines(qr, style.color) : null;
         if (drawn) {
           const lines = [message(style, "disc.qr", { text: qr }), ...drawn];

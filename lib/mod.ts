@@ -26,6 +26,14 @@
 
 export { startReceiver } from "./transfer/receiver.ts";
 export type {
+  WebDownload,
+  WebOptions,
+  WebOutcome,
+  WebPageRequest,
+  WebReceipt,
+  WebRefusal,
+} from "./transfer/receive_web.ts";
+export type {
   Receiver,
   ReceiverEvent,
   ReceiverFileInfo,

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import {
   artifactName,
@@ -567,6 +568,30 @@ Deno.test("bundled single-file program", async (t) => {
       assert.equal(sender.code, 0, sender.stdout + sender.stderr);
       await receiver.stdout.waitFor(/과제 1\.bin/);
       assert.deepEqual(await Deno.readFile(join(received, "김민지", "과제 1.bin")), data);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  await t.step("a bundled receiver hands out the bundle itself on its web page", async () => {
+    const receiver = bundled([
+      "receive",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--no-announce",
+      "-d",
+      join(dir.path, "received-web"),
+    ]);
+    try {
+      const [, base] = await receiver.stdout.waitFor(/open (http:\/\/127\.0\.0\.1:\d+\/)#code=/);
+      const page = await (await fetch(base)).text();
+      const bytes = await Deno.readFile(bundle);
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      assert.match(page, new RegExp(`href="/get/sockit\\.js"[^]*SHA-256 ${sha256}`));
+      const served = new Uint8Array(await (await fetch(`${base}get/sockit.js`)).arrayBuffer());
+      assert.deepEqual(served, bytes);
     } finally {
       await receiver.stop();
     }

@@ -376,7 +376,7 @@ test("beacons on the wire: the documented fields only, the same with or without 
   assert.deepEqual(withCode, without);
 });
 
-test("the QR code of the address shows on a terminal only, and not with --no-qr or --json", async () => {
+test("the QR code of the address (the web page's with its code) shows on a terminal only, and not with --no-qr or --json", async () => {
   await using lan = await makeLan(1);
   const [a] = lan.hosts;
   await using inbox = await tempDir();
@@ -397,11 +397,19 @@ test("the QR code of the address shows on a terminal only, and not with --no-qr 
     return term.stdout.text;
   };
 
-  const shown = await onTerminal([], /^▀+\r?$/);
-  assert.match(shown, /Scan for the address 10\.99\.0\.1:7001:/);
-  const qr = shown.split("\n").filter((line) => /^[█▀▄ ]+\r?$/.test(line));
-  assert.ok(qr.length >= 11 && qr.length <= 21, `${qr.length} QR lines`);
-  assert.ok(qr.every((line) => [...line.trimEnd()].length <= 41));
+  // With the web page (the default) the QR code is the page's address with the code.
+  for (
+    const [args, text] of [
+      [[], /Scan for the address http:\/\/10\.99\.0\.1:7001\/#code=\d+(-[a-z]+){3}:/],
+      [["--no-web"], /Scan for the address 10\.99\.0\.1:7001:/],
+    ] as const
+  ) {
+    const shown = await onTerminal([...args], /^▀+\r?$/);
+    assert.match(shown, text);
+    const qr = shown.split("\n").filter((line) => /^[█▀▄ ]+\r?$/.test(line));
+    assert.ok(qr.length >= 11 && qr.length <= 21, `${qr.length} QR lines`);
+    assert.ok(qr.every((line) => [...line.trimEnd()].length <= 41));
+  }
 
   const hidden = await onTerminal(["--no-qr"], /^Announcing/);
   assert.doesNotMatch(hidden, /[█▀▄]|Scan for/);

@@ -21,6 +21,7 @@ import { LOG_FILE_NAME } from "./identity.ts";
 export type LogOutcome = "stored" | "refused" | "failed" | "suppressed";
 
 const OUTCOMES: readonly string[] = ["stored", "refused", "failed", "suppressed"];
+const PROTOCOLS = ["sockit", "classic", "web"] as const;
 
 /** One row of the log. */
 export interface LogRow {
@@ -36,8 +37,8 @@ export interface LogRow {
   size: number;
   /** SHA-256 of the stored file (empty unless stored). */
   sha256: string;
-  /** `sockit` or `classic`. */
-  protocol: "sockit" | "classic";
+  /** `sockit`, `classic`, or `web` (an upload through the web page). */
+  protocol: "sockit" | "classic" | "web";
   /** What happened. */
   outcome: LogOutcome;
   /** For refusals and failures: the code, and the problem or path it concerns. */
@@ -190,7 +191,7 @@ export async function readLog(dir: string): Promise<LogRow[]> {
         stored: cell(3),
         size: Number(cell(4)) || 0,
         sha256: cell(5),
-        protocol: cell(6) === "classic" ? "classic" : "sockit",
+        protocol: PROTOCOLS.find((p) => p === cell(6)) ?? "sockit",
         outcome: (OUTCOMES.includes(cell(7)) ? cell(7) : "failed") as LogOutcome,
         reason: cell(8),
       };

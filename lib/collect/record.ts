@@ -35,7 +35,7 @@ export function logRowOf(
 }
 
 function rowOf(event: ReceiverEvent, now: () => Date): LogRow | undefined {
-  const base = (peer: string, name: string, protocol: "sockit" | "classic" = "sockit") => ({
+  const base = (peer: string, name: string, protocol: LogRow["protocol"] = "sockit") => ({
     time: localTimestamp(now()),
     name,
     address: peerHost(peer),
@@ -44,11 +44,12 @@ function rowOf(event: ReceiverEvent, now: () => Date): LogRow | undefined {
     sha256: "",
     protocol,
   });
-  const protocolOf = (classic: boolean) => classic ? "classic" as const : "sockit" as const;
+  const protocolOf = (event: { classic: boolean; web?: boolean }): LogRow["protocol"] =>
+    event.classic ? "classic" : event.web ? "web" : "sockit";
   switch (event.type) {
     case "file-done":
       return {
-        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        ...base(event.peer, event.sender, protocolOf(event)),
         time: event.time,
         stored: event.stored,
         size: event.size,
@@ -58,14 +59,14 @@ function rowOf(event: ReceiverEvent, now: () => Date): LogRow | undefined {
       };
     case "file-rejected":
       return {
-        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        ...base(event.peer, event.sender, protocolOf(event)),
         size: event.size ?? 0,
         outcome: "refused",
         reason: `${event.code}: ${event.reason}; ${event.path}`,
       };
     case "file-failed":
       return {
-        ...base(event.peer, event.sender, protocolOf(event.classic)),
+        ...base(event.peer, event.sender, protocolOf(event)),
         size: event.size,
         outcome: "failed",
         reason: `${event.code}: ${event.reason}; ${event.path}`,

@@ -148,7 +148,7 @@ export class ReceiverContext {
   async identify(
     peer: string,
     sent: string | undefined,
-    protocol: "sockit" | "classic",
+    protocol: "sockit" | "classic" | "web",
   ): Promise<SenderIdentity> {
     try {
       const sender = await this.senders.identify(sent, peer);

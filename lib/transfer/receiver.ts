@@ -27,6 +27,9 @@ import { SenderDirectory, SenderRefusal } from "../collect/senders.ts";
 import type { Roster } from "../collect/roster.ts";
 import { CollectLog } from "../collect/log.ts";
 import { logRowOf } from "../collect/record.ts";
+import { WebConnection } from "./receive_web.ts";
+import type { WebOptions } from "./receive_web.ts";
+import { isHttpStart } from "../web/http.ts";
 
 /**
  * Options for {@linkcode startReceiver}.
@@ -126,8 +129,9 @@ export interface ReceiverOptions {
    */
   log?: boolean;
   /**
-   * The pairing code senders must know: every session is then authenticated and encrypted.
-   * Default: none — anyone on the network may send, unencrypted (`receive --open`).
+   * The pairing code senders must know: every sockit session is then authenticated and
+   * encrypted, and every web upload must carry it. Default: none — anyone on the network may
+   * send, unencrypted (`receive --open`).
    */
   code?: PairingCode;
   /**
@@ -135,8 +139,13 @@ export interface ReceiverOptions {
    * false with one (each refused classic sender is reported as `classic-refused`).
    */
   classic?: boolean;
-  /** Limits on wrong pairing codes; every default is the documented limit. */
+  /** Limits on wrong pairing codes, shared by the pairing handshake and web uploads; every default is the documented limit. */
   guessLimits?: GuessLimits;
+  /**
+   * Serve the upload page on the same port: connections that open with an HTTP method go to
+   * it. Default: no web page (HTTP requests are refused like any other stranger).
+   */
+  web?: WebOptions;
 }
 
 /**
@@ -164,6 +173,8 @@ export interface ReceiverFileInfo {
   sender: string;
   /** True for the lesson's classic protocol. */
   classic: boolean;
+  /** True for an upload through the web page. Default false. */
+  web?: boolean;
   /** The name the sender gave (escaped before display), or `(classic)`. */
   path: string;
   /** Declared size in bytes. */
@@ -187,7 +198,7 @@ export interface ReceiverFileInfo {
  */
 export type ReceiverEvent =
   | { type: "listening"; address: string; reachable: string[]; dir: string; port: number }
-  | { type: "session"; peer: string; protocol: "sockit" | "classic" }
+  | { type: "session"; peer: string; protocol: "sockit" | "classic" | "web" }
   | ({ type: "file-start"; offset: number } & ReceiverFileInfo)
   | ({ type: "file-progress"; bytes: number } & ReceiverFileInfo)
   | (
@@ -207,6 +218,8 @@ export type ReceiverEvent =
     /** The sender's name, or `unnamed-<address>`. */
     sender: string;
     classic: boolean;
+    /** True for an upload through the web page. */
+    web?: boolean;
     path: string;
     /** The declared size, when known. */
     size?: number;
@@ -240,7 +253,7 @@ export type ReceiverEvent =
   | {
     type: "sender-refused";
     peer: string;
-    protocol: "sockit" | "classic";
+    protocol: "sockit" | "classic" | "web";
     /** The name as sent (`""` for none; escape before display). */
     name: string;
     code: "bad-name" | "not-on-roster";
@@ -415,7 +428,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
 
   async function serve(wire: Wire, peer: string): Promise<void> {
     try {
-      await openConnection(context, wire, peer);
+      await openConnection(context, options.web, wire, peer);
     } catch (err) {
       // Already reported as a sender-refused event.
       if (err instanceof SenderRefusal) return;
@@ -456,11 +469,17 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
 }
 
 /**
- * Tells the protocol from the connection's first byte (a digit: classic; anything else: sockit,
- * which refuses what is not a preface) and hands the connection to that handler, which
- * completes the {@linkcode Opening} once the preface or classic size is in.
+ * Tells the protocol from the connection's first byte (a digit: classic; `G`, `H` or `P` with the
+ * web page on: HTTP; anything else: sockit, which refuses what is not a preface) and hands the
+ * connection to that handler, which completes the {@linkcode Opening} once the preface, classic
+ * size or request head is in.
  */
-async function openConnection(context: ReceiverContext, wire: Wire, peer: string): Promise<void> {
+async function openConnection(
+  context: ReceiverContext,
+  web: WebOptions | undefined,
+  wire: Wire,
+  peer: string,
+): Promise<void> {
   using opening = new Opening(context, wire, peer);
   using _ = { [Symbol.dispose]: () => context.flushLog(opening.address) };
   const first = await wire.waitForMore(context.idleTimeoutMs);
@@ -468,10 +487,13 @@ async function openConnection(context: ReceiverContext, wire: Wire, peer: string
   if (first === "quiet") {
     throw new SockitError("timeout", { seconds: context.idleTimeoutMs / 1000 });
   }
-  if (isClassicStart(wire.peek()[0])) {
+  const start = wire.peek()[0];
+  if (isClassicStart(start)) {
     // The lesson's protocol cannot carry a pairing code: closed without `ready`, and said so.
     if (!context.acceptClassic) return context.emit({ type: "classic-refused", peer });
     await new ClassicConnection(context, wire, peer).serve(opening);
+  } else if (web && isHttpStart(start)) {
+    await new WebConnection(context, web, wire, peer).serve(opening);
   } else {
     await new SockitConnection(context, wire, peer).serve(opening);
   }

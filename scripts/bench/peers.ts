@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CHROMIUM } from "./browser.ts";
 import { capture, findTime } from "./proc.ts";
 
 /** One peer program and whether it can be used. */
@@ -94,6 +95,13 @@ const SPECS: PeerSpec[] = [
     name: "python3",
     pkg: "python3",
     probe: () => which("python3"),
+    version: (path) => firstLine([path, "--version"]),
+  },
+  {
+    // The browser of the web page's upload row (driven by puppeteer-core, never downloaded).
+    name: "chromium",
+    pkg: "chromium",
+    probe: () => Deno.stat(CHROMIUM).then(() => CHROMIUM, () => null),
     version: (path) => firstLine([path, "--version"]),
   },
   {

@@ -91,6 +91,24 @@ export function judgeTargets(results: BenchResults): Target[] {
       met: ratio === null ? null : ratio >= 1.0 && oneK?.verifiedAll === true,
     });
   }
+  {
+    const web = tool("web");
+    const sockit = tool("sockit");
+    const ratio = web?.median.mbps && sockit?.median.mbps
+      ? web.median.mbps / sockit.median.mbps
+      : null;
+    targets.push({
+      id: "web-vs-sockit",
+      goal: "browser upload through the web page ≥ 0.5 × the sockit CLI's MB/s",
+      measured: ratio === null
+        ? (web?.skipped ? `web skipped: ${web.skipped}` : "not measured")
+        : `${fixed(web?.median.mbps)} vs ${fixed(sockit?.median.mbps)} MB/s = ${
+          fixed(ratio, 2)
+        } × (chromium's start included)` +
+          (web?.verifiedAll ? ", every run verified" : ", NOT all runs verified"),
+      met: ratio === null ? null : ratio >= 0.5 && web?.verifiedAll === true,
+    });
+  }
   for (const mode of results.scale?.modes ?? []) {
     targets.push({
       id: `scale-${mode.mode}`,

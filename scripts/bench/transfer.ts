@@ -9,7 +9,15 @@
  */
 
 import { join } from "node:path";
-import { BENCH_DIR, cpuSeconds, mbps, peerPath, pythonPeer, sockitCommand } from "./context.ts";
+import {
+  BENCH_DIR,
+  cpuSeconds,
+  helperCommand,
+  mbps,
+  peerPath,
+  pythonPeer,
+  sockitCommand,
+} from "./context.ts";
 import type { Context } from "./context.ts";
 import { removeAll } from "./files.ts";
 import { capture, closedPort } from "./proc.ts";
@@ -331,6 +339,21 @@ export const TRANSFER_TOOLS: TransferTool[] = [
   ),
   sockitTool("sockit-1k", "sockit --chunk-size 1k", ["--chunk-size", "1k"]),
   sockitTool("sockit-classic", "sockit --classic", ["--classic"]),
+  {
+    id: "web",
+    label: "browser upload (chromium, the web page; its start included)",
+    needs: ["chromium"],
+    check: "SHA-256 of the stored file (and the receipt the page shows)",
+    pair(_context, job) {
+      const port = closedPort();
+      return {
+        receiver: sockitReceiver(job.outDir, port, ["--open"]),
+        port,
+        out: join(job.outDir, job.src.split("/").at(-1)!),
+        sender: helperCommand("web_upload.ts", ["http://127.0.0.1:{port}/", job.src]),
+      };
+    },
+  },
   sockitTool("sockit-1k-both", "sockit --chunk-size 1k on both sides", ["--chunk-size", "1k"], [
     "--chunk-size",
     "1k",
