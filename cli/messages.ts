@@ -824,7 +824,7 @@ const ko: Record<MessageKey, string> = {
     "{peer} 의 수업 예제(classic) 보내는 쪽을 거절했습니다: 코드를 실을 수 없습니다. classic 보내는 쪽도 받으려면 --classic 으로 시작하세요.",
   "send.code-prompt": "페어링 코드 (받는 쪽 화면에 있음):",
   "recv.summary": "받기 종료: 연결 {sessions}개에서 파일 {files}개를 받았습니다 ({bytes}).",
-  "recv.web": "휴대폰이나 브라우저에서는 이 주소를 여세요: {url}",
+  "recv.web": "휴대폰·브라우저로 열기: {url}",
   "recv.web-plain": "이 페이지는 암호화되지 않은 HTTP 라서 올린 파일이 네트워크에 보입니다.",
   // The upload page
   "web.title": "파일 보내기: {host}",

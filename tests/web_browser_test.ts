@@ -51,6 +51,7 @@ Deno.test({
   await Deno.mkdir(OUTPUT, { recursive: true });
   await using receiver = await cliReceiver({
     globals: ["--lang", "en"],
+    code: "7-guitar-ocean-lamp",
     args: ["--no-announce", "--no-qr"],
   });
   const [, url, code] = await receiver.proc.stdout.waitFor(

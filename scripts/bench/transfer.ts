@@ -347,7 +347,7 @@ export const TRANSFER_TOOLS: TransferTool[] = [
     pair(_context, job) {
       const port = closedPort();
       return {
-        receiver: sockitReceiver(job.outDir, port, ["--open"]),
+        receiver: sockitReceiver(job.outDir, port),
         port,
         out: join(job.outDir, job.src.split("/").at(-1)!),
         sender: helperCommand("web_upload.ts", ["http://127.0.0.1:{port}/", job.src]),
