@@ -351,9 +351,13 @@ Deno.test("cli: the code shows once, on the receiver's start-up line; never in a
     assert.ok(!sent.stdout.includes(hexOf(word)), `${word} in the sender's traced bytes`);
   }
   assert.match(sent.stdout, /"layer":"record"/);
-  // The receiver shows it exactly once: its start-up line.
+  // The receiver shows it only at start: its code line and the web page's address (whose
+  // fragment carries it to the page; the browser never sends a fragment).
   const shown = receiver.proc.stdout.text.split("\n").filter((line) => line.includes("guitar"));
-  assert.deepEqual(shown, [`Code: ${CODE}`]);
+  assert.deepEqual(shown, [
+    `Code: ${CODE}`,
+    `Phones and browsers: open http://127.0.0.1:${receiver.port}/#code=${CODE}`,
+  ]);
   assert.ok(!receiver.proc.stderr.text.includes("guitar"));
   // A code on the command line is refused before anything happens.
   const argv = await runCli(["send", src.file, "--code", CODE, "--to", "127.0.0.1:9"]);
