@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
-import { parseBeacon } from "../lib/discovery/beacon.ts";
+import { beaconName, parseBeacon } from "../lib/discovery/beacon.ts";
 import { CAN_NETNS, makeLan, NETNS_SKIP_NOTE } from "./netns.ts";
 import type { LanHost } from "./netns.ts";
 import { background, CLI_ENTRY, peerPath, runCli, spawnCli, tempDir } from "./util.ts";
@@ -38,6 +38,48 @@ async function receiverIn(
     return receiver;
   } catch (err) {
     await receiver.stop("SIGKILL");
+    throw err;
+  }
+}
+
+/**
+ * tests/peers/discovery_peer.ts in `host`'s namespace: a library receiver on `port` with the code
+ * `NAMEPLATE-guitar-ocean-lamp`, announcing `nameplate` and `name`, once it announces. Its
+ * stdout has its events as JSON lines, with every byte it received. Dispose it to stop it.
+ */
+async function peerIn(
+  host: LanHost,
+  port: number,
+  nameplate: number,
+  name: string,
+  dir: string,
+): Promise<BackgroundProcess> {
+  const peer = background(
+    new Deno.Command("ip", {
+      args: [
+        "netns",
+        "exec",
+        host.ns,
+        Deno.execPath(),
+        "run",
+        "-A",
+        peerPath("discovery_peer.ts"),
+        String(port),
+        String(nameplate),
+        name,
+        dir,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    60_000,
+  );
+  try {
+    await peer.stdout.waitFor(/"type":"announcing"/);
+    return peer;
+  } catch (err) {
+    await peer.stop("SIGKILL");
     throw err;
   }
 }
@@ -174,30 +216,9 @@ test("two receivers with different nameplates: the code's nameplate picks one", 
   await using inboxA = await tempDir();
   await using inboxB = await tempDir();
   await using src = await homework();
-  // Library receivers with the codes 7-… and 12-… (see tests/peers/discovery_peer.ts).
-  const announce = (host: LanHost, args: string[]) =>
-    background(
-      new Deno.Command("ip", {
-        args: [
-          "netns",
-          "exec",
-          host.ns,
-          Deno.execPath(),
-          "run",
-          "-A",
-          peerPath("discovery_peer.ts"),
-          ...args,
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }),
-      60_000,
-    );
-  await using roomA = announce(a, ["7001", "7", "room-a", inboxA.path]);
-  await using roomB = announce(b, ["7002", "12", "room-b", inboxB.path]);
-  await roomA.stdout.waitFor(/"type":"announcing"/);
-  await roomB.stdout.waitFor(/"type":"announcing"/);
+  // Library receivers with the codes 7-… and 12-….
+  await using _roomA = await peerIn(a, 7001, 7, "room-a", inboxA.path);
+  await using _roomB = await peerIn(b, 7002, 12, "room-b", inboxB.path);
 
   const seen = await receiversSeenFrom(c);
   assert.deepEqual(seen.map((r) => r.nameplate).sort(), [12, 7]);
@@ -223,6 +244,135 @@ test("two receivers with different nameplates: the code's nameplate picks one", 
   assert.equal(typo.code, 1);
   assert.doesNotMatch(typo.stdout, /Looking for receivers/);
   assert.doesNotMatch(typo.stderr, /guitra/);
+});
+
+/** The real receiver's code in the impostor tests; its words must never reach the impostor. */
+const REAL_CODE = "7-rocket-violin-zebra";
+const SECRETS = [REAL_CODE, "rocket", "violin", "zebra"];
+
+function assertNoSecret(text: string, where: string): void {
+  for (const secret of SECRETS) {
+    assert.ok(!text.toLowerCase().includes(secret), `"${secret}" in ${where}:\n${text}`);
+  }
+}
+
+/**
+ * Checks what the impostor (a {@linkcode peerIn}) went through once it refused the sender's
+ * pairing: it received the sender's handshake but not a word of the code, and stored nothing.
+ */
+async function assertImpostorLearnedNothing(impostor: BackgroundProcess, dir: string) {
+  await impostor.stdout.waitFor(/"code":"wrong-code"/);
+  assertNoSecret(impostor.stdout.text, "the impostor's events");
+  const received = impostor.stdout.lines.map((line) => JSON.parse(line))
+    .filter((event) => event.type === "trace" && event.direction === "received")
+    .flatMap((event) => (event.bytes as string).split(" ").map((h) => parseInt(h, 16)));
+  const wire = new TextDecoder("latin1").decode(Uint8Array.from(received));
+  // The sender did talk to it: the preface, its pairing frame (P) and its confirmation (C).
+  assert.match(wire, /^SKIT[\s\S]*P[\s\S]*"nonce"[\s\S]*C[\s\S]*"confirm"/);
+  assertNoSecret(wire, "the bytes the impostor received");
+  // Not a file anywhere in its folder (the receiver's own .sockit folder for partial files is
+  // made at start, and stays empty).
+  const files: string[] = [];
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      if (entry.isDirectory) await walk(join(path, entry.name));
+      else files.push(join(path, entry.name));
+    }
+  };
+  await walk(dir);
+  assert.deepEqual(files, [], "files in the impostor's folder");
+}
+
+test("a fake beacon with the receiver's number points at an impostor: the pairing fails, no word leaks", async () => {
+  await using lan = await makeLan(3);
+  const [a, b, c] = lan.hosts;
+  await using inbox = await tempDir();
+  await using decoy = await tempDir();
+  await using src = await homework();
+  await using _real = await receiverIn(a, inbox.path, 7001, { env: { SOCKIT_CODE: REAL_CODE } });
+  // The real receiver's beacons do not reach C; an impostor's do, with the real code's number and
+  // the real receiver's name (its host name), pointing at the impostor, which has another code.
+  await lan.run(c, [
+    "iptables",
+    "-A",
+    "INPUT",
+    "-s",
+    a.address,
+    "-p",
+    "udp",
+    "--dport",
+    "6000",
+    "-j",
+    "DROP",
+  ]);
+  const name = beaconName(Deno.hostname());
+  await using impostor = await peerIn(b, 7001, 7, name, decoy.path);
+
+  const fooled = await runCli(["send", src.file], { netns: c.ns, env: { SOCKIT_CODE: REAL_CODE } });
+  assert.ok(
+    fooled.stdout.includes(
+      `Sending to ${name} at 10.99.0.2:7001, code number 7, the receiver with the code's number.`,
+    ),
+    fooled.stdout,
+  );
+  assertOneLine(fooled, /^sockit: The code does not match — check it with the person receiving\.$/);
+  assertNoSecret(fooled.stdout + fooled.stderr, "the sender's output");
+  await assertImpostorLearnedNothing(impostor, decoy.path);
+  assert.deepEqual(await listing(inbox.path), []);
+
+  // The code was right: given the real receiver's address, the same sender delivers.
+  const direct = await runCli(["send", src.file, "--to", `${a.address}:7001`], {
+    netns: c.ns,
+    env: { SOCKIT_CODE: REAL_CODE },
+  });
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.deepEqual(await listing(inbox.path), ["숙제.txt"]);
+});
+
+test("the real and a fake beacon with the same number: the sender takes the first it hears", async () => {
+  await using lan = await makeLan(3);
+  const [a, b, c] = lan.hosts;
+  await using inbox = await tempDir();
+  await using decoy = await tempDir();
+  await using src = await homework();
+  await using _real = await receiverIn(a, inbox.path, 7001, { env: { SOCKIT_CODE: REAL_CODE } });
+  const name = beaconName(Deno.hostname());
+  await using impostor = await peerIn(b, 7001, 7, name, decoy.path);
+
+  // Listed, the two look alike but for their addresses.
+  const seen = await receiversSeenFrom(c);
+  assert.deepEqual(seen.map((r) => [r.host, r.port, r.nameplate, r.name]).sort(), [
+    [a.address, 7001, 7, name],
+    [b.address, 7001, 7, name],
+  ]);
+
+  // A sender with the code stops listening at the first beacon with the code's number and sends
+  // there: it neither lists the two nor asks. Which beacon comes first is chance (each receiver
+  // announces every ~2 s); the test above fixes the impostor first.
+  const sent = await runCli(["--json", "send", src.file], {
+    netns: c.ns,
+    env: { SOCKIT_CODE: REAL_CODE },
+  });
+  const events = sent.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const heard = events.filter((e) => e.type === "receiver-found").map((e) => e.receiver);
+  const done = events.find((e) => e.type === "discovery-done");
+  const chosen = events.find((e) => e.type === "receiver-chosen");
+  assert.equal(heard.length, 1, sent.stdout);
+  assert.deepEqual(done?.receivers, heard);
+  assert.equal(chosen?.reason, "nameplate");
+  assert.deepEqual(chosen?.receiver, heard[0]);
+  assert.doesNotMatch(sent.stderr, /Several receivers/);
+  assertNoSecret(sent.stdout + sent.stderr, "the sender's output");
+  if (heard[0].host === a.address) {
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.deepEqual(await listing(inbox.path), ["숙제.txt"]);
+    assert.doesNotMatch(impostor.stdout.text, /"direction":"received"/);
+  } else {
+    assert.equal(heard[0].host, b.address);
+    assertOneLine(sent, /The code does not match — check it with the person receiving\.$/);
+    await assertImpostorLearnedNothing(impostor, decoy.path);
+    assert.deepEqual(await listing(inbox.path), []);
+  }
 });
 
 test("multicast dropped: broadcast still finds the receiver", async () => {
