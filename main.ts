@@ -420,6 +420,8 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           ...target,
           ...settings,
           code: code ?? ask,
+          // A receiver found by discovery must prove the code: a beacon is only a hint.
+          requirePairing: !given && !options.classic,
           signal,
           onEvent: (event) => out.view(event, view.update(event), live),
         });

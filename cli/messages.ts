@@ -475,6 +475,8 @@ const en = {
   "error.wrong-code": "The code does not match — check it with the person receiving.",
   "error.open-receiver":
     "The receiver at {host}:{port} takes files without a code (anyone may send to it, unencrypted), so your code would protect nothing: ask the person receiving, or send without SOCKIT_CODE and --code-file.",
+  "error.unpaired-receiver":
+    "The receiver found on the network at {host}:{port} asks for no code, so nothing proves it is the one you mean (anyone can announce a receiver). If the person receiving runs it without a code on purpose, send with --to {host}:{port}.",
   "error.code-needed":
     "The receiver at {host}:{port} asks for a pairing code: type it when asked, or set SOCKIT_CODE or use --code-file FILE.",
   "error.code-on-argv":
@@ -946,6 +948,8 @@ const ko: Record<MessageKey, string> = {
   "error.wrong-code": "코드가 맞지 않습니다. 받는 사람에게 코드를 확인하세요.",
   "error.open-receiver":
     "{host}:{port} 의 받는 쪽은 코드 없이 파일을 받습니다(누구나 보낼 수 있고 암호화되지 않음). 코드가 아무것도 보호하지 못하니 받는 사람에게 확인하거나, SOCKIT_CODE 와 --code-file 없이 보내세요.",
+  "error.unpaired-receiver":
+    "네트워크에서 찾은 {host}:{port} 의 받는 쪽은 코드를 묻지 않습니다. 그래서 원하는 받는 쪽이 맞는지 확인할 방법이 없습니다(누구나 받는 쪽인 척 알릴 수 있음). 받는 사람이 일부러 코드 없이 실행한 것이라면 주소를 직접 지정해 보내세요: --to {host}:{port}",
   "error.code-needed":
     "{host}:{port} 의 받는 쪽이 페어링 코드를 요구합니다. 물어볼 때 입력하거나 SOCKIT_CODE 또는 --code-file FILE 을 쓰세요.",
   "error.code-on-argv":

@@ -124,6 +124,12 @@ Deno.test("pairing: a code on one side only is a clear error, not a silent downg
     open.send([src.file], { code: parseCode(CODE) }),
     (err: Error & { code?: string }) => err.code === "open-receiver",
   );
+  // A receiver found by discovery must pair: an open one is refused before any offer.
+  await assert.rejects(
+    open.send([src.file], { requirePairing: true }),
+    (err: Error & { code?: string }) => err.code === "unpaired-receiver",
+  );
+  assert.ok(!open.events.some((e) => e.type === "file-start"));
   assert.deepEqual(await stored(coded.dir), []);
   assert.deepEqual(await stored(open.dir), []);
   // The code is asked for once, only when a receiver wants one.

@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   "bad-code",
   "code-needed",
   "open-receiver",
+  "unpaired-receiver",
   "code-on-argv",
   "wrong-code",
   "record-tampered",

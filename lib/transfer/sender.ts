@@ -122,6 +122,12 @@ export interface SendOptions {
    * (`receive --open`) is an `open-receiver` error, so that a code never silently goes unused.
    */
   code?: PairingCode | (() => Promise<PairingCode>);
+  /**
+   * Refuse a receiver that asks for no code (`receive --open`): it proves nothing about who it
+   * is. The CLI sets this when the receiver was found by LAN discovery, where a beacon is only
+   * a hint that anyone can send. Default false.
+   */
+  requirePairing?: boolean;
 }
 
 /**
@@ -561,6 +567,9 @@ class SendRun {
       // A code the user gave would protect nothing here: say so. A prompt is simply not shown.
       if (given !== undefined && typeof given !== "function") {
         throw new SockitError("open-receiver", { host: this.#host, port: this.#port });
+      }
+      if (this.#options.requirePairing) {
+        throw new SockitError("unpaired-receiver", { host: this.#host, port: this.#port });
       }
       return raw;
     }
