@@ -136,7 +136,7 @@ function assertOneLine(result: CliResult, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
-test("a sender finds the one receiver, says which, and sends to it", async () => {
+test("a sender finds the one receiver and says which; an open one must be named with --to", async () => {
   await using lan = await makeLan(2);
   const [a, b] = lan.hosts;
   await using inbox = await tempDir();
@@ -151,12 +151,19 @@ test("a sender finds the one receiver, says which, and sends to it", async () =>
   // Both copies of the beacon arrived: multicast and the subnet broadcast.
   assert.deepEqual([...(seen[0].via as string[])].sort(), ["broadcast", "multicast"]);
 
-  const sent = await runCli(["send", src.file], { netns: b.ns });
-  assert.equal(sent.code, 0, sent.stderr);
+  // Found by discovery, a receiver that asks for no code proves nothing: refused before any file.
+  const found = await runCli(["send", src.file], { netns: b.ns });
   assert.match(
-    sent.stdout,
+    found.stdout,
     /^Sending to .+ at 10\.99\.0\.1:7001, the only receiver found on this network\.$/m,
   );
+  assertOneLine(
+    found,
+    /^sockit: The receiver found on the network at 10\.99\.0\.1:7001 asks for no code, .* send with --to 10\.99\.0\.1:7001\.$/,
+  );
+  assert.deepEqual(await listing(inbox.path), []);
+  const named = await runCli(["send", src.file, "--to", `${a.address}:7001`], { netns: b.ns });
+  assert.equal(named.code, 0, named.stderr);
   assert.deepEqual(await listing(inbox.path), ["숙제.txt"]);
   // Not a terminal: no QR code.
   assert.doesNotMatch(receiver.stdout.text, /[█▀▄]/);
@@ -192,17 +199,20 @@ test("two receivers and a terminal: the sender lists them and asks which", async
   await using inboxA = await tempDir();
   await using inboxB = await tempDir();
   await using src = await homework();
-  await using _a = await receiverIn(a, inboxA.path, 7001);
-  await using _b = await receiverIn(b, inboxB.path, 7002);
+  const codes = { 7001: "3-abandon-ability-able", 7002: "4-ability-able-about" };
+  await using _a = await receiverIn(a, inboxA.path, 7001, { env: { SOCKIT_CODE: codes[7001] } });
+  await using _b = await receiverIn(b, inboxB.path, 7002, { env: { SOCKIT_CODE: codes[7002] } });
 
-  // A name given, so that the terminal is asked only which receiver.
+  // A name given, so that the terminal is asked which receiver, then that receiver's code.
   await using term = cliOnTerminal(c, ["send", src.file, "--name", "kim"]);
-  const [, second] = await term.stdout.waitFor(/^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)\r?$/);
-  await term.stdout.waitFor(/^ {2}1\. .+ at 10\.99\.0\.\d:700\d\r?$/);
+  const [, second] = await term.stdout.waitFor(/^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)(?:, code number \d)?\r?$/);
+  await term.stdout.waitFor(/^ {2}1\. .+ at 10\.99\.0\.\d:700\d(?:, code number \d)?\r?$/);
   await term.type("0\n");
   await term.stdout.waitFor(/Type a number from 1 to 2/);
   await term.type("2\n");
-  await term.stdout.waitFor(new RegExp(`Sending to ${second.replaceAll(".", "\\.")}\\.`));
+  await term.stdout.waitFor(new RegExp(`Sending to ${second.replaceAll(".", "\\.")}`));
+  // The receiver asks for its code: the prompt ends no line, so the answer is typed at once.
+  await term.type(`${second.endsWith(":7001") ? codes[7001] : codes[7002]}\n`);
   await term.stdout.waitFor(/^Done: 1 file, /);
   const chosenInbox = second.endsWith(":7001") ? inboxA.path : inboxB.path;
   const otherInbox = second.endsWith(":7001") ? inboxB.path : inboxA.path;
@@ -381,12 +391,13 @@ test("multicast dropped: broadcast still finds the receiver", async () => {
   await lan.run(b, ["iptables", "-A", "INPUT", "-d", "224.0.0.0/4", "-j", "DROP"]);
   await using inbox = await tempDir();
   await using src = await homework();
-  await using _receiver = await receiverIn(a, inbox.path, 7001);
+  const env = { SOCKIT_CODE: "5-abandon-ability-able" };
+  await using _receiver = await receiverIn(a, inbox.path, 7001, { env });
 
   const seen = await receiversSeenFrom(b);
   assert.equal(seen.length, 1);
   assert.deepEqual(seen[0].via, ["broadcast"]);
-  const sent = await runCli(["send", src.file], { netns: b.ns });
+  const sent = await runCli(["send", src.file], { netns: b.ns, env });
   assert.equal(sent.code, 0, sent.stderr);
   assert.deepEqual(await listing(inbox.path), ["숙제.txt"]);
 });
