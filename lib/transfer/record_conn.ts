@@ -11,13 +11,21 @@
 import { SockitError } from "../core/errors.ts";
 import {
   MAX_RECORD_DATA,
+  type OpenedRecord,
   RECORD_HEADER_BYTES,
   RecordOpener,
   RecordSealer,
   recordSize,
+  TAG_BYTES,
 } from "../crypto/records.ts";
 import type { SessionKeys } from "../crypto/session_keys.ts";
 import type { Wire, WireConn } from "../net/wire.ts";
+
+/** Plaintext records at least this long are bulk data: the next one is read ahead. */
+const READ_AHEAD_FROM = 64 * 1024;
+
+/** The scratch buffer of a connection that has seen only small records. */
+const SMALL_SCRATCH = 16 * 1024;
 
 /** Records whose ciphertext is at most this long leave in one write with their header. */
 const JOINED_WRITE = 64 * 1024;
@@ -46,6 +54,14 @@ export class RecordConn implements WireConn {
   /** Opened plaintext not yet read. */
   #plain: Uint8Array = new Uint8Array(0);
   #ended = false;
+  /** The opening of the next record, started ahead during bulk data (see `read`). */
+  #next?: Promise<OpenedRecord>;
+  /**
+   * Where records are read: WebCrypto copies its input when called, so one buffer serves
+   * record after record (a fresh megabyte each time costs page faults and garbage). It grows
+   * to a full record on the first large one.
+   */
+  #scratch: Uint8Array = new Uint8Array(SMALL_SCRATCH);
 
   /** Layers records with `keys` (this side's) over the connection `raw`. */
   constructor(raw: Wire, keys: SessionKeys) {
@@ -68,9 +84,19 @@ export class RecordConn implements WireConn {
   async read(target: Uint8Array): Promise<number | null> {
     while (this.#plain.length === 0) {
       if (this.#ended) return null;
-      const opened = await this.#opener.open(await this.#record());
+      const next = this.#next ?? this.#openNext();
+      this.#next = undefined;
+      const opened = await next;
       this.#plain = opened.data;
       this.#ended = opened.final;
+      // Bulk data: the next record is read and decrypted (off the main thread) while this
+      // one is consumed. One record ahead at most, and only after a large one, so that a
+      // quiet conversation of small frames never has a read waiting that nobody asked for.
+      if (!opened.final && opened.data.length >= READ_AHEAD_FROM) {
+        this.#next = this.#openNext();
+        // Its failure is reported by the read that takes it.
+        this.#next.catch(() => {});
+      }
     }
     const n = Math.min(target.length, this.#plain.length);
     target.set(this.#plain.subarray(0, n));
@@ -78,18 +104,26 @@ export class RecordConn implements WireConn {
     return n;
   }
 
-  /** The next whole record from the connection; the end of the stream here is a truncation. */
+  /** Reads the next record and opens it (the opener copies it, so the scratch is free again). */
+  async #openNext(): Promise<OpenedRecord> {
+    return await this.#opener.open(await this.#record());
+  }
+
+  /**
+   * The next whole record from the connection, in the reusable scratch buffer (valid until
+   * the next call); the end of the stream here is a truncation.
+   */
   async #record(): Promise<Uint8Array> {
     try {
-      const header = await this.#raw.readExact(RECORD_HEADER_BYTES);
-      const record = new Uint8Array(recordSize(header));
-      record.set(header);
-      let filled = RECORD_HEADER_BYTES;
-      while (filled < record.length) {
-        const n = await this.#raw.readInto(record.subarray(filled));
-        if (n === null) throw new SockitError("closed-early", {});
-        filled += n;
+      const header = await this.#fill(this.#scratch.subarray(0, RECORD_HEADER_BYTES));
+      const size = recordSize(header);
+      if (size > this.#scratch.length) {
+        const larger = new Uint8Array(RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES);
+        larger.set(header);
+        this.#scratch = larger;
       }
+      const record = this.#scratch.subarray(0, size);
+      await this.#fill(record.subarray(RECORD_HEADER_BYTES));
       return record;
     } catch (err) {
       if (err instanceof SockitError && err.code === "closed-early") {
@@ -98,6 +132,17 @@ export class RecordConn implements WireConn {
       }
       throw err;
     }
+  }
+
+  /** Fills all of `target` from the connection; `closed-early` if it ends first. */
+  async #fill(target: Uint8Array): Promise<Uint8Array> {
+    let filled = 0;
+    while (filled < target.length) {
+      const n = await this.#raw.readInto(target.subarray(filled));
+      if (n === null) throw new SockitError("closed-early", {});
+      filled += n;
+    }
+    return target;
   }
 
   /** Seals `bytes` into records (1 MiB of plaintext each at most) and writes them. */
