@@ -16,16 +16,26 @@ import {
   RecordOpener,
   RecordSealer,
   recordSize,
+  type SealedRecord,
   TAG_BYTES,
 } from "../crypto/records.ts";
 import type { SessionKeys } from "../crypto/session_keys.ts";
 import type { Wire, WireConn } from "../net/wire.ts";
 
-/** Plaintext records at least this long are bulk data: the next one is read ahead. */
+/** Records at least this long (header included) are bulk data: the next one is read ahead. */
 const READ_AHEAD_FROM = 64 * 1024;
 
 /** The scratch buffer of a connection that has seen only small records. */
 const SMALL_SCRATCH = 16 * 1024;
+
+/**
+ * Most plaintext bytes per record written (less than the format's 1 MiB), so that a large
+ * write is several records and sealing one overlaps writing the one before.
+ */
+const PIPELINED_RECORD = 256 * 1024;
+
+/** Records of one write being sealed at once (each runs off the main thread). */
+const SEALS_AHEAD = 2;
 
 /** Records whose ciphertext is at most this long leave in one write with their header. */
 const JOINED_WRITE = 64 * 1024;
@@ -56,6 +66,8 @@ export class RecordConn implements WireConn {
   #ended = false;
   /** The opening of the next record, started ahead during bulk data (see `read`). */
   #next?: Promise<OpenedRecord>;
+  /** The reading of the record after it, started while that one is decrypted. */
+  #reading?: Promise<Uint8Array>;
   /**
    * Where records are read: WebCrypto copies its input when called, so one buffer serves
    * record after record (a fresh megabyte each time costs page faults and garbage). It grows
@@ -104,9 +116,22 @@ export class RecordConn implements WireConn {
     return n;
   }
 
-  /** Reads the next record and opens it (the opener copies it, so the scratch is free again). */
+  /**
+   * Opens the next record. During bulk data the record after it is read while this one is
+   * decrypted (the opener copies its input when called, so the scratch is free again).
+   */
   async #openNext(): Promise<OpenedRecord> {
-    return await this.#opener.open(await this.#record());
+    const reading = this.#reading ?? this.#record();
+    this.#reading = undefined;
+    const record = await reading;
+    const opening = this.#opener.open(record);
+    // A large record is bulk data (the final record of this layer is empty): more follows.
+    if (record.length >= READ_AHEAD_FROM) {
+      this.#reading = this.#record();
+      // Its failure is reported by the read that takes it.
+      this.#reading.catch(() => {});
+    }
+    return await opening;
   }
 
   /**
@@ -145,16 +170,28 @@ export class RecordConn implements WireConn {
     return target;
   }
 
-  /** Seals `bytes` into records (1 MiB of plaintext each at most) and writes them. */
+  /**
+   * Seals `bytes` into records and writes them. Writes over {@linkcode PIPELINED_RECORD}
+   * bytes become several records, each sealed (off the main thread) while the one before is
+   * written, {@linkcode SEALS_AHEAD} at most.
+   */
   async write(bytes: Uint8Array): Promise<number> {
-    for (let at = 0; at < bytes.length; at += MAX_RECORD_DATA) {
-      await this.#send(bytes.subarray(at, at + MAX_RECORD_DATA), false);
+    const ahead: Promise<SealedRecord>[] = [];
+    let at = 0;
+    while (at < bytes.length || ahead.length > 0) {
+      while (at < bytes.length && ahead.length < SEALS_AHEAD) {
+        const sealing = this.#sealer.seal(bytes.subarray(at, at + PIPELINED_RECORD));
+        // A failure is thrown when its turn to be written comes.
+        sealing.catch(() => {});
+        ahead.push(sealing);
+        at += PIPELINED_RECORD;
+      }
+      await this.#writeRecord(await ahead.shift()!);
     }
     return bytes.length;
   }
 
-  async #send(data: Uint8Array, final: boolean): Promise<void> {
-    const { header, body } = await this.#sealer.seal(data, { final });
+  async #writeRecord({ header, body }: SealedRecord): Promise<void> {
     if (body.length <= JOINED_WRITE) {
       const joined = new Uint8Array(header.length + body.length);
       joined.set(header);
@@ -168,7 +205,9 @@ export class RecordConn implements WireConn {
 
   /** Ends this direction: the final (empty) record, then the TCP half-close. */
   async closeWrite(): Promise<void> {
-    if (!this.#sealer.finished) await this.#send(new Uint8Array(0), true);
+    if (!this.#sealer.finished) {
+      await this.#writeRecord(await this.#sealer.seal(new Uint8Array(0), { final: true }));
+    }
     await this.#raw.closeWrite();
   }
 
