@@ -41,6 +41,15 @@ const SEALS_AHEAD = 2;
 const JOINED_WRITE = 64 * 1024;
 
 /**
+ * Frees the memory of a large buffer this layer no longer needs (WebCrypto's output, read or
+ * written whole) at once, instead of when the garbage collector gets to it: a megabyte per
+ * record would otherwise pile up. Trace hooks do not keep bytes, so nothing else holds it.
+ */
+function release(bytes: Uint8Array): void {
+  if (bytes.length > JOINED_WRITE) (bytes.buffer as ArrayBuffer).transfer(0);
+}
+
+/**
  * The plaintext side of a paired connection, for a {@linkcode Wire}: `write` seals records,
  * `read` opens them in order, `closeWrite` sends this direction's final record. Reading after
  * the peer's final record returns the end of the stream; a connection that ends without it
@@ -112,7 +121,12 @@ export class RecordConn implements WireConn {
     }
     const n = Math.min(target.length, this.#plain.length);
     target.set(this.#plain.subarray(0, n));
-    this.#plain = this.#plain.subarray(n);
+    if (n < this.#plain.length) {
+      this.#plain = this.#plain.subarray(n);
+    } else {
+      release(this.#plain);
+      this.#plain = new Uint8Array(0);
+    }
     return n;
   }
 
@@ -200,6 +214,7 @@ export class RecordConn implements WireConn {
     } else {
       await this.#raw.write(header);
       await this.#raw.write(body);
+      release(body);
     }
   }
 
