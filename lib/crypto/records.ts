@@ -26,7 +26,7 @@ import type { RecordDirection, RecordKey } from "./session_keys.ts";
 export const RECORD_HEADER_BYTES = 13;
 /** Bytes of the AES-GCM authentication tag at the end of each record. */
 export const TAG_BYTES = 16;
-/** Most plaintext bytes in one record (1 MiB): bulk data is cut into records this size. */
+/** Most plaintext bytes in one record (1 MiB): bulk data is cut into records at most this size. */
 export const MAX_RECORD_DATA = 1024 * 1024;
 
 const FLAG_DATA = 0;
@@ -66,8 +66,9 @@ export interface OpenedRecord {
 }
 
 /**
- * Seals plaintext into records for one direction, numbering them. Await each
- * {@linkcode RecordSealer.seal} before the next: records must leave in counter order.
+ * Seals plaintext into records for one direction, numbering them when
+ * {@linkcode RecordSealer.seal} is called: several may be sealed at once, but records must
+ * leave in the order they were sealed (counter order).
  *
  * @example
  * ```ts
