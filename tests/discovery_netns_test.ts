@@ -205,7 +205,9 @@ test("two receivers and a terminal: the sender lists them and asks which", async
 
   // A name given, so that the terminal is asked which receiver, then that receiver's code.
   await using term = cliOnTerminal(c, ["send", src.file, "--name", "kim"]);
-  const [, second] = await term.stdout.waitFor(/^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)(?:, code number \d)?\r?$/);
+  const [, second] = await term.stdout.waitFor(
+    /^ {2}2\. (.+ at 10\.99\.0\.\d:700\d)(?:, code number \d)?\r?$/,
+  );
   await term.stdout.waitFor(/^ {2}1\. .+ at 10\.99\.0\.\d:700\d(?:, code number \d)?\r?$/);
   await term.type("0\n");
   await term.stdout.waitFor(/Type a number from 1 to 2/);
