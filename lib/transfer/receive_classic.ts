@@ -46,8 +46,8 @@ export class ClassicConnection {
     const path = CLASSIC_PATH;
     // Classic senders carry no name; with --roster-only they are refused (no `ready`).
     const sender = await context.identify(peer, undefined, "classic");
-    const { maxSize } = context;
-    if (maxSize !== undefined && size > maxSize) {
+    // A refusal has no answer in the lesson's protocol: the connection closes without `ready`.
+    const refuse = (code: "too-large" | "disk-full", reason: string) =>
       context.emit({
         type: "file-rejected",
         peer,
@@ -55,23 +55,17 @@ export class ClassicConnection {
         classic: true,
         path,
         size,
-        code: "too-large",
-        reason: `${size} bytes is over the limit`,
+        code,
+        reason,
       });
+    const { maxSize } = context;
+    if (maxSize !== undefined && size > maxSize) {
+      refuse("too-large", `${size} bytes is over the limit`);
       return;
     }
     using space = await context.space.reserve(size);
     if (!space.granted) {
-      context.emit({
-        type: "file-rejected",
-        peer,
-        sender: sender.name,
-        classic: true,
-        path,
-        size,
-        code: "disk-full",
-        reason: `${size} bytes do not fit; ${space.room} bytes free`,
-      });
+      refuse("disk-full", `${size} bytes do not fit; ${space.room} bytes free`);
       return;
     }
     await using temp = await openTemp(context.dir);
