@@ -14,7 +14,6 @@ import { fileSink, progress, sha256Stream } from "../core/streams.ts";
 import type { Wire } from "../net/wire.ts";
 import { describe, inFolder } from "./receive_context.ts";
 import type { Opening, ReceiverContext } from "./receive_context.ts";
-import { localTimestamp } from "../collect/log.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
 
 /** What a classic transfer is called in events (it carries no name). */
@@ -113,16 +112,7 @@ export class ClassicConnection {
         overwrite: context.overwrite,
       });
       const sha256 = hash.digest();
-      context.summary.files++;
-      context.summary.bytes += size;
-      context.emit({
-        type: "file-done",
-        stored: stored.relative,
-        sha256,
-        ms: performance.now() - started,
-        time: localTimestamp(new Date()),
-        ...info,
-      });
+      context.stored(info, stored.relative, sha256, started);
     } catch (err) {
       const error = toSockitError(err, "file", { path });
       // Clean up before reporting, so whoever hears of the failure finds the folder settled.

@@ -16,7 +16,13 @@ import type { PairingCode } from "../crypto/code.ts";
 import type { TraceLayer } from "../net/trace.ts";
 import { GuessLimiter } from "./pairing.ts";
 import type { ConflictProblem } from "./storage.ts";
-import type { ReceiverEvent, ReceiverOptions, ReceiverSummary } from "./receiver.ts";
+import type {
+  ReceiverEvent,
+  ReceiverFileInfo,
+  ReceiverOptions,
+  ReceiverSummary,
+} from "./receiver.ts";
+import { localTimestamp } from "../collect/log.ts";
 import type { Deadline, Wire } from "../net/wire.ts";
 import { ConnectionGate } from "./receive_gate.ts";
 import { SpaceLedger } from "./space.ts";
@@ -133,6 +139,25 @@ export class ReceiverContext {
       const count = this.#log.flush(from);
       if (count > 0) this.#sink({ type: "suppressed", from, count });
     }
+  }
+
+  /**
+   * Counts a stored file in the totals and reports it (`file-done`, which also writes its log
+   * row, so a sender holding a receipt has its row); returns the receiver's time of storing.
+   */
+  stored(info: ReceiverFileInfo, stored: string, sha256: string, started: number): string {
+    const time = localTimestamp(new Date());
+    this.summary.files++;
+    this.summary.bytes += info.size;
+    this.emit({
+      type: "file-done",
+      stored,
+      sha256,
+      ms: performance.now() - started,
+      time,
+      ...info,
+    });
+    return time;
   }
 
   /** A new transfer id, unique over the receiver's life. */

@@ -44,7 +44,6 @@ import {
 } from "./receive_context.ts";
 import { SenderRefusal } from "../collect/senders.ts";
 import type { SenderIdentity } from "../collect/senders.ts";
-import { localTimestamp } from "../collect/log.ts";
 import type { Opening, ReceiverContext } from "./receive_context.ts";
 import type { Reservation } from "./space.ts";
 import type { ReceiverFileInfo } from "./receiver.ts";
@@ -457,18 +456,8 @@ export class SockitConnection {
         folders: this.#folders,
       });
       await partial.committed();
-      const time = localTimestamp(new Date());
-      context.summary.files++;
-      context.summary.bytes += frame.size;
       // Logged before the receipt goes out: a sender holding a receipt has its row.
-      context.emit({
-        type: "file-done",
-        stored: stored.relative,
-        sha256,
-        ms: performance.now() - started,
-        time,
-        ...info,
-      });
+      const time = context.stored(info, stored.relative, sha256, started);
       await writeFrame(wire, {
         type: "V",
         id: frame.id,

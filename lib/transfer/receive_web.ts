@@ -24,7 +24,6 @@ import type { RefusalProblem } from "./protocol.ts";
 import { checkFolder, commitFile, openTemp } from "./storage.ts";
 import { SenderRefusal } from "../collect/senders.ts";
 import type { SenderIdentity } from "../collect/senders.ts";
-import { localTimestamp } from "../collect/log.ts";
 import {
   describe,
   inFolder,
@@ -460,18 +459,7 @@ export class WebConnection {
         overwrite: context.overwrite,
       });
       const sha256 = hash.digest();
-      const time = localTimestamp(new Date());
-      context.summary.files++;
-      context.summary.bytes += bytes;
-      emit({
-        type: "file-done",
-        stored: stored.relative,
-        sha256,
-        ms: performance.now() - started,
-        time,
-        ...info,
-        size: bytes,
-      });
+      const time = context.stored({ ...info, size: bytes }, stored.relative, sha256, started);
       return { path, stored: stored.relative, size: bytes, sha256, time };
     } catch (err) {
       const error = toSockitError(err, "file", { path });
