@@ -1,13 +1,12 @@
 /**
  * Reading the command line: commander argument parsers that turn option text into typed values
- * (or one clear usage error), translated help, and usage errors that show an example instead of
+ * (or one clear usage error), when translated help may be needed, and usage errors that show an example instead of
  * commander's internal words.
  *
  * @module
  */
 
-import type { Command, CommanderError, Help } from "commander";
-import stringWidth from "string-width";
+import type { Command, CommanderError } from "commander";
 import { SockitError } from "../lib/core/errors.ts";
 import { parseSize } from "../lib/core/format.ts";
 import { type HostPort, parseHostPort } from "../lib/net/address.ts";
@@ -216,52 +215,25 @@ function excessWord(args: readonly string[]): string {
   return after.find((arg) => !arg.startsWith("-")) ?? after[0] ?? "";
 }
 
-/** Commander's help, laid out the usual way but with translated headings and value names. */
-export function localizedHelp(lang: Lang): (cmd: Command, helper: Help) => string {
-  // Commander writes these two words itself.
-  const words = (text: string) =>
-    text.replaceAll("[options]", translate(lang, "cli.usage-options"))
-      .replaceAll("[command]", translate(lang, "cli.usage-command"));
-  return (cmd: Command, helper: Help): string => {
-    const rows = (key: MessageKey, items: [string, string][]) => ({ key, items });
-    const sections = [
-      rows(
-        "cli.arguments",
-        helper.visibleArguments(cmd).map((a) => [
-          helper.argumentTerm(a),
-          helper.argumentDescription(a),
-        ]),
-      ),
-      rows(
-        "cli.options",
-        [...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) => [
-          helper.optionTerm(o),
-          helper.optionDescription(o),
-        ]),
-      ),
-      rows(
-        "cli.commands",
-        helper.visibleCommands(cmd).map((c) => [
-          words(helper.subcommandTerm(c)),
-          helper.subcommandDescription(c),
-        ]),
-      ),
-    ];
-    // Terms are padded by display width: a Korean value name takes two columns a character.
-    const width = Math.max(
-      0,
-      ...sections.flatMap((s) => s.items.map(([term]) => stringWidth(term))),
-    );
-    const item = ([term, description]: [string, string]) =>
-      description
-        ? `  ${term}${" ".repeat(width + 2 - stringWidth(term))}${description}`
-        : `  ${term}`;
-    const lines = [`${translate(lang, "cli.usage")} ${words(helper.commandUsage(cmd))}`];
-    const description = helper.commandDescription(cmd);
-    if (description) lines.push("", description);
-    for (const { key, items } of sections) {
-      if (items.length) lines.push("", translate(lang, key), ...items.map(item));
-    }
-    return lines.join("\n") + "\n";
-  };
+/**
+ * Whether commander may print help for `args`: neither a command nor `-V`/`--version` named
+ * (commander then shows the help), the `help` command, or `-h`/`--help` (alone or among short
+ * flags). A superset on purpose: the help layout ({@linkcode localizedHelp} in help.ts) is loaded only when this says
+ * so, and loading it unused costs only time.
+ *
+ * @example
+ * ```ts
+ * import { mayShowHelp } from "./options.ts";
+ * mayShowHelp(["send", "a.txt"], ["send", "receive"]); // false
+ * mayShowHelp(["send", "--help"], ["send", "receive"]); // true
+ * mayShowHelp([], ["send", "receive"]); // true
+ * mayShowHelp(["--version"], ["send", "receive"]); // false
+ * ```
+ */
+export function mayShowHelp(args: readonly string[], commands: readonly string[]): boolean {
+  const named = args.some((arg) =>
+    commands.includes(arg) || arg === "--version" || /^-[a-zA-Z]*V/.test(arg)
+  );
+  return !named ||
+    args.some((arg) => arg === "help" || arg === "--help" || /^-[a-zA-Z]*h/.test(arg));
 }

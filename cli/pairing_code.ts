@@ -8,8 +8,13 @@
  */
 
 import { SockitError } from "../lib/core/errors.ts";
-import { generateCode, parseCode } from "../lib/crypto/code.ts";
 import type { PairingCode } from "../lib/crypto/code.ts";
+
+/**
+ * The code module, loaded only when a code is actually read or made: its word list is costly
+ * to load, and `send --to` to an open receiver never needs it.
+ */
+const codes = () => import("../lib/crypto/code.ts");
 
 /** Where the code was given: `--code-file`, and the environment. */
 export interface CodeSources {
@@ -44,10 +49,10 @@ export async function givenCode(sources: CodeSources): Promise<PairingCode | und
         reason: err instanceof Error ? err.message : String(err),
       });
     }
-    return parseCode(text.trim());
+    return (await codes()).parseCode(text.trim());
   }
   const env = sources.env ?? Deno.env.get("SOCKIT_CODE");
-  return env ? parseCode(env) : undefined;
+  return env ? (await codes()).parseCode(env) : undefined;
 }
 
 /**
@@ -60,7 +65,7 @@ export async function givenCode(sources: CodeSources): Promise<PairingCode | und
  * ```
  */
 export async function receiverCode(sources: CodeSources): Promise<PairingCode> {
-  return await givenCode(sources) ?? generateCode();
+  return await givenCode(sources) ?? (await codes()).generateCode();
 }
 
 /** Refuses a pairing code on the command line (`--code`), with the reason in one line. */
@@ -110,5 +115,5 @@ export async function promptCode(label: string): Promise<PairingCode> {
     Deno.stdin.setRaw(false);
     await Deno.stderr.write(encoder.encode("\n"));
   }
-  return parseCode(typed);
+  return (await codes()).parseCode(typed);
 }

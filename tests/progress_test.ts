@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import stringWidth from "string-width";
-import { fitWidth, layoutLine, LiveRegion } from "../cli/output.ts";
+import { fitWidth, layoutLine, LiveRegion } from "../cli/live_region.ts";
 import { ReceiveView, SendView } from "../cli/render_transfer.ts";
 import type { LiveLine } from "../cli/render_transfer.ts";
 

@@ -42,8 +42,6 @@ import {
 import type { StreamHash } from "../core/streams.ts";
 import type { TraceEvent, TraceLayer } from "../net/trace.ts";
 import type { PairingCode } from "../crypto/code.ts";
-import { pairAsSender } from "./pairing.ts";
-import { RecordConn } from "./record_conn.ts";
 import { Wire } from "../net/wire.ts";
 
 /**
@@ -578,6 +576,12 @@ class SendRun {
     }
     this.#code ??= typeof given === "function" ? await given() : given;
     this.#layer = "handshake";
+    // Loaded only when pairing: the curve arithmetic is costly to load and an open receiver
+    // never needs it.
+    const [{ pairAsSender }, { RecordConn }] = await Promise.all([
+      import("./pairing.ts"),
+      import("./record_conn.ts"),
+    ]);
     const keys = await pairAsSender(raw, this.#code);
     this.#layer = "record";
     const peer = this.#peer;
