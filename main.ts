@@ -135,6 +135,7 @@ interface ReceiveOptions {
   overwrite?: boolean;
   maxSize?: number;
   maxConnections?: number;
+  maxPerAddress?: number;
   idleTimeout?: number;
   classicName?: string;
   chunkSize?: number;
@@ -270,6 +271,11 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       p.whole("--max-connections", 1),
     )
     .option(
+      `--max-per-address <${t("val.n")}>`,
+      t("opt.max-per-address"),
+      p.whole("--max-per-address", 1),
+    )
+    .option(
       `--idle-timeout <${t("val.seconds")}>`,
       t("opt.idle-timeout"),
       p.seconds("--idle-timeout"),
@@ -327,6 +333,7 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
           overwrite: options.overwrite === true,
           maxSize: options.maxSize,
           maxConnections: options.maxConnections,
+          maxConnectionsPerAddress: options.maxPerAddress,
           idleTimeoutMs: (options.idleTimeout ?? 30) * 1000,
           classicName: options.classicName,
           chunkSize: options.chunkSize,
