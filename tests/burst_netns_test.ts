@@ -103,6 +103,9 @@ async function classBehindOneAddress(args: string[]): Promise<Outcome[]> {
     if (entry.name.startsWith("burst-")) stored.push(entry.name);
   }
   assert.equal(stored.length, SENDERS, "each file once, under its own name");
+  // Nobody's connection was closed as a surplus opening while the receiver read the prefaces.
+  const evicted = proc.stdout.lines.filter((line) => line.includes("unfinished connections"));
+  assert.deepEqual(evicted, [], "no opening of the burst was closed");
   return outcomes;
 }
 
