@@ -23,7 +23,7 @@ export interface GateLimits {
   maxSessions: number;
   /** Most sessions from one address at once. */
   maxSessionsPerAddress: number;
-  /** Most openings at once; a new one past this closes the oldest. */
+  /** Most openings at once; a new one past this closes the oldest of the most crowded address. */
   maxOpenings: number;
   /**
    * Most openings from one address at once; a new one past this closes that address's oldest
