@@ -124,6 +124,11 @@ function buildProgram(
       p.whole("--max-connections", 1),
     )
     .option(
+      `--max-per-address <${t("val.n")}>`,
+      t("opt.max-per-address"),
+      p.whole("--max-per-address", 1),
+    )
+    .option(
       `--idle-timeout <${t("val.seconds")}>`,
       t("opt.idle-timeout"),
       p.seconds("--idle-timeout"),

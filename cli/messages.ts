@@ -288,6 +288,8 @@ const en = {
   "opt.overwrite": "replace existing files instead of adding (1), (2), …",
   "opt.max-size": "largest file to accept, e.g. 100m (default: no limit)",
   "opt.max-connections": "most senders served at once (default: 64)",
+  "opt.max-per-address":
+    "most senders served at once from one address, for a class behind one router (default: 8)",
   "opt.idle-timeout": "seconds of silence after which a sender is dropped (default: 30)",
   "opt.classic-name": "base name for files from classic (lesson) senders",
   "opt.chunk-size": "bytes moved per read and write, e.g. 1k or 4m (default: 1m)",
@@ -764,6 +766,8 @@ const ko: Record<MessageKey, string> = {
   "opt.overwrite": "같은 이름이 있으면 (1), (2) 를 붙이지 않고 덮어씁니다",
   "opt.max-size": "받을 수 있는 가장 큰 파일, 예: 100m (기본값: 제한 없음)",
   "opt.max-connections": "동시에 받을 수 있는 보내는 사람 수 (기본값: 64)",
+  "opt.max-per-address":
+    "한 주소에서 동시에 받을 수 있는 보내는 사람 수, 공유기 하나 뒤의 반 전체용 (기본값: 8)",
   "opt.idle-timeout": "보내는 사람이 이만큼(초) 조용하면 연결을 끊습니다 (기본값: 30)",
   "opt.classic-name": "수업 예제(classic) 방식으로 받은 파일의 기본 이름",
   "opt.chunk-size": "한 번에 읽고 쓰는 바이트 수, 예: 1k, 4m (기본값: 1m)",

@@ -112,6 +112,26 @@ Deno.test("cli usage: --chunk-size is bounded, and says why", async () => {
   }
 });
 
+Deno.test("cli usage: --max-per-address takes a whole number of at least 1, in English and Korean", async () => {
+  for (const value of ["0", "-3", "2.5", "many", ""]) {
+    const en = await runCli(["receive", "--max-per-address", value], OPTIONS);
+    assertUsage(
+      en,
+      new RegExp(
+        `^sockit: --max-per-address needs a whole number of at least 1, not '${value}'\\.$`,
+      ),
+    );
+    assert.equal(en.stdout, "", "no receiver started");
+    const ko = await runCli(["--lang", "ko", "receive", "--max-per-address", value], OPTIONS);
+    assertUsage(
+      ko,
+      new RegExp(
+        `^sockit: --max-per-address 에는 1 이상의 정수가 필요합니다 \\(받은 값: '${value}'\\)\\.$`,
+      ),
+    );
+  }
+});
+
 Deno.test("cli usage: every usage error reaches --json as one error event", async (t) => {
   const cases: [string, string[]][] = [
     ["unknown option", ["--json", "--bogus"]],

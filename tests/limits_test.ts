@@ -18,7 +18,7 @@ import { PartialStore } from "../lib/transfer/partials.ts";
 import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { SockitError } from "../lib/core/errors.ts";
-import { ConnectionGate } from "../lib/transfer/receive_gate.ts";
+import { ConnectionGate, OPENING_GRACE_MS } from "../lib/transfer/receive_gate.ts";
 import { LOG_BURST, LOG_RATE_PER_SECOND, PeerLogLimiter } from "../lib/transfer/log_limit.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
@@ -130,18 +130,20 @@ Deno.test("limits: a connection that does not complete its opening is dropped at
 });
 
 Deno.test("limits: the gate gives one address at most its share of sessions and openings", () => {
+  let now = 0;
   const gate = new ConnectionGate({
     maxSessions: 3,
     maxSessionsPerAddress: 2,
     maxOpenings: 4,
     maxOpeningsPerAddress: 2,
-  });
+  }, () => now);
   const closed: string[] = [];
   const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
-  // Openings: a third from one address closes that address's oldest; past the total, the
-  // oldest of all.
+  // Openings: a third from one address closes that address's oldest once that one is past the
+  // grace period; past the total, the oldest of the address with the most.
   const a1 = open("10.0.0.5", "a1");
   const a2 = open("10.0.0.5", "a2");
+  now += OPENING_GRACE_MS;
   const a3 = open("10.0.0.5", "a3");
   assert.deepEqual(closed, ["a1"]);
   open("10.0.0.6", "b1");
@@ -169,6 +171,95 @@ Deno.test("limits: the gate gives one address at most its share of sessions and 
   assert.equal(gate.openings, 3, "admitted openings left the gate (b1, c1, d1 remain)");
   a1[Symbol.dispose]();
   a2[Symbol.dispose]();
+});
+
+Deno.test("limits: a burst from one address is not closed within the grace period; idle openings are", () => {
+  let now = 0;
+  const gate = new ConnectionGate({
+    maxSessions: 64,
+    maxSessionsPerAddress: 8,
+    maxOpenings: 40,
+    maxOpeningsPerAddress: 4,
+  }, () => now);
+  const closed: string[] = [];
+  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  // A class behind one router connects at once: more than its 4 openings, none closed, while
+  // the receiver reads their prefaces.
+  const burst = Array.from({ length: 10 }, (_, i) => open("10.0.0.5", `burst${i}`));
+  now += OPENING_GRACE_MS - 1;
+  burst.push(open("10.0.0.5", "burst10"));
+  assert.deepEqual(closed, []);
+  assert.equal(gate.openings, 11);
+  // Their prefaces are read: each leaves for a session (or is told busy).
+  for (const opening of burst.slice(0, 9)) gate.admit("10.0.0.5", opening);
+  assert.equal(gate.openings, 2);
+  // Connections that stay silent past the grace period are closed for newer ones from their
+  // address, oldest first, one each, as before.
+  now += 1;
+  const idle = ["idle1", "idle2"].map((name) => open("10.0.0.5", name));
+  assert.deepEqual(closed, []);
+  now += OPENING_GRACE_MS;
+  open("10.0.0.5", "new1");
+  open("10.0.0.5", "new2");
+  open("10.0.0.5", "new3");
+  assert.deepEqual(closed, ["burst9", "burst10", "idle1"]);
+  assert.equal(gate.openings, 4, "back to the address's limit");
+  idle[1][Symbol.dispose]();
+});
+
+Deno.test("limits: a flood from one address within the grace period fills the total and closes its own", () => {
+  let now = 0;
+  const gate = new ConnectionGate({
+    maxSessions: 64,
+    maxSessionsPerAddress: 8,
+    maxOpenings: 6,
+    maxOpeningsPerAddress: 2,
+  }, () => now);
+  const closed: string[] = [];
+  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  open("10.0.0.6", "classmate");
+  now += 10;
+  for (let i = 0; i < 20; i++) open("10.0.0.5", `flood${i}`);
+  // The total holds, and the classmate, though the oldest of all, is not the one closed.
+  assert.equal(gate.openings, 6);
+  assert.deepEqual(closed, Array.from({ length: 15 }, (_, i) => `flood${i}`));
+  // Without the per-address limit (the receiver's own machine) only the total counts.
+  for (let i = 0; i < 8; i++) gate.open("127.0.0.1", () => closed.push(`local${i}`), false);
+  assert.equal(gate.openings, 6);
+  assert.ok(!closed.includes("classmate"));
+});
+
+Deno.test("limits: an address whose last opening was closed for its own newer one is still counted", () => {
+  const gate = new ConnectionGate({
+    maxSessions: 64,
+    maxSessionsPerAddress: 8,
+    maxOpenings: 1,
+    maxOpeningsPerAddress: 16,
+  });
+  const closed: string[] = [];
+  for (const name of ["x1", "x2", "x3"]) gate.open("10.0.0.5", () => closed.push(name));
+  assert.deepEqual(closed, ["x1", "x2"]);
+  assert.equal(gate.openings, 1);
+});
+
+Deno.test("limits: an opening closed for a newer one is told busy once it began a preface", async () => {
+  // Traced, so that the test knows when the receiver has the first bytes.
+  await using receiver = await RecordingReceiver.start({ maxOpenings: 1, trace: true });
+  await using started = await RawPeer.connect(receiver.port);
+  await started.send("SK");
+  await receiver.waitFor(
+    (e) => e.type === "trace" && e.peer === started.name && e.direction === "received",
+    5000,
+    "the receiver to read the first bytes",
+  );
+  await using silent = await RawPeer.connect(receiver.port);
+  const answer = await started.frame(5000);
+  assert.deepEqual(answer.type === "X" && answer.code, "busy", "a sender waits for a turn");
+  assert.ok(await started.closedWithin(5000));
+  // A connection that said nothing gets no answer when it is the one closed.
+  await using third = await RawPeer.connect(receiver.port);
+  assert.ok(await silent.closedWithin(5000));
+  third.close();
 });
 
 Deno.test("limits: the receiver refuses a session past the total with busy, and frees slots", async () => {
@@ -222,7 +313,7 @@ Deno.test("limits: a sender told busy waits its turn with jittered, growing paus
     paths: [file.path],
     port: receiver.port,
     retries: 0,
-    retryDelayMs: base,
+    busyDelayMs: base,
     onEvent: (event) => {
       if (event.type !== "retry") return;
       waits.push(event);
@@ -238,6 +329,25 @@ Deno.test("limits: a sender told busy waits its turn with jittered, growing paus
   }
 });
 
+Deno.test("limits: a sender told busy first tries again within a quarter second or so", async () => {
+  await using receiver = await RecordingReceiver.start({ maxConnections: 1 });
+  await using file = await homework();
+  const holder = await RawPeer.open(receiver.port);
+  const waits: number[] = [];
+  const result = await sendFiles({
+    paths: [file.path],
+    port: receiver.port,
+    busyWaitMs: 5000,
+    onEvent: (event) => {
+      if (event.type !== "retry") return;
+      waits.push(event.delayMs);
+      holder.close();
+    },
+  });
+  assert.equal(result.files, 1);
+  assert.ok(waits.length >= 1 && waits[0] >= 125 && waits[0] <= 375, `first pause ${waits[0]}`);
+});
+
 Deno.test("limits: a sender stops waiting for a busy receiver after busyWaitMs in all", async () => {
   await using receiver = await RecordingReceiver.start({ maxConnections: 1 });
   await using file = await homework();
@@ -247,7 +357,7 @@ Deno.test("limits: a sender stops waiting for a busy receiver after busyWaitMs i
     sendFiles({
       paths: [file.path],
       port: receiver.port,
-      retryDelayMs: 30,
+      busyDelayMs: 30,
       busyWaitMs: 400,
       onEvent: (event) => {
         if (event.type === "retry") waits.push(event.delayMs);

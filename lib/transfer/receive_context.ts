@@ -9,7 +9,7 @@
 
 import { SockitError } from "../core/errors.ts";
 import { NameError } from "./names.ts";
-import { ProtocolError } from "./protocol.ts";
+import { ProtocolError, writeFrame } from "./protocol.ts";
 import type { RefusalProblem, RejectCode } from "./protocol.ts";
 import type { PartialStore } from "./partials.ts";
 import type { PairingCode } from "../crypto/code.ts";
@@ -111,11 +111,12 @@ export class ReceiverContext {
     };
     this.partials = partials;
     this.openingTimeoutMs = options.openingTimeoutMs ?? 5000;
+    const perAddress = options.maxConnectionsPerAddress ?? 8;
     this.limits = {
       maxSessions: options.maxConnections ?? 64,
-      maxSessionsPerAddress: options.maxConnectionsPerAddress ?? 8,
+      maxSessionsPerAddress: perAddress,
       maxOpenings: options.maxOpenings ?? 256,
-      maxOpeningsPerAddress: options.maxOpeningsPerAddress ?? 16,
+      maxOpeningsPerAddress: options.maxOpeningsPerAddress ?? Math.max(16, 2 * perAddress),
     };
     this.gate = new ConnectionGate(this.limits);
     this.space = new SpaceLedger(dir, options.minFreeBytes);
@@ -202,6 +203,9 @@ export function inFolder(sender: SenderIdentity, segments: string[]): string[] {
   return sender.folder === undefined ? segments : [sender.folder, ...segments];
 }
 
+/** What a sender told `busy` hears: there is no slot for it now. */
+export const BUSY_MESSAGE = "too many senders at once; try again shortly";
+
 /**
  * A connection's opening: from connecting until its preface or classic size is complete. It
  * holds no transfer slot, only a place among the openings of the {@linkcode ConnectionGate}
@@ -215,6 +219,8 @@ export class Opening implements Disposable {
   readonly #perAddress: boolean;
   readonly #place: Disposable;
   readonly #deadline: Deadline;
+  #evicted = false;
+  #beganPreface = false;
 
   /** Registers `wire`'s opening with the gate and starts its deadline. */
   constructor(context: ReceiverContext, wire: Wire, peer: string) {
@@ -224,24 +230,50 @@ export class Opening implements Disposable {
     // The receiving machine itself is not a classmate to hold back (and it is where tests and
     // benchmarks play a whole class): the per-address limits are for other addresses.
     this.#perAddress = !isLoopback(this.address);
-    this.#place = context.gate.open(this.address, () => {
-      context.emit({
-        type: "session-error",
-        peer,
-        code: "busy",
-        reason: "too many unfinished connections; closed the oldest",
-      });
-      wire.close();
-    }, this.#perAddress);
+    this.#place = context.gate.open(this.address, () => this.#evict(wire), this.#perAddress);
     this.#deadline = wire.deadline(Math.min(context.openingTimeoutMs, context.headerTimeoutMs));
   }
 
   /**
+   * True once the gate closed this opening for a newer connection (and the connection was
+   * answered, when it could be).
+   */
+  get evicted(): boolean {
+    return this.#evicted;
+  }
+
+  /** The connection began a `SKIT` preface: if it is closed for a newer one, it is told why. */
+  beganPreface(): void {
+    this.#beganPreface = true;
+  }
+
+  /**
+   * Closes the connection for a newer one. A sender that has begun its `SKIT` preface is told
+   * `X busy` first, so that it waits for a turn instead of taking the receiver for another
+   * program; a connection that said nothing (or something else) gets no answer, as before.
+   */
+  #evict(wire: Wire): void {
+    this.#evicted = true;
+    this.#context.emit({
+      type: "session-error",
+      peer: this.#peer,
+      code: "busy",
+      reason: "too many unfinished connections; closed the oldest",
+    });
+    if (!this.#beganPreface) return wire.close();
+    writeFrame(wire, { type: "X", code: "busy", message: BUSY_MESSAGE })
+      .catch(() => {})
+      .finally(() => wire.close());
+  }
+
+  /**
    * The opening is complete: stops its deadline and takes a transfer slot, given back when
-   * disposed; or, when none is free, reports the connection as busy and returns `undefined`.
+   * disposed; or, when none is free, reports the connection as busy and returns `undefined`
+   * (also, without a report, when the opening was {@linkcode Opening.evicted}).
    */
   complete(): Disposable | undefined {
     this.#deadline.cancel();
+    if (this.#evicted) return undefined;
     const context = this.#context;
     const slot = context.gate.admit(this.address, this.#place, this.#perAddress);
     if (typeof slot !== "string") {

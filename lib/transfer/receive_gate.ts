@@ -1,12 +1,21 @@
 /**
  * Who gets a transfer slot. A connection is first _opening_ (it has not yet sent a complete
  * preface or classic size); openings hold no transfer slot, and past a limit (per address, and
- * in all) a new one closes the oldest, so silent or trickling connections cannot lock out a
- * classmate. Once its opening is complete a connection asks for a _session_ slot, limited in
+ * in all) a new one closes an old one, so silent or trickling connections cannot lock out a
+ * classmate. A burst of connections from one address (a class behind a NAT router) is not one:
+ * an opening younger than the grace period is never closed for its own address's sake, only
+ * for the total. Once its opening is complete a connection asks for a _session_ slot, limited in
  * all and per address; when none is free it is told `busy`.
  *
  * @module
  */
+
+/**
+ * How long an opening is safe from its own address's limit: long enough for a preface that is
+ * already on its way to be read by a receiver still accepting the rest of a burst, or to be sent
+ * again once after a lost packet; well under the 5 s an opening may take in all.
+ */
+export const OPENING_GRACE_MS = 2000;
 
 /** The limits of a {@linkcode ConnectionGate}. */
 export interface GateLimits {
@@ -14,10 +23,15 @@ export interface GateLimits {
   maxSessions: number;
   /** Most sessions from one address at once. */
   maxSessionsPerAddress: number;
-  /** Most openings at once; a new one past this closes the oldest. */
+  /** Most openings at once; a new one past this closes the oldest of the most crowded address. */
   maxOpenings: number;
-  /** Most openings from one address at once; a new one past this closes that address's oldest. */
+  /**
+   * Most openings from one address at once; a new one past this closes that address's oldest
+   * once that one has been opening for `openingGraceMs`.
+   */
   maxOpeningsPerAddress: number;
+  /** How long an opening is safe from the per-address limit. Default {@linkcode OPENING_GRACE_MS}. */
+  openingGraceMs?: number;
 }
 
 /** Why a session slot was refused: too many sessions in all, or from this address. */
@@ -26,6 +40,8 @@ export type GateRefusal = "total" | "address";
 interface Opening {
   address: string;
   close: () => void;
+  /** When it registered, on the gate's clock. */
+  since: number;
 }
 
 /**
@@ -50,15 +66,19 @@ interface Opening {
  */
 export class ConnectionGate {
   readonly #limits: GateLimits;
+  readonly #graceMs: number;
+  readonly #now: () => number;
   /** Openings in the order they arrived (a Set iterates in insertion order). */
   readonly #openings = new Set<Opening>();
   readonly #openingsOf = new Map<string, Set<Opening>>();
   #sessions = 0;
   readonly #sessionsOf = new Map<string, number>();
 
-  /** A gate with these limits. */
-  constructor(limits: GateLimits) {
+  /** A gate with these limits, telling the age of openings by `now` (milliseconds). */
+  constructor(limits: GateLimits, now: () => number = () => performance.now()) {
     this.#limits = limits;
+    this.#graceMs = limits.openingGraceMs ?? OPENING_GRACE_MS;
+    this.#now = now;
   }
 
   /** Sessions now. */
@@ -72,28 +92,42 @@ export class ConnectionGate {
   }
 
   /**
-   * Registers a connection from `address` that is opening. When that makes too many, the
-   * oldest opening (of this address first) is closed: its `close` is called and it leaves the
-   * gate. Disposing the result leaves the gate (the opening ended one way or another). With
-   * `perAddress` false only the total limit applies.
+   * Registers a connection from `address` that is opening. When its address already has as many
+   * openings as it may, that address's oldest is closed if it has been opening for the grace
+   * period; when there are as many openings in all as there may be, the oldest of the address
+   * with the most openings is closed (so a flood from one address closes its own). A closed
+   * opening has its `close` called and leaves the gate. Disposing the result leaves the gate
+   * (the opening ended one way or another). With `perAddress` false only the total limit
+   * applies to this connection.
    */
   open(address: string, close: () => void, perAddress = true): Disposable {
-    const ofAddress = this.#openingsOf.get(address) ?? new Set();
-    this.#openingsOf.set(address, ofAddress);
-    const oldest = (set: Set<Opening>) => set.values().next().value;
-    const evict = perAddress && ofAddress.size >= this.#limits.maxOpeningsPerAddress
-      ? oldest(ofAddress)
+    const now = this.#now();
+    const mine = this.#openingsOf.get(address);
+    const first = mine && oldest(mine);
+    const evict = perAddress && first && mine.size >= this.#limits.maxOpeningsPerAddress &&
+        now - first.since >= this.#graceMs
+      ? first
       : this.#openings.size >= this.#limits.maxOpenings
-      ? oldest(this.#openings)
+      ? oldest(this.#crowdedAddress())
       : undefined;
     if (evict) {
       this.#leave(evict);
       evict.close();
     }
-    const opening: Opening = { address, close };
+    // After the eviction, which removes an address left without openings.
+    const ofAddress = this.#openingsOf.get(address) ?? new Set();
+    this.#openingsOf.set(address, ofAddress);
+    const opening: Opening = { address, close, since: now };
     this.#openings.add(opening);
     ofAddress.add(opening);
     return { [Symbol.dispose]: () => this.#leave(opening) };
+  }
+
+  /** The openings of the address with the most of them (the first such address on a tie). */
+  #crowdedAddress(): Set<Opening> {
+    let most = new Set<Opening>();
+    for (const set of this.#openingsOf.values()) if (set.size > most.size) most = set;
+    return most;
   }
 
   #leave(opening: Opening): void {
@@ -127,4 +161,9 @@ export class ConnectionGate {
       },
     };
   }
+}
+
+/** The first (oldest) of `openings`. */
+function oldest(openings: Set<Opening>): Opening | undefined {
+  return openings.values().next().value;
 }

@@ -35,6 +35,7 @@ import type { PairingCode } from "../crypto/code.ts";
 import { pairAsReceiver } from "./pairing.ts";
 import { RecordConn } from "./record_conn.ts";
 import {
+  BUSY_MESSAGE,
   describe,
   forPeer,
   inFolder,
@@ -105,6 +106,7 @@ export class SockitConnection {
       await this.#fail(error.reject, reasonOf(error));
       throw error;
     }
+    opening.beganPreface();
     let version: number;
     try {
       version = decodePreface(await wire.readExact(PREFACE_SIZE));
@@ -115,7 +117,8 @@ export class SockitConnection {
     }
     using slot = opening.complete();
     if (!slot) {
-      await this.#fail("busy", "too many senders at once; try again shortly");
+      // An evicted opening was told already (its connection is closing).
+      if (!opening.evicted) await this.#fail("busy", BUSY_MESSAGE);
       return;
     }
     if (version !== PROTOCOL_VERSION) {

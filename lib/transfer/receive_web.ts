@@ -25,6 +25,7 @@ import { checkFolder, commitFile, openTemp } from "./storage.ts";
 import { SenderRefusal } from "../collect/senders.ts";
 import type { SenderIdentity } from "../collect/senders.ts";
 import {
+  BUSY_MESSAGE,
   describe,
   inFolder,
   problemField,
@@ -152,7 +153,7 @@ export class WebConnection {
       if (!request) return;
       using slot = opening.complete();
       // No slot: the opening reported the connection as busy.
-      if (!slot) throw new HttpError(503, "too many senders at once; try again shortly", "busy");
+      if (!slot) throw new HttpError(503, BUSY_MESSAGE, "busy");
       await this.#route(request);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;

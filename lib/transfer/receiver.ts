@@ -67,17 +67,21 @@ export interface ReceiverOptions {
   maxConnections?: number;
   /**
    * Most senders served at once from one address other than this machine's own (loopback);
-   * more are told busy. Default 8.
+   * more are told busy. Raise it for a class that shares one address (a NAT router, a terminal
+   * server). Default 8.
    */
   maxConnectionsPerAddress?: number;
   /**
    * Most connections still in their opening (no complete preface or classic size yet); they
-   * hold no transfer slot, and a new one past this closes the oldest. Default 256.
+   * hold no transfer slot, and a new one past this closes the oldest of the address with the
+   * most openings. Default 256.
    */
   maxOpenings?: number;
   /**
    * Most connections in their opening from one address other than this machine's own
-   * (loopback); past it that address's oldest is closed. Default 16.
+   * (loopback); past it that address's oldest is closed once it has been opening for 2 s (a
+   * burst of classmates behind one address is not closed while their prefaces are read).
+   * Default: twice `maxConnectionsPerAddress`, at least 16.
    */
   maxOpeningsPerAddress?: number;
   /** How long a connection may take to complete its opening (from connecting). Default 5 000 ms. */

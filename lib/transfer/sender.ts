@@ -97,9 +97,14 @@ export interface SendOptions {
   /** Pause before the first retry; each further retry doubles it. Default 1 000 ms. */
   retryDelayMs?: number;
   /**
-   * How long in all to keep trying again while the receiver says it is busy (each pause
-   * doubling from `retryDelayMs` up to 10 s, with ±50% jitter so a class does not come back
-   * all at once). These waits do not count against `retries`. Default 60 000 ms.
+   * Pause before trying again when the receiver says it is busy; each further pause doubles it,
+   * up to 10 s, with ±50% jitter so a class does not come back all at once. Short, since a
+   * receiver is often busy only until a classmate's small file is in. Default 250 ms.
+   */
+  busyDelayMs?: number;
+  /**
+   * How long in all to keep trying again while the receiver says it is busy (see
+   * `busyDelayMs`). These waits do not count against `retries`. Default 60 000 ms.
    */
   busyWaitMs?: number;
   /** Emit a `trace` event for every chunk in both directions. */
@@ -411,7 +416,8 @@ export async function sendFiles(options: SendOptions): Promise<SendResult> {
 /** Errors after which a new connection may succeed (and resume). */
 const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unreachable"]);
 
-/** The longest pause between two tries while the receiver is busy. */
+/** The first pause, and the longest, between two tries while the receiver is busy. */
+const BUSY_FIRST_PAUSE_MS = 250;
 const BUSY_MAX_PAUSE_MS = 10_000;
 
 /** How long to wait for the classic receiver to close once every byte was sent. */
@@ -612,7 +618,7 @@ class SendRun {
         const error = toSockitError(err, "io");
         const reason = String(error.details.reason ?? error.code);
         if (error.code === "rejected" && error.details.code === "busy") {
-          const delayMs = this.#busyDelay(baseDelay);
+          const delayMs = this.#busyDelay();
           if (delayMs === undefined) throw error;
           const attempt = this.#busyTries;
           this.#emit({
@@ -650,10 +656,11 @@ class SendRun {
   }
 
   /** The next pause while the receiver is busy, or `undefined` once `busyWaitMs` is used up. */
-  #busyDelay(baseDelay: number): number | undefined {
+  #busyDelay(): number | undefined {
     const budget = this.#options.busyWaitMs ?? 60_000;
     if (this.#busyWaited >= budget) return undefined;
-    const step = Math.min(baseDelay * 2 ** this.#busyTries, BUSY_MAX_PAUSE_MS);
+    const first = this.#options.busyDelayMs ?? BUSY_FIRST_PAUSE_MS;
+    const step = Math.min(first * 2 ** this.#busyTries, BUSY_MAX_PAUSE_MS);
     const jittered = Math.round(step * (0.5 + Math.random()));
     const delayMs = Math.min(jittered, budget - this.#busyWaited);
     this.#busyTries++;

@@ -53,6 +53,10 @@ async function settle(procs: Proc[]): Promise<{ code: number; errors: string[] }
 
 async function runSockit(run: RunContext, workload: Workload): Promise<Timing> {
   const { link, port } = run;
+  const groups = workload.perItemSender ? workload.items.map((i) => [i]) : [workload.items];
+  // The senders all come from namespace A's one address, a class behind one router: let each
+  // of them be served at once, as they would be from their own machines.
+  const perAddress = groups.length > 1 ? ["--max-per-address", String(groups.length)] : [];
   const receiver = link.spawn(
     "b",
     sockitCommand([
@@ -67,12 +71,12 @@ async function runSockit(run: RunContext, workload: Workload): Promise<Timing> {
       "--quiet",
       // One folder for every sender, as tar and rsync write: verified where the workload says.
       "--flat",
+      ...perAddress,
     ]),
     { timeoutS: run.timeoutS + 30 },
   );
   try {
     await link.listening(port);
-    const groups = workload.perItemSender ? workload.items.map((i) => [i]) : [workload.items];
     const t0 = performance.now();
     const senders = groups.map((items) =>
       link.spawn(
