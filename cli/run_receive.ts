@@ -38,6 +38,8 @@ export interface ReceiveOptions {
   maxSize?: number;
   /** `--max-connections`. Default: the library's. */
   maxConnections?: number;
+  /** `--max-per-address`: most senders at once from one address. Default: the library's (8). */
+  maxPerAddress?: number;
   /** `--idle-timeout` in seconds. Default 30. */
   idleTimeout?: number;
   /** `--classic-name`. Default: the library's. */
@@ -122,6 +124,7 @@ export async function runReceive(
       overwrite: options.overwrite === true,
       maxSize: options.maxSize,
       maxConnections: options.maxConnections,
+      maxConnectionsPerAddress: options.maxPerAddress,
       idleTimeoutMs: (options.idleTimeout ?? 30) * 1000,
       classicName: options.classicName,
       chunkSize: options.chunkSize,
