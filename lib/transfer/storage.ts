@@ -284,7 +284,8 @@ export interface TempFile extends AsyncDisposable {
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
  * {@linkcode commitFile}. A session passes its {@linkcode SessionFolders}, so that the working
- * folder is created and checked once.
+ * folder is created and checked once. The file is created with one synchronous call, like the
+ * other metadata calls here (see {@linkcode SessionFolders}).
  *
  * @example
  * ```ts
@@ -304,7 +305,7 @@ export async function openTemp(
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true, write: true, createNew: true });
+    file = Deno.openSync(path, { read: true, write: true, createNew: true });
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
