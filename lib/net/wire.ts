@@ -10,6 +10,7 @@ import type { ErrorDetails } from "../core/errors.ts";
 import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 import { IdleWatchdog } from "./watchdog.ts";
+import type { Deadline } from "./watchdog.ts";
 
 /** Socket writes smaller than this (the lesson's `--chunk-size 1k`) stream with Nagle on. */
 const GATHERED_WRITE_SIZE = 64 * 1024;
@@ -28,11 +29,7 @@ export type Direction = "sent" | "received";
 /** Called with every chunk that crosses the wire (for `--trace`). Must not keep `bytes`. */
 export type TraceHook = (direction: Direction, bytes: Uint8Array) => void;
 
-/** A running {@linkcode Wire.deadline}: `cancel` (or disposing it) stops it. */
-export interface Deadline extends Disposable {
-  /** Stops the deadline; safe to call more than once. */
-  cancel(): void;
-}
+export type { Deadline } from "./watchdog.ts";
 
 /**
  * What a {@linkcode Wire} reads and writes: a TCP connection, or a byte stream layered on one
@@ -452,9 +449,7 @@ export class Wire {
    * trickles in a byte at a time) may take, where the idle timeout bounds each read.
    */
   deadline(ms: number): Deadline {
-    const timer = setTimeout(() => this.#expire(ms), ms);
-    const cancel = () => clearTimeout(timer);
-    return { cancel, [Symbol.dispose]: cancel };
+    return this.#watchdog.deadline(ms);
   }
 
   #expire(ms: number): void {
@@ -493,16 +488,18 @@ export class Wire {
     this.conn[Symbol.dispose]();
   }
 
-  /** One socket read; `timed` reads start their own idle timer, bulk reads use the watchdog. */
+  /**
+   * One socket read. A `timed` read watches the idle timeout itself; a bulk stream's reads are
+   * watched by the stream ({@linkcode Wire.watch}). Either way the connection's one timer
+   * (`watchdog.ts`) serves it: no timer is armed per read.
+   */
   async #read(target: Uint8Array, timed = true): Promise<number | null> {
     if (this.#closed) {
       if (this.#timedOut) throw this.#timeout();
       return null;
     }
-    const timer = timed && this.#idleMs > 0
-      ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
-      : undefined;
-    if (!timed) this.#watchdog.readingSince = performance.now();
+    const unwatch = timed ? this.watch() : undefined;
+    this.#watchdog.readingSince = performance.now();
     let n: number | null;
     try {
       n = await this.conn.read(target);
@@ -511,7 +508,7 @@ export class Wire {
       if (this.#closed) return null;
       throw toSockitError(err, "io", this.#context);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      unwatch?.();
       this.#watchdog.readingSince = -1;
     }
     if (this.#timedOut) throw this.#timeout();
