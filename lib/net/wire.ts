@@ -85,6 +85,8 @@ export class Wire {
   #closed = false;
   #closing = new AbortController();
   #pending?: Promise<Uint8Array | null>;
+  /** Bytes {@linkcode Wire.queue}d, not yet written. */
+  readonly #queued: Uint8Array[] = [];
   /** The idle timeout of bulk streams (see {@linkcode Wire.watch}). */
   #watchdog: IdleWatchdog;
 
@@ -194,6 +196,11 @@ export class Wire {
 
   async #readInto(target: Uint8Array, timed: boolean): Promise<number | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
+    // A small read (a frame's header, its payload, a small file's bytes) fills the buffer, so
+    // the frames that arrived together are taken with one socket read rather than one each.
+    if (this.buffered === 0 && target.length < this.#bufferSize && !(await this.#refill(timed))) {
+      return null;
+    }
     if (this.buffered > 0) {
       const n = Math.min(target.length, this.buffered);
       target.set(this.#buffer.subarray(this.#start, this.#start + n));
@@ -209,18 +216,22 @@ export class Wire {
    */
   async readSome(max: number = this.#bufferSize): Promise<Uint8Array | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
-    if (this.buffered === 0) {
-      this.#start = 0;
-      this.#end = 0;
-      if (this.#buffer.length < this.#bufferSize) this.#buffer = new Uint8Array(this.#bufferSize);
-      const n = await this.#read(this.#buffer);
-      if (n === null) return null;
-      this.#end = n;
-    }
+    if (this.buffered === 0 && !(await this.#refill(true))) return null;
     const n = Math.min(max, this.buffered);
     const out = this.#buffer.slice(this.#start, this.#start + n);
     this.#start += n;
     return out;
+  }
+
+  /** Reads from the socket into the (empty) buffer; false at end of stream. */
+  async #refill(timed: boolean): Promise<boolean> {
+    this.#start = 0;
+    this.#end = 0;
+    if (this.#buffer.length < this.#bufferSize) this.#buffer = new Uint8Array(this.#bufferSize);
+    const n = await this.#read(this.#buffer, timed);
+    if (n === null) return false;
+    this.#end = n;
+    return true;
   }
 
   /**
@@ -242,22 +253,19 @@ export class Wire {
   }
 
   /**
-   * Writes all of `bytes`. A write that cannot progress for the idle timeout (the peer stopped
-   * reading) fails with `timeout` and closes the connection.
+   * Writes all of `bytes` (after whatever is {@linkcode Wire.queue}d). A write that cannot
+   * progress for the idle timeout (the peer stopped reading) fails with `timeout` and closes the
+   * connection.
    */
   async write(bytes: Uint8Array): Promise<void> {
-    const unwatch = this.watch();
-    try {
-      await this.#writeInPieces(bytes, Infinity);
-    } finally {
-      unwatch();
-    }
+    await this.writeParts([bytes]);
   }
 
   /**
    * Writes `parts` back to back as one socket write: frames together with what follows them
    * (a small file's start frame, bytes and end frame; several offers), so that they leave in
-   * one segment instead of one write and one segment each.
+   * one segment instead of one write and one segment each. Whatever is
+   * {@linkcode Wire.queue}d goes first, in the same write.
    *
    * @example
    * ```ts
@@ -272,14 +280,53 @@ export class Wire {
    * ```
    */
   async writeParts(parts: readonly Uint8Array[]): Promise<void> {
-    if (parts.length === 1) return await this.write(parts[0]);
-    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
+    const all = this.#queued.length > 0 ? [...this.#queued.splice(0), ...parts] : parts;
+    let bytes = all[0] ?? new Uint8Array(0);
+    if (all.length > 1) {
+      bytes = new Uint8Array(all.reduce((sum, part) => sum + part.length, 0));
+      let at = 0;
+      for (const part of all) {
+        bytes.set(part, at);
+        at += part.length;
+      }
     }
-    await this.write(joined);
+    const unwatch = this.watch();
+    try {
+      await this.#writeInPieces(bytes, Infinity);
+    } finally {
+      unwatch();
+    }
+  }
+
+  /**
+   * Queues `bytes` to go out with this side's next write, or else right before its next
+   * socket read: answers that become ready together (a receiver's accepts and verdicts for the
+   * files that arrived in one read) leave in one write and wake the peer once, and none waits
+   * while this side waits for the peer. For a connection whose reads and writes come from one
+   * task in turn (the receiver's session); bytes still queued when the connection closes are
+   * dropped.
+   *
+   * @example
+   * ```ts
+   * import { Wire } from "./wire.ts";
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = (listener.addr as Deno.NetAddr).port;
+   * using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+   * using server = new Wire(await listener.accept());
+   * server.queue(new Uint8Array([1]));
+   * server.queue(new Uint8Array([2]));
+   * await server.write(new Uint8Array([3])); // one write of 1, 2, 3
+   * console.log(await client.readExact(3)); // Uint8Array(3) [ 1, 2, 3 ]
+   * listener.close();
+   * ```
+   */
+  queue(bytes: Uint8Array): void {
+    this.#queued.push(bytes);
+  }
+
+  /** Writes whatever is queued. */
+  async #flush(): Promise<void> {
+    if (this.#queued.length > 0) await this.writeParts([]);
   }
 
   /**
@@ -381,6 +428,7 @@ export class Wire {
     };
     return new WritableStream<Uint8Array>({
       write: async (chunk) => {
+        await this.#flush();
         if (!unwatch) {
           unwatch = this.watch();
           if (gather) this.#noDelay(false);
@@ -437,6 +485,7 @@ export class Wire {
   /** Signals end of data to the peer while still reading its answers. */
   async closeWrite(): Promise<void> {
     try {
+      await this.#flush();
       await this.conn.closeWrite();
     } catch {
       // The peer already closed; nothing is left to signal.
@@ -498,6 +547,8 @@ export class Wire {
       if (this.#timedOut) throw this.#timeout();
       return null;
     }
+    // Answers queued for the peer go before this side waits for it.
+    await this.#flush();
     const unwatch = timed ? this.watch() : undefined;
     this.#watchdog.readingSince = performance.now();
     let n: number | null;

@@ -431,6 +431,8 @@ interface Slot {
   id: number;
   /** The receiver's `A` or `R`; rejected when the session fails first. */
   answer: PromiseWithResolvers<AcceptFrame | RejectFrame>;
+  /** True once its `A` or `R` arrived. */
+  replied: boolean;
   /** True once accepted until its verdict arrives. */
   awaitsVerdict: boolean;
   /** When its data started (for the verdict's `ms`). */
@@ -442,7 +444,7 @@ interface Slot {
 function slot(item: SendItem, index: number, id: number): Slot {
   const answer = Promise.withResolvers<AcceptFrame | RejectFrame>();
   answer.promise.catch(() => {});
-  return { item, index, id, answer, awaitsVerdict: false, started: 0 };
+  return { item, index, id, answer, replied: false, awaitsVerdict: false, started: 0 };
 }
 
 /**
@@ -709,33 +711,36 @@ class SendRun {
     await reader;
   }
 
-  /** Writes offers ahead (at most `window` beyond the next file's data), and each file's data. */
+  /**
+   * Writes offers ahead (at most `window` beyond the next file's data), and each file's data.
+   * Offers go in the same write as the data that follows them, unless the writer must first
+   * wait for an answer (then they go at once: the receiver may need them to answer).
+   */
   async #writeAll(wire: Wire, slots: Slot[], window: number): Promise<void> {
     let offered = 0;
     // Who is sending goes first, in the same write as the first offers (no answer to wait for).
     const name = this.#options.name;
-    const identity = name === undefined ? [] : [encodeFrame({ type: "I", name })];
+    const unsent: Uint8Array[] = name === undefined ? [] : [encodeFrame({ type: "I", name })];
     for (let next = 0; next < slots.length; next++) {
       if (this.#signal?.aborted) return;
-      const offers: Uint8Array[] = identity.splice(0);
       for (; offered < slots.length && offered - next < window; offered++) {
         const { item, id } = slots[offered];
-        offers.push(encodeFrame(
+        unsent.push(encodeFrame(
           item.kind === "folder"
             ? { type: "D", id, path: item.path }
             : { type: "F", id, path: item.path, size: item.size, mtime: item.mtime },
         ));
       }
-      if (offers.length > 0) await wire.writeParts(offers);
       const current = slots[next];
+      if (!current.replied && unsent.length > 0) await wire.writeParts(unsent.splice(0));
       const reply = await current.answer.promise;
       if (reply.type === "A" && current.item.kind === "file") {
-        await this.#data(wire, current, reply);
+        await this.#data(wire, current, reply, unsent.splice(0));
       }
     }
     if (this.#signal?.aborted) return;
     // (With nothing to offer, the identity still goes first.)
-    await wire.writeParts([...identity, encodeFrame({ type: "Q" })]);
+    await wire.writeParts([...unsent, encodeFrame({ type: "Q" })]);
     await wire.closeWrite();
   }
 
@@ -753,6 +758,7 @@ class SendRun {
         if (frame.type === "A" || frame.type === "R") {
           const current = slots[answered++];
           if (current?.id !== frame.id) throw new ProtocolError(`an answer for offer ${frame.id}`);
+          current.replied = true;
           this.#answered(current, frame);
           current.answer.resolve(frame);
         } else if (frame.type === "V") {
@@ -884,10 +890,11 @@ class SendRun {
   }
 
   /**
-   * Sends an accepted file's `S`, bytes and `E` (the verdict comes to the reader). A small file
-   * goes in one write: its bytes are read at once, hashed and framed together.
+   * Sends an accepted file's `S`, bytes and `E` (the verdict comes to the reader), after the
+   * frames in `before` (offers not yet written). A small file goes in one write: its bytes are
+   * read at once, hashed and framed together.
    */
-  async #data(wire: Wire, current: Slot, reply: AcceptFrame): Promise<void> {
+  async #data(wire: Wire, current: Slot, reply: AcceptFrame, before: Uint8Array[]): Promise<void> {
     const { item, id } = current;
     current.started = performance.now();
     const hash = sha256Stream();
@@ -896,11 +903,12 @@ class SendRun {
     using file = openSource(item);
     // (With a small --chunk-size, which the lesson uses to show writes, every file streams.)
     if (item.size - offset <= SMALL_FILE_SIZE && this.#chunkSize >= SMALL_FILE_SIZE) {
-      if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+      if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
       const bytes = readWhole(file, item.size - offset, item.source);
       hash.update(bytes);
       current.sha256 = hash.digest();
       await wire.writeParts([
+        ...before,
         encodeFrame({ type: "S", id, offset }),
         bytes,
         encodeFrame({ type: "E", id, sha256: current.sha256 }),
@@ -908,7 +916,7 @@ class SendRun {
       this.#onProgress(item, offset)(item.size);
       return;
     }
-    await writeFrame(wire, { type: "S", id, offset });
+    await wire.writeParts([...before, encodeFrame({ type: "S", id, offset })]);
     await this.#stream(wire, item, file, offset, hash);
     current.sha256 = hash.digest();
     await writeFrame(wire, { type: "E", id, sha256: current.sha256 });
