@@ -277,6 +277,8 @@ function isHidden(name: string): boolean {
  * @throws {SockitError} `not-found`, `not-a-file`, `permission-denied` or `read-failed` for a
  * path that cannot be sent.
  */
+// Synchronous inside (see statOrThrow); a promise for its callers, failures as rejections.
+// deno-lint-ignore require-await
 export async function planSend(
   paths: readonly string[],
   notes: PlanNotes = {},
@@ -284,13 +286,13 @@ export async function planSend(
   const items: SendItem[] = [];
   for (const path of paths) {
     const source = resolve(path);
-    const info = await statOrThrow(source, path);
+    const info = statOrThrow(source, path);
     const name = basename(source);
     if (info.isFile) {
-      await checkReadable(source, path);
+      checkReadable(source, path);
       items.push({ kind: "file", source, path: name, size: info.size, mtime: mtimeOf(info) });
     } else if (info.isDirectory) {
-      await walk(source, name, items, notes, false);
+      walk(source, name, items, notes, false);
     } else {
       throw new SockitError("not-a-file", { path });
     }
@@ -298,9 +300,14 @@ export async function planSend(
   return items;
 }
 
-async function statOrThrow(source: string, shown: string): Promise<Deno.FileInfo> {
+/**
+ * The walk's metadata calls are synchronous: each takes microseconds on a local disk, where the
+ * asynchronous form waits for a thread of the runtime's pool and back (a folder of 1000 files
+ * took 40–50 ms to plan that way, before anything was sent).
+ */
+function statOrThrow(source: string, shown: string): Deno.FileInfo {
   try {
-    return await Deno.stat(source);
+    return Deno.statSync(source);
   } catch (err) {
     throw readError(err, shown);
   }
@@ -322,31 +329,31 @@ function readError(err: unknown, path: string): SockitError {
 }
 
 /** Fails now, before anything is sent, for a file this user may not read. */
-async function checkReadable(source: string, shown: string): Promise<void> {
+function checkReadable(source: string, shown: string): void {
   try {
-    (await Deno.open(source, { read: true })).close();
+    Deno.openSync(source, { read: true }).close();
   } catch (err) {
     throw readError(err, shown);
   }
 }
 
-async function walk(
+function walk(
   folder: string,
   prefix: string,
   items: SendItem[],
   notes: PlanNotes,
   inHidden: boolean,
-): Promise<void> {
+): void {
   const entries: Deno.DirEntry[] = [];
   try {
-    for await (const entry of Deno.readDir(folder)) entries.push(entry);
+    for (const entry of Deno.readDirSync(folder)) entries.push(entry);
   } catch (err) {
     throw readError(err, folder);
   }
   entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const files = entries.length;
   if (files === 0) {
-    const info = await statOrThrow(folder, folder);
+    const info = statOrThrow(folder, folder);
     items.push({ kind: "folder", source: folder, path: prefix, size: 0, mtime: mtimeOf(info) });
     return;
   }
@@ -360,12 +367,12 @@ async function walk(
     const hidden = inHidden || isHidden(entry.name);
     if (hidden && !inHidden) notes.onHidden?.(path);
     if (entry.isDirectory) {
-      await walk(source, path, items, notes, hidden);
+      walk(source, path, items, notes, hidden);
       continue;
     }
-    const info = await statOrThrow(source, source);
+    const info = statOrThrow(source, source);
     if (info.isFile) {
-      await checkReadable(source, source);
+      checkReadable(source, source);
       items.push({ kind: "file", source, path, size: info.size, mtime: mtimeOf(info) });
     }
     // Folders reached through links and special files (sockets, devices) are not sent.
