@@ -9,6 +9,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
@@ -142,8 +143,11 @@ export class SessionFolders {
   readonly dir: string;
   #root?: string;
   #internal?: { path: string; info: Deno.FileInfo };
-  /** Folders checked in this session: relative path → each component's `lstat`, in order. */
-  readonly #known = new Map<string, { path: string; chain: Deno.FileInfo[] }>();
+  /**
+   * Folders checked in this session: relative path → each component's `lstat`, in order (up to
+   * the first `missing` one, for a folder a check found not there yet).
+   */
+  readonly #known = new Map<string, { path: string; chain: Deno.FileInfo[]; missing?: string }>();
 
   /** The folders of `dir`; nothing is checked until first used. */
   constructor(dir: string) {
@@ -190,7 +194,9 @@ export class SessionFolders {
     const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
     const key = safe.join("/");
     const known = this.#known.get(key);
-    if (known && this.#unchanged(safe, known.chain)) return known.path;
+    // A folder found missing only answers checks: creating it walks it.
+    const usable = known && (known.missing === undefined || !create);
+    if (usable && this.#unchanged(safe, known.chain, known.missing)) return known.path;
     this.#known.delete(key);
     const root = this.root;
     const chain: Deno.FileInfo[] = [];
@@ -199,7 +205,12 @@ export class SessionFolders {
       current = join(current, safe[i]);
       const name = safe.slice(0, i + 1).join("/");
       const info = create ? await ensureFolder(current, name) : existingFolder(current, name);
-      if (!info) return current;
+      if (!info) {
+        // Not there yet (the session's first file into it is still to come): the next check
+        // re-checks the components that are there and that this one is still missing.
+        this.#known.set(key, { path: current, chain, missing: current });
+        return current;
+      }
       chain.push(info);
     }
     let real: string;
@@ -213,10 +224,16 @@ export class SessionFolders {
     return current;
   }
 
-  /** True when every component of `safe` is still the real folder remembered in `chain`. */
-  #unchanged(safe: string[], chain: Deno.FileInfo[]): boolean {
+  /**
+   * True when every component of `safe` remembered in `chain` is still that real folder, and
+   * `missing` (the first component that was not there, if any) is still not there. That test
+   * does not throw for a missing path, which a `lstat` does at a cost (it follows a link, so a
+   * link planted there to a folder fails it and the walk refuses the link; a dangling one is
+   * refused by the walk that creates the folder).
+   */
+  #unchanged(safe: string[], chain: Deno.FileInfo[], missing?: string): boolean {
     let current = this.root;
-    for (let i = 0; i < safe.length; i++) {
+    for (let i = 0; i < chain.length; i++) {
       current = join(current, safe[i]);
       let info: Deno.FileInfo | undefined;
       try {
@@ -226,7 +243,7 @@ export class SessionFolders {
       }
       if (!sameFolder(info, chain[i])) return false;
     }
-    return true;
+    return missing === undefined || !existsSync(missing);
   }
 }
 
