@@ -307,13 +307,14 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
       }
       // No code with --open (anyone may send); else the one given, or a fresh one.
       const code = options.open ? undefined : await receiverCode({ codeFile: options.codeFile });
+      const live = liveRegion(globals, style);
       const view = new ReceiveView(style, prefix(), {
         roster,
         rosterPath,
         logged: true,
         code: code?.text,
+        live: live !== null,
       });
-      const live = liveRegion(globals, style);
       const host = options.host ?? "0.0.0.0";
       const web = options.web === false
         ? undefined
@@ -400,8 +401,8 @@ function buildProgram(lang: Lang, prefix: () => string, setExit: (code: number) 
         trace: globals.trace,
         name: options.classic === true ? undefined : await chooseSenderName(style, options.name),
       };
-      const view = new SendView(style, { classic: options.classic === true });
       const live = liveRegion(globals, style);
+      const view = new SendView(style, { classic: options.classic === true, live: live !== null });
       const result = await interruptible(out, async (signal) => {
         if (!given) await planSend(paths); // a missing file is said before listening
         // The pairing code: SOCKIT_CODE or --code-file, else asked (without echo) on a
