@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { IdleWatchdog } from "../lib/net/watchdog.ts";
 import { Wire } from "../lib/net/wire.ts";
+import { bufferedFrame, encodeFrame, readFrame } from "../lib/transfer/protocol.ts";
 
 /**
  * A watchdog whose expiries resolve `expired` (with the length that expired). Its timer never
@@ -140,4 +141,23 @@ Deno.test("wire: small reads take the frames that arrived together with one sock
   let got = first.length;
   while (got < 100) got += (await server.readExact(Math.min(9, 100 - got))).length;
   assert.ok(reads <= 3, `${reads} socket reads for 100 bytes written at once`);
+});
+
+Deno.test("bufferedFrame: a whole frame in the buffer is taken without a wait; a part one is left", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+  using server = new Wire(await listener.accept());
+  listener.close();
+  const start = encodeFrame({ type: "S", id: 1, offset: 0 });
+  const end = encodeFrame({ type: "E", id: 1, sha256: "a".repeat(64) });
+  await client.write(new Uint8Array([...start, ...end.subarray(0, 8)]));
+  while (server.buffered < start.length + 8) {
+    assert.equal(await server.waitForMore(5000), "data");
+  }
+  assert.deepEqual(bufferedFrame(server, "sender"), { type: "S", id: 1, offset: 0 });
+  assert.equal(bufferedFrame(server, "sender"), undefined, "the end frame is not whole yet");
+  assert.equal(server.buffered, 8, "nothing of it consumed");
+  await client.write(end.subarray(8));
+  assert.deepEqual(await readFrame(server, "sender"), { type: "E", id: 1, sha256: "a".repeat(64) });
 });

@@ -189,6 +189,28 @@ export class Wire {
     return this.#buffer.subarray(this.#start, this.#end);
   }
 
+  /**
+   * Consumes `n` buffered bytes that the caller took from {@linkcode Wire.peek} (at most what
+   * is buffered): a message already in the buffer is read without a wait.
+   *
+   * @example
+   * ```ts
+   * import { Wire } from "./wire.ts";
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = (listener.addr as Deno.NetAddr).port;
+   * using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+   * using server = new Wire(await listener.accept());
+   * await client.write(new Uint8Array([1, 2, 3]));
+   * await server.fill();
+   * const first = server.peek()[0]; // 1
+   * server.consume(1);
+   * listener.close();
+   * ```
+   */
+  consume(n: number): void {
+    this.#start += Math.max(0, Math.min(n, this.buffered));
+  }
+
   /** Reads into `target` from the buffer or the socket; `null` at end of stream. */
   readInto(target: Uint8Array): Promise<number | null> {
     return this.#readInto(target, true);

@@ -10,6 +10,7 @@ import { toSockitError } from "../core/errors.ts";
 import type { SockitError } from "../core/errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
 import {
+  bufferedFrame,
   decodePreface,
   encodeFrame,
   MAGIC,
@@ -268,6 +269,9 @@ export class SockitConnection {
   /** Reads the sender's next frame within the header deadline; a malformed one is told. */
   async #next(): Promise<SenderFrame> {
     try {
+      // A frame already in the buffer needs no deadline.
+      const buffered = bufferedFrame(this.#wire, "sender");
+      if (buffered) return buffered;
       using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
       return await readFrame(this.#wire, "sender");
     } catch (err) {

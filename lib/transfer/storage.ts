@@ -144,10 +144,14 @@ export class SessionFolders {
   #root?: string;
   #internal?: { path: string; info: Deno.FileInfo };
   /**
-   * Folders checked in this session: relative path → each component's `lstat`, in order (up to
-   * the first `missing` one, for a folder a check found not there yet).
+   * Folders checked in this session: relative path → its sanitised segments and each
+   * component's `lstat`, in order (up to the first `missing` one, for a folder a check found not
+   * there yet).
    */
-  readonly #known = new Map<string, { path: string; chain: Deno.FileInfo[]; missing?: string }>();
+  readonly #known = new Map<
+    string,
+    { safe: string[]; path: string; chain: Deno.FileInfo[]; missing?: string }
+  >();
 
   /** The folders of `dir`; nothing is checked until first used. */
   constructor(dir: string) {
@@ -191,12 +195,14 @@ export class SessionFolders {
   }
 
   async #walk(segments: string[], create: boolean): Promise<string> {
-    const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
-    const key = safe.join("/");
-    const known = this.#known.get(key);
+    // A path walked before is the key of what it found, and was sanitised then.
+    const given = segments.join("/");
+    const known = this.#known.get(given);
     // A folder found missing only answers checks: creating it walks it.
     const usable = known && (known.missing === undefined || !create);
-    if (usable && this.#unchanged(safe, known.chain, known.missing)) return known.path;
+    if (usable && this.#unchanged(known.safe, known.chain, known.missing)) return known.path;
+    const safe = segments.length === 0 ? [] : sanitizePath(given);
+    const key = safe.join("/");
     this.#known.delete(key);
     const root = this.root;
     const chain: Deno.FileInfo[] = [];
@@ -208,7 +214,7 @@ export class SessionFolders {
       if (!info) {
         // Not there yet (the session's first file into it is still to come): the next check
         // re-checks the components that are there and that this one is still missing.
-        this.#known.set(key, { path: current, chain, missing: current });
+        this.#known.set(key, { safe, path: current, chain, missing: current });
         return current;
       }
       chain.push(info);
@@ -220,7 +226,7 @@ export class SessionFolders {
       throw toSockitError(err, "file", { path: current });
     }
     if (!isInside(root, real)) throw conflict(key, "outside");
-    this.#known.set(key, { path: current, chain });
+    this.#known.set(key, { safe, path: current, chain });
     return current;
   }
 
