@@ -720,34 +720,37 @@ class SendRun {
 
   /**
    * Writes offers ahead (at most `window` beyond the next file's data), and each file's data.
-   * Offers go in the same write as the data that follows them, unless the writer must first
-   * wait for an answer (then they go at once: the receiver may need them to answer).
+   * Offers and small files go out together in writes of about {@linkcode SMALL_FILE_SIZE}
+   * bytes, and whatever is gathered goes at once when the writer must wait for an answer (the
+   * receiver may need it to answer): a folder of small files costs a socket write (and a
+   * packet, and a wake-up of the receiver) per few files rather than per file.
    */
   async #writeAll(wire: Wire, slots: Slot[], window: number): Promise<void> {
     let offered = 0;
+    const batch = new WriteBatch(wire);
     // Who is sending goes first, in the same write as the first offers (no answer to wait for).
     const name = this.#options.name;
-    const unsent: Uint8Array[] = name === undefined ? [] : [encodeFrame({ type: "I", name })];
+    if (name !== undefined) batch.add(encodeFrame({ type: "I", name }));
     for (let next = 0; next < slots.length; next++) {
       if (this.#signal?.aborted) return;
       for (; offered < slots.length && offered - next < window; offered++) {
         const { item, id } = slots[offered];
-        unsent.push(encodeFrame(
+        batch.add(encodeFrame(
           item.kind === "folder"
             ? { type: "D", id, path: item.path }
             : { type: "F", id, path: item.path, size: item.size, mtime: item.mtime },
         ));
       }
       const current = slots[next];
-      if (!current.replied && unsent.length > 0) await wire.writeParts(unsent.splice(0));
+      if (!current.replied) await batch.flush();
       const reply = await current.answer.promise;
       if (reply.type === "A" && current.item.kind === "file") {
-        await this.#data(wire, current, reply, unsent.splice(0));
+        await this.#data(wire, current, reply, batch);
       }
     }
     if (this.#signal?.aborted) return;
     // (With nothing to offer, the identity still goes first.)
-    await wire.writeParts([...unsent, encodeFrame({ type: "Q" })]);
+    await batch.flush(encodeFrame({ type: "Q" }));
     await wire.closeWrite();
   }
 
@@ -897,11 +900,11 @@ class SendRun {
   }
 
   /**
-   * Sends an accepted file's `S`, bytes and `E` (the verdict comes to the reader), after the
-   * frames in `before` (offers not yet written). A small file goes in one write: its bytes are
-   * read at once, hashed and framed together.
+   * Sends an accepted file's `S`, bytes and `E` (the verdict comes to the reader) after what
+   * `batch` holds. A small file is read at once, hashed and framed into the batch; a larger one
+   * goes after the batch, streamed.
    */
-  async #data(wire: Wire, current: Slot, reply: AcceptFrame, before: Uint8Array[]): Promise<void> {
+  async #data(wire: Wire, current: Slot, reply: AcceptFrame, batch: WriteBatch): Promise<void> {
     const { item, id } = current;
     current.started = performance.now();
     const hash = sha256Stream();
@@ -914,16 +917,16 @@ class SendRun {
       const bytes = readWhole(file, item.size - offset, item.source);
       hash.update(bytes);
       current.sha256 = hash.digest();
-      await wire.writeParts([
-        ...before,
+      batch.add(
         encodeFrame({ type: "S", id, offset }),
         bytes,
         encodeFrame({ type: "E", id, sha256: current.sha256 }),
-      ]);
+      );
+      if (batch.full) await batch.flush();
       this.#onProgress(item, offset)(item.size);
       return;
     }
-    await wire.writeParts([...before, encodeFrame({ type: "S", id, offset })]);
+    await batch.flush(encodeFrame({ type: "S", id, offset }));
     await this.#stream(wire, item, file, offset, hash);
     current.sha256 = hash.digest();
     await writeFrame(wire, { type: "E", id, sha256: current.sha256 });
@@ -964,6 +967,41 @@ class SendRun {
       ms: performance.now() - started,
     });
     this.#emit({ type: "classic-unverified", path: item.path });
+  }
+}
+
+/**
+ * Frames and small files' bytes gathered to go out in one socket write: once they reach
+ * {@linkcode SMALL_FILE_SIZE} bytes, or when the writer flushes them before it waits.
+ */
+class WriteBatch {
+  readonly #wire: Wire;
+  readonly #parts: Uint8Array[] = [];
+  #bytes = 0;
+
+  constructor(wire: Wire) {
+    this.#wire = wire;
+  }
+
+  /** True once the batch holds enough for one write. */
+  get full(): boolean {
+    return this.#bytes >= SMALL_FILE_SIZE;
+  }
+
+  add(...parts: Uint8Array[]): void {
+    for (const part of parts) {
+      this.#parts.push(part);
+      this.#bytes += part.length;
+    }
+  }
+
+  /** Writes what is gathered, then `last`, in one write. */
+  async flush(...last: Uint8Array[]): Promise<void> {
+    this.add(...last);
+    if (this.#parts.length === 0) return;
+    const parts = this.#parts.splice(0);
+    this.#bytes = 0;
+    await this.#wire.writeParts(parts);
   }
 }
 
