@@ -283,14 +283,18 @@ function checkPrivate(path: string, info: Deno.FileInfo): void {
   }
 }
 
-/** This process's user id, or `null` where there is none or it may not be read. */
+/** This process's user id (asked once), or `null` where there is none or it may not be read. */
 function currentUid(): number | null {
-  try {
-    return Deno.uid();
-  } catch {
-    return null;
+  if (uid === undefined) {
+    try {
+      uid = Deno.uid();
+    } catch {
+      uid = null;
+    }
   }
+  return uid;
 }
+let uid: number | null | undefined;
 
 /**
  * A temporary file in `DIR/.sockit/`. Disposing it (`await using temp = …`) closes it and
