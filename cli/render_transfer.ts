@@ -176,19 +176,23 @@ export class SendView {
   #files = 0;
   #lastPath = "";
   #last?: Extract<SendEvent, { type: "file-progress" }>;
+  #live: boolean;
 
   /**
    * Creates a view. `classic` says the lesson's protocol is used (default false); `now` is the
-   * clock in milliseconds (injectable for tests).
+   * clock in milliseconds (injectable for tests); `live: false` says no live area shows the
+   * progress bars (`--quiet`, `--json`, output not a terminal), so none are drawn up for each
+   * progress event (default true).
    */
   constructor(
     style: RenderStyle,
-    options: { classic?: boolean; now?: () => number } = {},
+    options: { classic?: boolean; now?: () => number; live?: boolean } = {},
   ) {
     this.#style = style;
     this.#trace = new TraceView(style, "client");
     this.#now = options.now ?? (() => performance.now());
     this.#classic = options.classic ?? false;
+    this.#live = options.live ?? true;
     this.#started = this.#now();
   }
 
@@ -280,7 +284,7 @@ export class SendView {
         };
       case "file-progress":
         this.#last = event;
-        return { log: [], live: this.#bars(event) };
+        return this.#live ? { log: [], live: this.#bars(event) } : { log: [] };
       case "file-done": {
         this.#lastPath = event.path;
         const ms = event.ms;
@@ -398,6 +402,11 @@ export interface ReceiveViewOptions {
    * says that anyone on the network can send (an open receiver).
    */
   code?: string;
+  /**
+   * False when no live area shows the senders (`--quiet`, `--json`, output not a terminal):
+   * the live lines are then not drawn up for every file. Default true.
+   */
+  live?: boolean;
 }
 
 /** A sender connected now: its name, and the file it is sending, if any. */
@@ -449,6 +458,7 @@ export class ReceiveView {
    * header stays (it says who is missing); without one the area is empty when nobody sends.
    */
   #live(): LiveLine[] {
+    if (this.#options.live === false) return [];
     const s = this.#style;
     if (!this.tally.roster && this.#active.size === 0) return [];
     const senders = [...this.#active.values()].map((a): LiveLine => {

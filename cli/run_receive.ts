@@ -104,13 +104,14 @@ export async function runReceive(
   }
   // No code with --open (anyone may send); else the one given, or a fresh one.
   const code = options.open ? undefined : await receiverCode({ codeFile: options.codeFile });
+  const live = await liveRegion(globals, style);
   const view = new ReceiveView(style, prefix(), {
     roster,
     rosterPath,
     logged: true,
     code: code?.text,
+    live: live !== null,
   });
-  const live = await liveRegion(globals, style);
   const host = options.host ?? "0.0.0.0";
   const web = options.web === false
     ? undefined

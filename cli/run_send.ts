@@ -61,8 +61,8 @@ export async function runSend(
     trace: globals.trace,
     name: options.classic === true ? undefined : await chooseSenderName(style, options.name),
   };
-  const view = new SendView(style, { classic: options.classic === true });
   const live = await liveRegion(globals, style);
+  const view = new SendView(style, { classic: options.classic === true, live: live !== null });
   const result = await interruptible(out, async (signal) => {
     if (!given) await planSend(paths); // a missing file is said before listening
     // The pairing code: SOCKIT_CODE or --code-file, else asked (without echo) on a

@@ -130,3 +130,44 @@ Deno.test("ReceiveView: the hint uses the command prefix it is given", () => {
     /^Classmates send with: deno task sockit send FILE --to 192\.168\.0\.12$/m,
   );
 });
+
+Deno.test("views without a live area draw up no bars, and still log every file", () => {
+  const send = new SendView(en, { now: () => 0, live: false });
+  send.update({ type: "plan", files: 2, folders: 0, bytes: 20 });
+  send.update({ type: "file-start", path: "a.py", size: 10, offset: 0 });
+  const progress = send.update({
+    type: "file-progress",
+    path: "a.py",
+    size: 10,
+    bytes: 10,
+    totalBytes: 10,
+    totalSize: 20,
+  });
+  assert.deepEqual(progress, { log: [] });
+  const done = send.update({
+    type: "file-done",
+    path: "a.py",
+    size: 10,
+    stored: "a.py",
+    sha256: "0".repeat(64),
+    ms: 1,
+  });
+  assert.equal(done.log.length, 1);
+
+  const receive = new ReceiveView(en, "sockit", { live: false });
+  const info = { id: 1, peer: "127.0.0.1:5000", sender: "민지", classic: false, path: "a.py" };
+  receive.update({ type: "sender", peer: info.peer, name: "민지", named: true });
+  const start = receive.update({ type: "file-start", offset: 0, size: 10, ...info });
+  assert.deepEqual(start.live, []);
+  const stored = receive.update({
+    type: "file-done",
+    stored: "민지/a.py",
+    sha256: "0".repeat(64),
+    ms: 1,
+    time: "2026-12-02T13:00:00+00:00",
+    size: 10,
+    ...info,
+  });
+  assert.deepEqual(stored.live, []);
+  assert.match(stored.log[0].text, /^Stored 민지\/a\.py from 민지/);
+});

@@ -139,6 +139,21 @@ Deno.test("small files: a folder swapped for a link between two files of one ses
   assert.deepEqual(await tree(outside), [], "nothing outside");
 });
 
+Deno.test("small files: a link planted where an offered file's folder was still missing is refused for the next offer", async () => {
+  await using root = await tempDir();
+  const outside = await outsideFolder(root.path);
+  await using receiver = await RecordingReceiver.start({ dir: join(root.path, "received") });
+  await using peer = await RawPeer.open(receiver.port);
+  // Offered while new/ does not exist yet (pipelined offers run ahead of the first file).
+  await peer.sendFrame({ type: "F", id: 1, path: "new/a.py", size: 3000, mtime: 0 });
+  assert.equal((await peer.frame(5000)).type, "A");
+  await Deno.symlink(outside, join(receiver.dir, "new"));
+  const bytes = seededBytes(3000, SEED + 350);
+  const second = await sendWhole(peer, 2, "new/b.py", bytes);
+  assert.ok(second.type === "R" && second.code === "name-conflict", JSON.stringify(second));
+  assert.deepEqual(await tree(outside), [], "nothing outside");
+});
+
 Deno.test("small files: a parent folder moved outside and linked back (same inode below) is refused before a byte moves", async () => {
   await using root = await tempDir();
   const outside = await outsideFolder(root.path);

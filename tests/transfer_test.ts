@@ -427,3 +427,21 @@ Deno.test("transfer: the sender reports plan, connected, file-start, progress, f
   assert.equal(end.ms, result.ms);
   assert.ok((await Deno.stat(join(receiver.dir, "b", "empty"))).isDirectory);
 });
+
+Deno.test("transfer: a folder of small files goes out in a few writes, and the answers come back in few", async () => {
+  await using receiver = await RecordingReceiver.start();
+  await using src = await tempDir();
+  const folder = join(src.path, "hw");
+  await Deno.mkdir(folder);
+  for (let i = 0; i < 40; i++) await Deno.writeFile(join(folder, `${i}.py`), randomBytes(1000));
+  const { result, events } = await receiver.send([folder], { trace: true });
+  assert.equal(result.files, 40);
+  const count = (direction: string) =>
+    events.filter((e) => e.type === "trace" && e.direction === direction).length;
+  // Preface; the offers; then the 40 files (40 KB) gathered into writes of up to 64 KiB; Q.
+  assert.ok(count("sent") <= 6, `${count("sent")} writes for 40 files`);
+  // Hello, then accepts and verdicts queued and sent together, then Q: far fewer than 80.
+  assert.ok(count("received") <= 20, `${count("received")} reads for 40 files' answers`);
+  const stored = (await finalEntries(receiver.dir)).filter((p) => p.endsWith(".py"));
+  assert.equal(stored.length, 40);
+});

@@ -138,7 +138,10 @@ export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Arra
 }
 
 /**
- * Writes all of `bytes` to `file` (a `write-failed` or `disk-full` error names `path`).
+ * Writes all of `bytes` to `file` (a `write-failed` or `disk-full` error names `path`). With
+ * `sync`, through synchronous writes: for a small file's bytes (at most
+ * {@linkcode SMALL_FILE_SIZE}), which go to the page cache in microseconds, where an
+ * asynchronous write waits for a thread of the runtime's pool and back.
  *
  * @example
  * ```ts
@@ -147,10 +150,18 @@ export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Arra
  * await writeWhole(file, new Uint8Array([1, 2, 3]));
  * ```
  */
-export async function writeWhole(file: Deno.FsFile, bytes: Uint8Array, path = ""): Promise<void> {
+export async function writeWhole(
+  file: Deno.FsFile,
+  bytes: Uint8Array,
+  path = "",
+  sync = false,
+): Promise<void> {
   try {
     let offset = 0;
-    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    while (offset < bytes.length) {
+      const rest = bytes.subarray(offset);
+      offset += sync ? file.writeSync(rest) : await file.write(rest);
+    }
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
@@ -158,21 +169,23 @@ export async function writeWhole(file: Deno.FsFile, bytes: Uint8Array, path = ""
 
 /**
  * Reads the next `size` bytes of `file` into one new buffer (a small file, or its rest after a
- * resume). A file that ends before is a `read-failed` error: it changed while it was sent.
+ * resume), with synchronous reads: `size` is at most {@linkcode SMALL_FILE_SIZE}, which the page
+ * cache gives in microseconds, where an asynchronous read waits for a thread of the runtime's
+ * pool and back. A file that ends before is a `read-failed` error: it changed while it was sent.
  *
  * @example
  * ```ts
  * import { readWhole } from "./streams.ts";
- * using file = await Deno.open("deno.json");
- * const bytes = await readWhole(file, 5, "deno.json"); // the first 5 bytes
+ * using file = Deno.openSync("deno.json");
+ * const bytes = readWhole(file, 5, "deno.json"); // the first 5 bytes
  * ```
  */
-export async function readWhole(file: Deno.FsFile, size: number, path = ""): Promise<Uint8Array> {
+export function readWhole(file: Deno.FsFile, size: number, path = ""): Uint8Array {
   const bytes = new Uint8Array(size);
   let filled = 0;
   try {
     while (filled < size) {
-      const n = await file.read(bytes.subarray(filled));
+      const n = file.readSync(bytes.subarray(filled));
       if (n === null) break;
       filled += n;
     }
@@ -241,7 +254,7 @@ export async function copyToFile(
   if (size <= SMALL_FILE_SIZE && size <= chunkSize) {
     const bytes = await source.readExact(size);
     hash.update(bytes);
-    await writeWhole(file, bytes, path);
+    await writeWhole(file, bytes, path, true);
     onProgress(start + size);
     return;
   }

@@ -1,15 +1,35 @@
 /**
- * The idle watchdog of a connection's bulk streams: one timer for every read and write of a
- * stream (a timer per call costs more than a small socket write).
+ * The timer of one connection: a single timer for the idle timeout of every read and write and
+ * for every deadline, instead of a timer armed and cleared per read, per write or per frame (a
+ * timer per call costs more than a small socket write, and a folder of small files makes
+ * thousands of them).
  *
  * @module
  */
 
+/** A running {@linkcode IdleWatchdog.deadline}: `cancel` (or disposing it) stops it. */
+export interface Deadline extends Disposable {
+  /** Stops the deadline; safe to call more than once. */
+  cancel(): void;
+}
+
+/** One deadline: when it is due, and the length it was given (for the timeout's message). */
+interface Due {
+  at: number;
+  ms: number;
+}
+
 /**
- * Watches the reads and writes of bulk streams: when its timer fires and a read or write has
- * been waiting for `idleMs`, it calls `expire`; otherwise it re-arms for the time left. The
- * owner marks when a read or write starts waiting ({@linkcode IdleWatchdog.readingSince},
- * {@linkcode IdleWatchdog.writingSince}; -1 when none is).
+ * Watches a connection's reads and writes, and its deadlines, with one timer. The owner marks
+ * when a read or write starts waiting ({@linkcode IdleWatchdog.readingSince},
+ * {@linkcode IdleWatchdog.writingSince}; -1 when none is) while it {@linkcode IdleWatchdog.watch}es:
+ * when the timer fires and one has been waiting for `idleMs`, or a deadline is due, it calls
+ * `expire`; otherwise it re-arms for the earliest moment that could be due.
+ *
+ * Starting and ending a watch or a deadline costs no timer call: the timer stays armed (never
+ * earlier than needed) and, once it fires with nothing left to watch, is simply not armed again.
+ * It never keeps the process alive by itself: whatever it watches is a pending read or write,
+ * which does.
  *
  * @example
  * ```ts
@@ -20,6 +40,7 @@
  * // … the read completes …
  * watchdog.readingSince = -1;
  * unwatch();
+ * watchdog.stop();
  * ```
  */
 export class IdleWatchdog {
@@ -30,7 +51,10 @@ export class IdleWatchdog {
   readonly #idleMs: number;
   readonly #expire: (ms: number) => void;
   #timer?: ReturnType<typeof setTimeout>;
+  /** When the armed timer fires. */
+  #firesAt = Infinity;
   #watchers = 0;
+  readonly #deadlines = new Set<Due>();
   #stopped = false;
 
   /** A watchdog that calls `expire(idleMs)` after `idleMs` of waiting (0: never). */
@@ -39,37 +63,66 @@ export class IdleWatchdog {
     this.#expire = expire;
   }
 
-  /** Starts watching for one stream and returns its stop; the timer runs while any watches. */
+  /** Starts watching for one reader or writer and returns its stop. */
   watch(): () => void {
     if (this.#idleMs <= 0 || this.#stopped) return () => {};
     this.#watchers++;
-    if (!this.#timer) this.#arm(this.#idleMs);
+    this.#armBy(performance.now() + this.#idleMs);
     let stopped = false;
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--this.#watchers === 0) this.#disarm();
+      this.#watchers--;
     };
+  }
+
+  /** Calls `expire(ms)` in `ms` unless the returned deadline is cancelled first. */
+  deadline(ms: number): Deadline {
+    if (this.#stopped) return { cancel() {}, [Symbol.dispose]() {} };
+    const due: Due = { at: performance.now() + ms, ms };
+    this.#deadlines.add(due);
+    this.#armBy(due.at);
+    const cancel = () => void this.#deadlines.delete(due);
+    return { cancel, [Symbol.dispose]: cancel };
   }
 
   /** Stops the timer for good (the connection closed). */
   stop(): void {
     this.#stopped = true;
-    this.#disarm();
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const waits = [this.readingSince, this.writingSince].filter((t) => t >= 0);
-      const waited = waits.length ? performance.now() - Math.min(...waits) : 0;
-      if (waited >= this.#idleMs) return this.#expire(this.#idleMs);
-      this.#arm(this.#idleMs - waited);
-    }, ms);
-  }
-
-  #disarm(): void {
+    this.#deadlines.clear();
     clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Makes sure the timer fires no later than `at`. */
+  #armBy(at: number): void {
+    if (this.#timer !== undefined) {
+      if (this.#firesAt <= at) return;
+      clearTimeout(this.#timer);
+    }
+    this.#firesAt = at;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
+    Deno.unrefTimer(this.#timer);
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#firesAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const due of this.#deadlines) {
+      if (due.at <= now) {
+        this.#deadlines.delete(due);
+        return this.#expire(due.ms);
+      }
+      next = Math.min(next, due.at);
+    }
+    if (this.#watchers > 0) {
+      const waits = [this.readingSince, this.writingSince].filter((t) => t >= 0);
+      const since = waits.length ? Math.min(...waits) : now;
+      if (now - since >= this.#idleMs) return this.#expire(this.#idleMs);
+      next = Math.min(next, since + this.#idleMs);
+    }
+    if (next < Infinity) this.#armBy(next);
   }
 }

@@ -10,6 +10,7 @@ import type { ErrorDetails } from "../core/errors.ts";
 import { within } from "../core/delay.ts";
 import { DEFAULT_CHUNK_SIZE, recycle, takeBuffer } from "../core/streams.ts";
 import { IdleWatchdog } from "./watchdog.ts";
+import type { Deadline } from "./watchdog.ts";
 
 /** Socket writes smaller than this (the lesson's `--chunk-size 1k`) stream with Nagle on. */
 const GATHERED_WRITE_SIZE = 64 * 1024;
@@ -28,11 +29,7 @@ export type Direction = "sent" | "received";
 /** Called with every chunk that crosses the wire (for `--trace`). Must not keep `bytes`. */
 export type TraceHook = (direction: Direction, bytes: Uint8Array) => void;
 
-/** A running {@linkcode Wire.deadline}: `cancel` (or disposing it) stops it. */
-export interface Deadline extends Disposable {
-  /** Stops the deadline; safe to call more than once. */
-  cancel(): void;
-}
+export type { Deadline } from "./watchdog.ts";
 
 /**
  * What a {@linkcode Wire} reads and writes: a TCP connection, or a byte stream layered on one
@@ -88,6 +85,8 @@ export class Wire {
   #closed = false;
   #closing = new AbortController();
   #pending?: Promise<Uint8Array | null>;
+  /** Bytes {@linkcode Wire.queue}d, not yet written. */
+  readonly #queued: Uint8Array[] = [];
   /** The idle timeout of bulk streams (see {@linkcode Wire.watch}). */
   #watchdog: IdleWatchdog;
 
@@ -190,6 +189,28 @@ export class Wire {
     return this.#buffer.subarray(this.#start, this.#end);
   }
 
+  /**
+   * Consumes `n` buffered bytes that the caller took from {@linkcode Wire.peek} (at most what
+   * is buffered): a message already in the buffer is read without a wait.
+   *
+   * @example
+   * ```ts
+   * import { Wire } from "./wire.ts";
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = (listener.addr as Deno.NetAddr).port;
+   * using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+   * using server = new Wire(await listener.accept());
+   * await client.write(new Uint8Array([1, 2, 3]));
+   * await server.fill();
+   * const first = server.peek()[0]; // 1
+   * server.consume(1);
+   * listener.close();
+   * ```
+   */
+  consume(n: number): void {
+    this.#start += Math.max(0, Math.min(n, this.buffered));
+  }
+
   /** Reads into `target` from the buffer or the socket; `null` at end of stream. */
   readInto(target: Uint8Array): Promise<number | null> {
     return this.#readInto(target, true);
@@ -197,6 +218,11 @@ export class Wire {
 
   async #readInto(target: Uint8Array, timed: boolean): Promise<number | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
+    // A small read (a frame's header, its payload, a small file's bytes) fills the buffer, so
+    // the frames that arrived together are taken with one socket read rather than one each.
+    if (this.buffered === 0 && target.length < this.#bufferSize && !(await this.#refill(timed))) {
+      return null;
+    }
     if (this.buffered > 0) {
       const n = Math.min(target.length, this.buffered);
       target.set(this.#buffer.subarray(this.#start, this.#start + n));
@@ -212,18 +238,22 @@ export class Wire {
    */
   async readSome(max: number = this.#bufferSize): Promise<Uint8Array | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
-    if (this.buffered === 0) {
-      this.#start = 0;
-      this.#end = 0;
-      if (this.#buffer.length < this.#bufferSize) this.#buffer = new Uint8Array(this.#bufferSize);
-      const n = await this.#read(this.#buffer);
-      if (n === null) return null;
-      this.#end = n;
-    }
+    if (this.buffered === 0 && !(await this.#refill(true))) return null;
     const n = Math.min(max, this.buffered);
     const out = this.#buffer.slice(this.#start, this.#start + n);
     this.#start += n;
     return out;
+  }
+
+  /** Reads from the socket into the (empty) buffer; false at end of stream. */
+  async #refill(timed: boolean): Promise<boolean> {
+    this.#start = 0;
+    this.#end = 0;
+    if (this.#buffer.length < this.#bufferSize) this.#buffer = new Uint8Array(this.#bufferSize);
+    const n = await this.#read(this.#buffer, timed);
+    if (n === null) return false;
+    this.#end = n;
+    return true;
   }
 
   /**
@@ -245,22 +275,19 @@ export class Wire {
   }
 
   /**
-   * Writes all of `bytes`. A write that cannot progress for the idle timeout (the peer stopped
-   * reading) fails with `timeout` and closes the connection.
+   * Writes all of `bytes` (after whatever is {@linkcode Wire.queue}d). A write that cannot
+   * progress for the idle timeout (the peer stopped reading) fails with `timeout` and closes the
+   * connection.
    */
   async write(bytes: Uint8Array): Promise<void> {
-    const unwatch = this.watch();
-    try {
-      await this.#writeInPieces(bytes, Infinity);
-    } finally {
-      unwatch();
-    }
+    await this.writeParts([bytes]);
   }
 
   /**
    * Writes `parts` back to back as one socket write: frames together with what follows them
    * (a small file's start frame, bytes and end frame; several offers), so that they leave in
-   * one segment instead of one write and one segment each.
+   * one segment instead of one write and one segment each. Whatever is
+   * {@linkcode Wire.queue}d goes first, in the same write.
    *
    * @example
    * ```ts
@@ -275,14 +302,53 @@ export class Wire {
    * ```
    */
   async writeParts(parts: readonly Uint8Array[]): Promise<void> {
-    if (parts.length === 1) return await this.write(parts[0]);
-    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
+    const all = this.#queued.length > 0 ? [...this.#queued.splice(0), ...parts] : parts;
+    let bytes = all[0] ?? new Uint8Array(0);
+    if (all.length > 1) {
+      bytes = new Uint8Array(all.reduce((sum, part) => sum + part.length, 0));
+      let at = 0;
+      for (const part of all) {
+        bytes.set(part, at);
+        at += part.length;
+      }
     }
-    await this.write(joined);
+    const unwatch = this.watch();
+    try {
+      await this.#writeInPieces(bytes, Infinity);
+    } finally {
+      unwatch();
+    }
+  }
+
+  /**
+   * Queues `bytes` to go out with this side's next write, or else right before its next
+   * socket read: answers that become ready together (a receiver's accepts and verdicts for the
+   * files that arrived in one read) leave in one write and wake the peer once, and none waits
+   * while this side waits for the peer. For a connection whose reads and writes come from one
+   * task in turn (the receiver's session); bytes still queued when the connection closes are
+   * dropped.
+   *
+   * @example
+   * ```ts
+   * import { Wire } from "./wire.ts";
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = (listener.addr as Deno.NetAddr).port;
+   * using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+   * using server = new Wire(await listener.accept());
+   * server.queue(new Uint8Array([1]));
+   * server.queue(new Uint8Array([2]));
+   * await server.write(new Uint8Array([3])); // one write of 1, 2, 3
+   * console.log(await client.readExact(3)); // Uint8Array(3) [ 1, 2, 3 ]
+   * listener.close();
+   * ```
+   */
+  queue(bytes: Uint8Array): void {
+    this.#queued.push(bytes);
+  }
+
+  /** Writes whatever is queued. */
+  async #flush(): Promise<void> {
+    if (this.#queued.length > 0) await this.writeParts([]);
   }
 
   /**
@@ -384,6 +450,7 @@ export class Wire {
     };
     return new WritableStream<Uint8Array>({
       write: async (chunk) => {
+        await this.#flush();
         if (!unwatch) {
           unwatch = this.watch();
           if (gather) this.#noDelay(false);
@@ -440,6 +507,7 @@ export class Wire {
   /** Signals end of data to the peer while still reading its answers. */
   async closeWrite(): Promise<void> {
     try {
+      await this.#flush();
       await this.conn.closeWrite();
     } catch {
       // The peer already closed; nothing is left to signal.
@@ -452,9 +520,7 @@ export class Wire {
    * trickles in a byte at a time) may take, where the idle timeout bounds each read.
    */
   deadline(ms: number): Deadline {
-    const timer = setTimeout(() => this.#expire(ms), ms);
-    const cancel = () => clearTimeout(timer);
-    return { cancel, [Symbol.dispose]: cancel };
+    return this.#watchdog.deadline(ms);
   }
 
   #expire(ms: number): void {
@@ -493,16 +559,20 @@ export class Wire {
     this.conn[Symbol.dispose]();
   }
 
-  /** One socket read; `timed` reads start their own idle timer, bulk reads use the watchdog. */
+  /**
+   * One socket read. A `timed` read watches the idle timeout itself; a bulk stream's reads are
+   * watched by the stream ({@linkcode Wire.watch}). Either way the connection's one timer
+   * (`watchdog.ts`) serves it: no timer is armed per read.
+   */
   async #read(target: Uint8Array, timed = true): Promise<number | null> {
     if (this.#closed) {
       if (this.#timedOut) throw this.#timeout();
       return null;
     }
-    const timer = timed && this.#idleMs > 0
-      ? setTimeout(() => this.#expire(this.#idleMs), this.#idleMs)
-      : undefined;
-    if (!timed) this.#watchdog.readingSince = performance.now();
+    // Answers queued for the peer go before this side waits for it.
+    await this.#flush();
+    const unwatch = timed ? this.watch() : undefined;
+    this.#watchdog.readingSince = performance.now();
     let n: number | null;
     try {
       n = await this.conn.read(target);
@@ -511,7 +581,7 @@ export class Wire {
       if (this.#closed) return null;
       throw toSockitError(err, "io", this.#context);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      unwatch?.();
       this.#watchdog.readingSince = -1;
     }
     if (this.#timedOut) throw this.#timeout();

@@ -474,8 +474,39 @@ export function decodeFrame(bytes: Uint8Array, from: "sender" | "receiver"): Fra
 export async function readFrame(wire: Wire, from: "sender"): Promise<SenderFrame>;
 export async function readFrame(wire: Wire, from: "receiver"): Promise<ReceiverFrame>;
 export async function readFrame(wire: Wire, from: "sender" | "receiver"): Promise<Frame> {
+  const buffered = bufferedFrame(wire, from);
+  if (buffered) return buffered;
   const header = decodeFrameHeader(await wire.readExact(FRAME_HEADER_SIZE), from);
   return decodeFramePayload(header, await wire.readExact(header.length), from);
+}
+
+/**
+ * The next frame when it is already whole in `wire`'s buffer (consumed and decoded, with the
+ * checks of {@linkcode readFrame}), else `undefined` and nothing consumed. Pipelined frames
+ * mostly arrive several to a socket read: these are taken without a wait, or a deadline.
+ *
+ * @example
+ * ```ts
+ * import { bufferedFrame } from "./protocol.ts";
+ * import type { Wire } from "../net/wire.ts";
+ * function next(wire: Wire) {
+ *   return bufferedFrame(wire, "sender") ?? "wait for more";
+ * }
+ * ```
+ * @throws {ProtocolError} for a malformed frame.
+ */
+export function bufferedFrame(wire: Wire, from: "sender"): SenderFrame | undefined;
+export function bufferedFrame(wire: Wire, from: "receiver"): ReceiverFrame | undefined;
+export function bufferedFrame(wire: Wire, from: "sender" | "receiver"): Frame | undefined;
+export function bufferedFrame(wire: Wire, from: "sender" | "receiver"): Frame | undefined {
+  const bytes = wire.peek();
+  if (bytes.length < FRAME_HEADER_SIZE) return undefined;
+  const header = decodeFrameHeader(bytes.subarray(0, FRAME_HEADER_SIZE), from);
+  const end = FRAME_HEADER_SIZE + header.length;
+  if (bytes.length < end) return undefined;
+  const frame = decodeFramePayload(header, bytes.subarray(FRAME_HEADER_SIZE, end), from);
+  wire.consume(end);
+  return frame;
 }
 
 function validate(type: string, f: Record<string, unknown>, from: "sender" | "receiver"): Frame {

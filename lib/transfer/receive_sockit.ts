@@ -10,7 +10,9 @@ import { toSockitError } from "../core/errors.ts";
 import type { SockitError } from "../core/errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
 import {
+  bufferedFrame,
   decodePreface,
+  encodeFrame,
   MAGIC,
   PREFACE_SIZE,
   PROTOCOL_VERSION,
@@ -19,12 +21,15 @@ import {
   writeFrame,
 } from "./protocol.ts";
 import type {
+  AcceptFrame,
   FileFrame,
   FolderFrame,
   RefusalProblem,
   RejectCode,
+  RejectFrame,
   SenderFrame,
   StartFrame,
+  VerdictFrame,
 } from "./protocol.ts";
 import type { PartialFile, PartialSource } from "./partials.ts";
 import { commitFile, SessionFolders } from "./storage.ts";
@@ -267,12 +272,25 @@ export class SockitConnection {
   /** Reads the sender's next frame within the header deadline; a malformed one is told. */
   async #next(): Promise<SenderFrame> {
     try {
+      // A frame already in the buffer needs no deadline.
+      const buffered = bufferedFrame(this.#wire, "sender");
+      if (buffered) return buffered;
       using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
       return await readFrame(this.#wire, "sender");
     } catch (err) {
       if (err instanceof ProtocolError) await this.#fail(err.reject, reasonOf(err));
       throw err;
     }
+  }
+
+  /**
+   * Answers an offer or a file (`A`, `R`, `V`). Answers are queued on the wire and leave
+   * together in one write before this side next waits for the sender (`Wire.queue`): the
+   * sender never waits for them while the receiver is still busy with what already arrived, and
+   * the answers for the files of one read wake it once. An `X` or `Q` write sends them first.
+   */
+  #answer(frame: AcceptFrame | RejectFrame | VerdictFrame): void {
+    this.#wire.queue(encodeFrame(frame));
   }
 
   /** Ends the session: the sender broke the protocol. */
@@ -308,19 +326,19 @@ export class SockitConnection {
         reason,
         ...problemField(error),
       });
-      await writeFrame(this.#wire, { type: "R", id, code, message: forPeer(code, reason) });
+      this.#answer({ type: "R", id, code, message: forPeer(code, reason) });
       return;
     }
-    await writeFrame(this.#wire, { type: "A", id, offset: 0 });
+    this.#answer({ type: "A", id, offset: 0 });
   }
 
   /** Refuses the file `frame` offered (the session goes on). */
-  async #refuse(
+  #refuse(
     frame: FileFrame,
     code: RejectCode,
     reason: string,
     problem: { problem?: RefusalProblem } = {},
-  ): Promise<void> {
+  ): void {
     const { id, path } = frame;
     this.#context.emit({
       type: "file-rejected",
@@ -332,12 +350,12 @@ export class SockitConnection {
       reason,
       ...problem,
     });
-    await writeFrame(this.#wire, { type: "R", id, code, message: forPeer(code, reason) });
+    this.#answer({ type: "R", id, code, message: forPeer(code, reason) });
   }
 
   /** Refuses the file `frame` offered because of `error`. */
-  #refuseFor(frame: FileFrame, error: SockitError): Promise<void> {
-    return this.#refuse(frame, rejectCodeOf(error), describe(error), problemField(error));
+  #refuseFor(frame: FileFrame, error: SockitError): void {
+    this.#refuse(frame, rejectCodeOf(error), describe(error), problemField(error));
   }
 
   /** Answers an offer: refused, or accepted (from a resumable offset) and queued for its bytes. */
@@ -347,18 +365,18 @@ export class SockitConnection {
     try {
       segments = inFolder(this.#sender!, sanitizePath(frame.path));
     } catch (err) {
-      if (err instanceof NameError) return await this.#refuseFor(frame, err);
+      if (err instanceof NameError) return this.#refuseFor(frame, err);
       throw err;
     }
     const { maxSize } = context;
     if (maxSize !== undefined && frame.size > maxSize) {
       const reason = `${frame.size} bytes is more than the limit of ${maxSize}`;
-      return await this.#refuse(frame, "too-large", reason);
+      return this.#refuse(frame, "too-large", reason);
     }
     try {
       await this.#folders.check(segments.slice(0, -1));
     } catch (err) {
-      return await this.#refuseFor(frame, toSockitError(err, "file", { path: frame.path }));
+      return this.#refuseFor(frame, toSockitError(err, "file", { path: frame.path }));
     }
     const source = { path: segments.join("/"), size: frame.size, mtime: frame.mtime };
     let partial: PartialFile;
@@ -366,7 +384,7 @@ export class SockitConnection {
       const from = (this.#wire.conn.remoteAddr as Deno.NetAddr).hostname;
       partial = await context.partials.open(source, from, this.#folders);
     } catch (err) {
-      return await this.#refuseFor(frame, toSockitError(err, "file", { path: context.dir }));
+      return this.#refuseFor(frame, toSockitError(err, "file", { path: context.dir }));
     }
     // The bytes are kept for a resume only when the connection was lost (before the end frame
     // arrived, even once every byte is in), never when the peer lied.
@@ -376,7 +394,7 @@ export class SockitConnection {
     if (!space.granted) {
       const reason = `${frame.size - partial.offset} bytes do not fit; ${space.room} bytes free`;
       await partial[Symbol.asyncDispose]();
-      return await this.#refuse(frame, "disk-full", reason);
+      return this.#refuse(frame, "disk-full", reason);
     }
     const info: ReceiverFileInfo = {
       id: context.nextId(),
@@ -390,7 +408,7 @@ export class SockitConnection {
     const wire = this.#wire;
     // A stop closes the connection, which ends the hashing of a large prefix at once.
     if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, offer.hash, wire.signal);
-    await writeFrame(wire, {
+    this.#answer({
       type: "A",
       id: frame.id,
       offset: partial.offset,
@@ -433,7 +451,7 @@ export class SockitConnection {
       partial.keep = false;
       const sha256 = hash.digest();
       if (sha256 !== end.sha256) {
-        await writeFrame(wire, {
+        this.#answer({
           type: "V",
           id: frame.id,
           ok: false,
@@ -461,7 +479,7 @@ export class SockitConnection {
       await partial.committed();
       // Logged before the receipt goes out: a sender holding a receipt has its row.
       const time = context.stored(info, stored.relative, sha256, started);
-      await writeFrame(wire, {
+      this.#answer({
         type: "V",
         id: frame.id,
         ok: true,

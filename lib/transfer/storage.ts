@@ -9,6 +9,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
@@ -142,8 +143,15 @@ export class SessionFolders {
   readonly dir: string;
   #root?: string;
   #internal?: { path: string; info: Deno.FileInfo };
-  /** Folders checked in this session: relative path → each component's `lstat`, in order. */
-  readonly #known = new Map<string, { path: string; chain: Deno.FileInfo[] }>();
+  /**
+   * Folders checked in this session: relative path → its sanitised segments and each
+   * component's `lstat`, in order (up to the first `missing` one, for a folder a check found not
+   * there yet).
+   */
+  readonly #known = new Map<
+    string,
+    { safe: string[]; path: string; chain: Deno.FileInfo[]; missing?: string }
+  >();
 
   /** The folders of `dir`; nothing is checked until first used. */
   constructor(dir: string) {
@@ -187,10 +195,14 @@ export class SessionFolders {
   }
 
   async #walk(segments: string[], create: boolean): Promise<string> {
-    const safe = segments.length === 0 ? [] : sanitizePath(segments.join("/"));
+    // A path walked before is the key of what it found, and was sanitised then.
+    const given = segments.join("/");
+    const known = this.#known.get(given);
+    // A folder found missing only answers checks: creating it walks it.
+    const usable = known && (known.missing === undefined || !create);
+    if (usable && this.#unchanged(known.safe, known.chain, known.missing)) return known.path;
+    const safe = segments.length === 0 ? [] : sanitizePath(given);
     const key = safe.join("/");
-    const known = this.#known.get(key);
-    if (known && this.#unchanged(safe, known.chain)) return known.path;
     this.#known.delete(key);
     const root = this.root;
     const chain: Deno.FileInfo[] = [];
@@ -199,7 +211,12 @@ export class SessionFolders {
       current = join(current, safe[i]);
       const name = safe.slice(0, i + 1).join("/");
       const info = create ? await ensureFolder(current, name) : existingFolder(current, name);
-      if (!info) return current;
+      if (!info) {
+        // Not there yet (the session's first file into it is still to come): the next check
+        // re-checks the components that are there and that this one is still missing.
+        this.#known.set(key, { safe, path: current, chain, missing: current });
+        return current;
+      }
       chain.push(info);
     }
     let real: string;
@@ -209,14 +226,20 @@ export class SessionFolders {
       throw toSockitError(err, "file", { path: current });
     }
     if (!isInside(root, real)) throw conflict(key, "outside");
-    this.#known.set(key, { path: current, chain });
+    this.#known.set(key, { safe, path: current, chain });
     return current;
   }
 
-  /** True when every component of `safe` is still the real folder remembered in `chain`. */
-  #unchanged(safe: string[], chain: Deno.FileInfo[]): boolean {
+  /**
+   * True when every component of `safe` remembered in `chain` is still that real folder, and
+   * `missing` (the first component that was not there, if any) is still not there. That test
+   * does not throw for a missing path, which a `lstat` does at a cost (it follows a link, so a
+   * link planted there to a folder fails it and the walk refuses the link; a dangling one is
+   * refused by the walk that creates the folder).
+   */
+  #unchanged(safe: string[], chain: Deno.FileInfo[], missing?: string): boolean {
     let current = this.root;
-    for (let i = 0; i < safe.length; i++) {
+    for (let i = 0; i < chain.length; i++) {
       current = join(current, safe[i]);
       let info: Deno.FileInfo | undefined;
       try {
@@ -226,7 +249,7 @@ export class SessionFolders {
       }
       if (!sameFolder(info, chain[i])) return false;
     }
-    return true;
+    return missing === undefined || !existsSync(missing);
   }
 }
 
@@ -260,14 +283,18 @@ function checkPrivate(path: string, info: Deno.FileInfo): void {
   }
 }
 
-/** This process's user id, or `null` where there is none or it may not be read. */
+/** This process's user id (asked once), or `null` where there is none or it may not be read. */
 function currentUid(): number | null {
-  try {
-    return Deno.uid();
-  } catch {
-    return null;
+  if (uid === undefined) {
+    try {
+      uid = Deno.uid();
+    } catch {
+      uid = null;
+    }
   }
+  return uid;
 }
+let uid: number | null | undefined;
 
 /**
  * A temporary file in `DIR/.sockit/`. Disposing it (`await using temp = …`) closes it and
@@ -284,7 +311,8 @@ export interface TempFile extends AsyncDisposable {
  * Creates sockit's working folder `DIR/.sockit/` (mode 0o700 where supported) if needed, and
  * a new temporary file `tmp-<uuid>` in it, open for reading and writing. Close the file before
  * {@linkcode commitFile}. A session passes its {@linkcode SessionFolders}, so that the working
- * folder is created and checked once.
+ * folder is created and checked once. The file is created with one synchronous call, like the
+ * other metadata calls here (see {@linkcode SessionFolders}).
  *
  * @example
  * ```ts
@@ -304,7 +332,7 @@ export async function openTemp(
   const path = join(internal, `tmp-${crypto.randomUUID()}`);
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true, write: true, createNew: true });
+    file = Deno.openSync(path, { read: true, write: true, createNew: true });
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
