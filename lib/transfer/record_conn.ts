@@ -29,26 +29,26 @@ const READ_AHEAD_FROM = 64 * 1024;
 const SMALL_BUFFER = 16 * 1024;
 
 /**
- * The read buffer once bulk data flows: a whole record of the largest size and room for a
- * few more, so that one socket read takes in several records instead of a header read and a
- * body read each.
- */
-const BULK_BUFFER = 2 * (RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES);
-
-/**
  * A socket read into the read buffer asks for at least this much room: records are moved to
  * its start (at most one partial record is copied) when less is left at its end.
  */
 const MIN_READ_ROOM = 256 * 1024;
 
 /**
- * Most plaintext bytes per record written (less than the format's 1 MiB). Measured on the
- * 2-core machine (docs/performance.md): WebCrypto's AES-GCM output for a 128 KiB record reuses
- * freed memory, while from 192 KiB on every record's output is fresh memory, page-faulted in
- * (about 0.7 s of kernel time per GiB sent). A large write is several records, each sealed
- * (off the main thread) while the one before is written.
+ * The read buffer once bulk data flows: a whole record of the largest size and room for
+ * more, so that one socket read takes in several records instead of a header read and a body
+ * read each.
  */
-const PIPELINED_RECORD = 128 * 1024;
+const BULK_BUFFER = RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES + MIN_READ_ROOM;
+
+/**
+ * Most plaintext bytes per record this side writes (the format allows 1 MiB): a larger write
+ * becomes several records, each sealed (off the main thread) while the one before is
+ * written. Measured on the 2-core machine (docs/performance.md): WebCrypto's AES-GCM output
+ * for a 128 KiB record reuses freed memory, while from 192 KiB on each record's output is
+ * fresh memory, page-faulted in (about 0.7 s of kernel time per GiB sent).
+ */
+export const BULK_RECORD_DATA = 128 * 1024;
 
 /** Records of one write being sealed at once. */
 const SEALS_AHEAD = 2;
@@ -212,7 +212,7 @@ export class RecordConn implements WireConn {
   }
 
   /**
-   * Seals `bytes` into records and writes them. Writes over {@linkcode PIPELINED_RECORD}
+   * Seals `bytes` into records and writes them. Writes over {@linkcode BULK_RECORD_DATA}
    * bytes become several records, each sealed (off the main thread) while the one before is
    * written, {@linkcode SEALS_AHEAD} at most.
    */
@@ -221,11 +221,11 @@ export class RecordConn implements WireConn {
     let at = 0;
     while (at < bytes.length || ahead.length > 0) {
       while (at < bytes.length && ahead.length < SEALS_AHEAD) {
-        const sealing = this.#sealer.seal(bytes.subarray(at, at + PIPELINED_RECORD));
+        const sealing = this.#sealer.seal(bytes.subarray(at, at + BULK_RECORD_DATA));
         // A failure is thrown when its turn to be written comes.
         sealing.catch(() => {});
         ahead.push(sealing);
-        at += PIPELINED_RECORD;
+        at += BULK_RECORD_DATA;
       }
       await this.#writeRecord(await ahead.shift()!);
     }
