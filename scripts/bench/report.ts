@@ -140,7 +140,8 @@ export function judgeTargets(results: BenchResults): Target[] {
     const sizes = rows.map((r) => formatSize(r.bytes)).join(" vs ");
     targets.push({
       id: tool === "sockit" ? "memory" : `memory (${tool})`,
-      goal: "peak RSS of each side ≤ 80 MiB and the same (±10%) for 256 MiB and 4 GiB files",
+      goal: "peak RSS of each side ≤ 80 MiB and the same (±10%) for 256 MiB and 4 GiB files" +
+        (tool === "sockit" ? "" : ` (${tool})`),
       measured: `${sizes}: sender ${rows.map((r) => fixed(r.senderRssMiB, 1)).join(" / ")} MiB, ` +
         `receiver ${rows.map((r) => fixed(r.receiverRssMiB, 1)).join(" / ")} MiB ` +
         `(spread ${fixed((spreadS ?? 0) * 100)}% / ${fixed((spreadR ?? 0) * 100)}%)`,
