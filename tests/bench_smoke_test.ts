@@ -66,7 +66,7 @@ Deno.test("deno task bench --smoke runs every section and sockit's files arrive 
       assert.equal(mode.verifiedAll, true, `scale (${mode.mode}): a file was not identical`);
       assert.equal(mode.many[0].senders, json.scale.senders);
     }
-    assert.equal(json.memory.length, 2);
+    assert.equal(json.memory.length, 4); // two sizes, open and paired
     for (const row of json.memory) assert.equal(row.verifiedAll, true);
 
     const sockitEcho = json.echo.cells.filter((c: { server: string }) => c.server === "sockit");

@@ -25,16 +25,32 @@ import type { Wire, WireConn } from "../net/wire.ts";
 /** Records at least this long (header included) are bulk data: the next one is read ahead. */
 const READ_AHEAD_FROM = 64 * 1024;
 
-/** The scratch buffer of a connection that has seen only small records. */
-const SMALL_SCRATCH = 16 * 1024;
+/** The read buffer of a connection that has seen only small records. */
+const SMALL_BUFFER = 16 * 1024;
 
 /**
- * Most plaintext bytes per record written (less than the format's 1 MiB), so that a large
- * write is several records and sealing one overlaps writing the one before.
+ * A socket read into the read buffer asks for at least this much room: records are moved to
+ * its start (at most one partial record is copied) when less is left at its end.
  */
-const PIPELINED_RECORD = 256 * 1024;
+const MIN_READ_ROOM = 256 * 1024;
 
-/** Records of one write being sealed at once (each runs off the main thread). */
+/**
+ * The read buffer once bulk data flows: a whole record of the largest size and room for
+ * more, so that one socket read takes in several records instead of a header read and a body
+ * read each.
+ */
+const BULK_BUFFER = RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES + MIN_READ_ROOM;
+
+/**
+ * Most plaintext bytes per record this side writes (the format allows 1 MiB): a larger write
+ * becomes several records, each sealed (off the main thread) while the one before is
+ * written. Measured on the 2-core machine (docs/performance.md): WebCrypto's AES-GCM output
+ * for a 128 KiB record reuses freed memory, while from 192 KiB on each record's output is
+ * fresh memory, page-faulted in (about 0.7 s of kernel time per GiB sent).
+ */
+export const BULK_RECORD_DATA = 128 * 1024;
+
+/** Records of one write being sealed at once. */
 const SEALS_AHEAD = 2;
 
 /** Records whose ciphertext is at most this long leave in one write with their header. */
@@ -78,11 +94,14 @@ export class RecordConn implements WireConn {
   /** The reading of the record after it, started while that one is decrypted. */
   #reading?: Promise<Uint8Array>;
   /**
-   * Where records are read: WebCrypto copies its input when called, so one buffer serves
-   * record after record (a fresh megabyte each time costs page faults and garbage). It grows
-   * to a full record on the first large one.
+   * Where records are read, `#start` to `#end` not yet taken: WebCrypto copies its input when
+   * called, so records are opened straight from here and one buffer serves record after
+   * record (a fresh megabyte each time costs page faults and garbage). It grows to
+   * {@linkcode BULK_BUFFER} on the first large record.
    */
-  #scratch: Uint8Array = new Uint8Array(SMALL_SCRATCH);
+  #buffer: Uint8Array = new Uint8Array(SMALL_BUFFER);
+  #start = 0;
+  #end = 0;
 
   /** Layers records with `keys` (this side's) over the connection `raw`. */
   constructor(raw: Wire, keys: SessionKeys) {
@@ -132,7 +151,7 @@ export class RecordConn implements WireConn {
 
   /**
    * Opens the next record. During bulk data the record after it is read while this one is
-   * decrypted (the opener copies its input when called, so the scratch is free again).
+   * decrypted (the opener copies its input when called, so its bytes may be overwritten).
    */
   async #openNext(): Promise<OpenedRecord> {
     const reading = this.#reading ?? this.#record();
@@ -149,20 +168,16 @@ export class RecordConn implements WireConn {
   }
 
   /**
-   * The next whole record from the connection, in the reusable scratch buffer (valid until
-   * the next call); the end of the stream here is a truncation.
+   * The next whole record from the connection, a view of the read buffer (valid until the
+   * next call); the end of the stream here is a truncation.
    */
   async #record(): Promise<Uint8Array> {
     try {
-      const header = await this.#fill(this.#scratch.subarray(0, RECORD_HEADER_BYTES));
-      const size = recordSize(header);
-      if (size > this.#scratch.length) {
-        const larger = new Uint8Array(RECORD_HEADER_BYTES + MAX_RECORD_DATA + TAG_BYTES);
-        larger.set(header);
-        this.#scratch = larger;
-      }
-      const record = this.#scratch.subarray(0, size);
-      await this.#fill(record.subarray(RECORD_HEADER_BYTES));
+      await this.#buffered(RECORD_HEADER_BYTES);
+      const size = recordSize(this.#buffer.subarray(this.#start, this.#start + 4));
+      await this.#buffered(size);
+      const record = this.#buffer.subarray(this.#start, this.#start + size);
+      this.#start += size;
       return record;
     } catch (err) {
       if (err instanceof SockitError && err.code === "closed-early") {
@@ -173,19 +188,31 @@ export class RecordConn implements WireConn {
     }
   }
 
-  /** Fills all of `target` from the connection; `closed-early` if it ends first. */
-  async #fill(target: Uint8Array): Promise<Uint8Array> {
-    let filled = 0;
-    while (filled < target.length) {
-      const n = await this.#raw.readInto(target.subarray(filled));
-      if (n === null) throw new SockitError("closed-early", {});
-      filled += n;
+  /**
+   * Reads until at least `n` bytes are buffered, in socket reads as large as the buffer
+   * allows (a record that does not fit is moved to the buffer's start, which grows to
+   * {@linkcode BULK_BUFFER} for large records); `closed-early` if the connection ends first.
+   */
+  async #buffered(n: number): Promise<void> {
+    if (this.#end - this.#start >= n) return;
+    const cramped = this.#buffer.length - this.#end < MIN_READ_ROOM && n > SMALL_BUFFER;
+    if (this.#buffer.length - this.#start < n || (cramped && this.#start > 0)) {
+      const rest = this.#buffer.subarray(this.#start, this.#end);
+      const target = n > this.#buffer.length ? new Uint8Array(BULK_BUFFER) : this.#buffer;
+      target.set(rest);
+      this.#buffer = target;
+      this.#end = rest.length;
+      this.#start = 0;
     }
-    return target;
+    while (this.#end - this.#start < n) {
+      const got = await this.#raw.readInto(this.#buffer.subarray(this.#end));
+      if (got === null) throw new SockitError("closed-early", {});
+      this.#end += got;
+    }
   }
 
   /**
-   * Seals `bytes` into records and writes them. Writes over {@linkcode PIPELINED_RECORD}
+   * Seals `bytes` into records and writes them. Writes over {@linkcode BULK_RECORD_DATA}
    * bytes become several records, each sealed (off the main thread) while the one before is
    * written, {@linkcode SEALS_AHEAD} at most.
    */
@@ -194,11 +221,11 @@ export class RecordConn implements WireConn {
     let at = 0;
     while (at < bytes.length || ahead.length > 0) {
       while (at < bytes.length && ahead.length < SEALS_AHEAD) {
-        const sealing = this.#sealer.seal(bytes.subarray(at, at + PIPELINED_RECORD));
+        const sealing = this.#sealer.seal(bytes.subarray(at, at + BULK_RECORD_DATA));
         // A failure is thrown when its turn to be written comes.
         sealing.catch(() => {});
         ahead.push(sealing);
-        at += PIPELINED_RECORD;
+        at += BULK_RECORD_DATA;
       }
       await this.#writeRecord(await ahead.shift()!);
     }

@@ -323,8 +323,13 @@ export async function scaleSection(
   };
 }
 
-/** One file size of the memory section. */
+/** The tools of the memory section: the open and the paired (encrypted) transfer. */
+export const MEMORY_TOOLS = ["sockit", "sockit-paired"] as const;
+
+/** One file size and tool of the memory section. */
 export interface MemoryRow {
+  /** One of {@linkcode MEMORY_TOOLS}. */
+  tool: string;
   bytes: number;
   dir: string;
   tmpfs: boolean;
@@ -335,9 +340,8 @@ export interface MemoryRow {
   verifiedAll: boolean;
 }
 
-/** sockit's peak RSS on both sides for each size in `sizes`. */
+/** Peak RSS on both sides for each size in `sizes`, for each of {@linkcode MEMORY_TOOLS}. */
 export async function memorySection(context: Context, sizes: number[]): Promise<MemoryRow[]> {
-  const tool = TRANSFER_TOOLS.find((t) => t.id === "sockit")!;
   const rows: MemoryRow[] = [];
   for (const size of sizes) {
     const place = await room(context, context.work, size, 2, `memory ${formatSize(size)}`);
@@ -346,37 +350,41 @@ export async function memorySection(context: Context, sizes: number[]): Promise<
     const sha256 = await randomFile(src, place.bytes);
     const outDir = join(place.dir, "memory-out");
     const job = { src, sha256, size: place.bytes, outDir };
-    const runs = await timedRuns(
-      context,
-      `memory-${place.bytes}`,
-      tool.pair(context, job),
-      context.runs,
-      job,
-    );
-    runs.forEach((run, i) =>
-      context.log(
-        `memory ${formatSize(place.bytes)} ${i + 1}/${context.runs}: sender ` +
-          `${((run.sender?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, receiver ` +
-          `${((run.receiver?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, verified ${run.verified}` +
-          (run.error ? ` (${run.error})` : ""),
-      )
-    );
-    await removeAll(outDir);
+    for (const id of MEMORY_TOOLS) {
+      const tool = TRANSFER_TOOLS.find((t) => t.id === id)!;
+      const runs = await timedRuns(
+        context,
+        `memory-${id}-${place.bytes}`,
+        tool.pair(context, job),
+        context.runs,
+        job,
+      );
+      runs.forEach((run, i) =>
+        context.log(
+          `memory ${id} ${formatSize(place.bytes)} ${i + 1}/${context.runs}: sender ` +
+            `${((run.sender?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, receiver ` +
+            `${((run.receiver?.maxRssKiB ?? 0) / 1024).toFixed(1)} MiB, verified ${run.verified}` +
+            (run.error ? ` (${run.error})` : ""),
+        )
+      );
+      await removeAll(outDir);
+      const m = medians(runs);
+      rows.push({
+        tool: id,
+        bytes: place.bytes,
+        dir: place.dir,
+        tmpfs: await isTmpfs(place.dir),
+        runs,
+        senderRssMiB: m.senderRssMiB,
+        receiverRssMiB: m.receiverRssMiB,
+        mbps: m.mbps,
+        verifiedAll: runs.every((r) => r.verified === true),
+      });
+    }
     if (place.bytes > 512 * MiB) {
       await removeAll(src);
       await removeAll(`${src}.sha256`);
     }
-    const m = medians(runs);
-    rows.push({
-      bytes: place.bytes,
-      dir: place.dir,
-      tmpfs: await isTmpfs(place.dir),
-      runs,
-      senderRssMiB: m.senderRssMiB,
-      receiverRssMiB: m.receiverRssMiB,
-      mbps: m.mbps,
-      verifiedAll: runs.every((r) => r.verified === true),
-    });
   }
   return rows;
 }
