@@ -94,6 +94,59 @@ Deno.test("watchdog: thousands of watches and deadlines arm the timer once", () 
   }
 });
 
+Deno.test("wire: a read waiting for an answer is not idle while this side's writes complete", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const idleMs = 150;
+  using sender = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }), {
+    idleTimeoutMs: idleMs,
+  });
+  const receiver = await listener.accept();
+  listener.close();
+  // The sender waits for its verdict while it streams a file: the answer comes only at the end.
+  const answer = sender.readExact(1);
+  answer.catch(() => {});
+  const draining = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    let total = 0;
+    while (true) {
+      const n = await receiver.read(buffer);
+      if (n === null) return total;
+      total += n;
+    }
+  })();
+  // Writes that keep completing for several idle timeouts (bounded in count and time).
+  const piece = new Uint8Array(16 * 1024);
+  const started = performance.now();
+  let pieces = 0;
+  while (performance.now() - started < 5 * idleMs && pieces < 100_000) {
+    await sender.write(piece);
+    pieces++;
+    if (pieces % 16 === 0) await new Promise((resolve) => setTimeout(resolve, idleMs / 5));
+  }
+  await receiver.write(new Uint8Array([86]));
+  assert.deepEqual(await answer, new Uint8Array([86]), "the answer, not a timeout");
+  receiver.close();
+  await draining.catch(() => 0);
+});
+
+Deno.test("wire: a read still expires once nothing moves either way", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  using sender = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }), {
+    idleTimeoutMs: 100,
+  });
+  using _receiver = await listener.accept();
+  listener.close();
+  await sender.write(new Uint8Array(1024));
+  const started = performance.now();
+  await assert.rejects(
+    sender.readExact(1),
+    (err: Error & { code?: string }) => err.code === "timeout",
+  );
+  assert.ok(performance.now() - started >= 90, "not before the idle timeout");
+});
+
 Deno.test("wire: queued bytes leave in one write before the side that queued them reads", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;

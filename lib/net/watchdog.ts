@@ -23,8 +23,12 @@ interface Due {
  * Watches a connection's reads and writes, and its deadlines, with one timer. The owner marks
  * when a read or write starts waiting ({@linkcode IdleWatchdog.readingSince},
  * {@linkcode IdleWatchdog.writingSince}; -1 when none is) while it {@linkcode IdleWatchdog.watch}es:
- * when the timer fires and one has been waiting for `idleMs`, or a deadline is due, it calls
- * `expire`; otherwise it re-arms for the earliest moment that could be due.
+ * when the timer fires and one has been waiting for `idleMs` with no bytes moved either way
+ * meanwhile ({@linkcode IdleWatchdog.movedAt}), or a deadline is due, it calls `expire`;
+ * otherwise it re-arms for the earliest moment that could be due. A read that waits for the
+ * peer's answer while this side's writes keep completing is not idle: the peer is taking the
+ * bytes (a sender streaming a file for longer than the idle timeout waits that long for the
+ * file's verdict).
  *
  * Starting and ending a watch or a deadline costs no timer call: the timer stays armed (never
  * earlier than needed) and, once it fires with nothing left to watch, is simply not armed again.
@@ -48,6 +52,8 @@ export class IdleWatchdog {
   readingSince = -1;
   /** When the write in progress started waiting (-1: none). */
   writingSince = -1;
+  /** When bytes last moved on the connection, either way (`performance.now()`; -1: never). */
+  movedAt = -1;
   readonly #idleMs: number;
   readonly #expire: (ms: number) => void;
   #timer?: ReturnType<typeof setTimeout>;
@@ -119,7 +125,7 @@ export class IdleWatchdog {
     }
     if (this.#watchers > 0) {
       const waits = [this.readingSince, this.writingSince].filter((t) => t >= 0);
-      const since = waits.length ? Math.min(...waits) : now;
+      const since = waits.length ? Math.max(Math.min(...waits), this.movedAt) : now;
       if (now - since >= this.#idleMs) return this.#expire(this.#idleMs);
       next = Math.min(next, since + this.#idleMs);
     }

@@ -484,7 +484,10 @@ export class Wire {
         const start = offset;
         const stop = Math.min(bytes.length, offset + piece);
         this.#watchdog.writingSince = performance.now();
-        while (offset < stop) offset += await this.conn.write(bytes.subarray(offset, stop));
+        while (offset < stop) {
+          offset += await this.conn.write(bytes.subarray(offset, stop));
+          this.#watchdog.movedAt = performance.now();
+        }
         this.#trace?.("sent", bytes.subarray(start, stop));
       }
     } catch (err) {
@@ -585,7 +588,10 @@ export class Wire {
       this.#watchdog.readingSince = -1;
     }
     if (this.#timedOut) throw this.#timeout();
-    if (n !== null) this.#trace?.("received", target.subarray(0, n));
+    if (n !== null) {
+      this.#watchdog.movedAt = performance.now();
+      this.#trace?.("received", target.subarray(0, n));
+    }
     return n;
   }
 }
