@@ -263,6 +263,11 @@ function longFlags(program: ProgramSpec, command?: CommandSpec): string[] {
   return [...own, program.version, ...program.options, program.help].map((o) => o.long);
 }
 
+/** Whether `unknown`, the words no option took, ask for help (`-h`, `--help`). */
+function asksHelp(program: ProgramSpec, unknown: readonly string[]): boolean {
+  return unknown.some((arg) => arg === program.help.short || arg === program.help.long);
+}
+
 /**
  * Reads `args` (without the program's name) against `program`.
  *
@@ -299,7 +304,6 @@ export function parse<C extends CommandSpec>(
     stop: program.version,
   });
   if (top.stopped) return { kind: "version" };
-  const isHelp = (arg: string) => arg === program.help.short || arg === program.help.long;
   const [first, ...rest] = top.operands;
   const command = program.commands.find((c) => c.name === first);
   if (command) return parseCommand(program, command, rest, top.unknown, globals);
@@ -309,7 +313,7 @@ export function parse<C extends CommandSpec>(
     return { kind: "help", command: named, error: name !== undefined && !named };
   }
   if (top.operands.length === 0 && top.unknown.length === 0) return { kind: "help", error: true };
-  if (top.unknown.some(isHelp)) return { kind: "help", error: false };
+  if (asksHelp(program, top.unknown)) return { kind: "help", error: false };
   if (first !== undefined) {
     const names = [...program.commands.map((c) => c.name), "help"];
     throw new UsageError("unknown-command", first, undefined, suggest(first, names));
@@ -330,7 +334,7 @@ function parseCommand<C extends CommandSpec>(
   const options = defaults(command.options);
   const own = scan(unknown, command.options, options, { command: command.name, leaf: true });
   const words = [...operands, ...own.operands];
-  if (own.unknown.some((arg) => arg === program.help.short || arg === program.help.long)) {
+  if (asksHelp(program, own.unknown)) {
     return { kind: "help", command, error: false };
   }
   if (own.unknown.length > 0) {

@@ -1,7 +1,8 @@
 /**
  * The command-line parser (cli/parse.ts) on sockit's own table (main.ts): how words become a
  * command, options and arguments, help or the version, and which mistakes it reports. The exact
- * messages and exit codes are checked end to end in cli_usage_test.ts.
+ * messages and exit codes are checked end to end in cli_usage_test.ts (this file tests no
+ * program, so it is not named cli_*: bundle_test.ts runs those against the bundle).
  *
  * @module
  */
