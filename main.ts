@@ -6,7 +6,6 @@
  * @module
  */
 
-import { Command, CommanderError } from "commander";
 import { DEFAULT_PORTS, parsePort } from "./lib/net/address.ts";
 import { SockitError, toSockitError } from "./lib/core/errors.ts";
 import { versionLine } from "./lib/core/version.ts";
@@ -19,10 +18,10 @@ import {
   checkSingleDash,
   type GlobalOptions,
   langArgument,
-  mayShowHelp,
   parsers,
   usageMessage,
 } from "./cli/options.ts";
+import { type CommandSpec, parse, type ProgramSpec, UsageError } from "./cli/parse.ts";
 import { type CommandContext, EXIT } from "./cli/command.ts";
 import { refuseCodeOption } from "./cli/pairing_code.ts";
 import type { EchoOptions, EchoServerOptions } from "./cli/run_echo.ts";
@@ -37,158 +36,196 @@ function useColor(): boolean {
   return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 }
 
-/** Commander's help formatter, once loaded (see {@linkcode mayShowHelp}). */
-type HelpFormat = (cmd: Command, helper: import("commander").Help) => string;
+/** A sockit command: its table entry and what runs it. */
+export interface SockitCommand extends CommandSpec {
+  /** Loads the command's module and runs it; resolves with the exit code. */
+  run(words: string[], options: never, context: CommandContext): Promise<number>;
+}
 
-function buildProgram(
-  lang: Lang,
-  prefix: () => string,
-  setExit: (code: number) => void,
-  help: { format?: HelpFormat },
-): Command {
+/**
+ * The command line, in `lang`: every command and option, with the parsers of their values
+ * (read by `parse` in cli/parse.ts, laid out by `helpText` in cli/help.ts).
+ *
+ * @example
+ * ```ts
+ * import { sockitProgram } from "./main.ts";
+ * import { parse } from "./cli/parse.ts";
+ * parse(sockitProgram("en"), ["send", "a.txt", "--to", "192.168.0.12"]);
+ * // { kind: "run", operands: ["a.txt"],
+ * //   options: { to: { host: "192.168.0.12", port: 6000 } }, … }
+ * ```
+ */
+export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
   const t = (key: MessageKey) => translate(lang, key);
   const p = parsers(lang);
-  const program = new Command("sockit")
-    .description(t("cli.description"))
-    .version(versionLine(), "-V, --version", t("opt.version"))
-    .helpOption("-h, --help", t("opt.help"))
-    .helpCommand(`help [${t("val.command")}]`, t("cmd.help"))
-    .option(`--lang <${t("val.lang")}>`, t("opt.lang"), p.lang)
-    .option("--json", t("opt.json"))
-    .option("-q, --quiet", t("opt.quiet"))
-    .option("--trace", t("opt.trace"))
-    .configureHelp({
-      formatHelp: (cmd, helper) => help.format!(cmd, helper),
-      showGlobalOptions: true,
-    })
-    .exitOverride()
-    .configureOutput({ outputError: () => {} });
-
-  const context = (cmd: Command): CommandContext => {
-    const globals = cmd.optsWithGlobals<GlobalOptions>();
-    const style: RenderStyle = { lang, color: useColor() };
-    return {
-      lang,
-      globals,
-      style,
-      out: new Output(style, !!globals.json, !!globals.quiet),
-      prefix,
-    };
+  const host = { long: "--host", value: t("val.host"), description: t("opt.host") };
+  const port = (fallback: number) => ({
+    short: "-p",
+    long: "--port",
+    value: t("val.port"),
+    description: `${t("opt.port")} (${fallback})`,
+    parse: parsePort,
+  });
+  const timeout = (fallback: number) => ({
+    long: "--timeout",
+    value: t("val.seconds"),
+    description: `${t("opt.timeout")} (${fallback})`,
+    parse: p.seconds("--timeout"),
+  });
+  const chunkSize = {
+    long: "--chunk-size",
+    value: t("val.size"),
+    description: t("opt.chunk-size"),
+    parse: p.chunkSize,
   };
+  const codeFile = { long: "--code-file", value: t("val.file"), description: t("opt.code-file") };
+  const code = {
+    long: "--code",
+    value: t("val.code"),
+    description: t("opt.code"),
+    parse: refuseCodeOption,
+  };
+  const whole = (long: string, min: number, value: MessageKey, description: MessageKey) => ({
+    long,
+    value: t(value),
+    description: t(description),
+    parse: p.whole(long, min),
+  });
+  const flag = (long: string, description: MessageKey) => ({ long, description: t(description) });
 
   // Each command's module is loaded only when it runs: `send` never loads the receiver, the
   // web page, discovery or the spy (start-up time; see docs/performance.md).
-  program.command("echo-server")
-    .description(t("cmd.echo-server"))
-    .option(`--host <${t("val.host")}>`, t("opt.host"))
-    .option(`-p, --port <${t("val.port")}>`, `${t("opt.port")} (${DEFAULT_PORTS.echo})`, parsePort)
-    .action(async (options: EchoServerOptions, cmd: Command) => {
-      const { runEchoServer } = await import("./cli/run_echo.ts");
-      setExit(await runEchoServer(options, context(cmd)));
-    });
+  const commands: SockitCommand[] = [{
+    name: "echo-server",
+    description: t("cmd.echo-server"),
+    options: [host, port(DEFAULT_PORTS.echo)],
+    run: async (_, options: EchoServerOptions, context) =>
+      (await import("./cli/run_echo.ts")).runEchoServer(options, context),
+  }, {
+    name: "echo",
+    description: t("cmd.echo"),
+    argument: { name: t("val.message"), description: t("arg.message"), required: false },
+    options: [
+      {
+        short: "-t",
+        long: "--to",
+        value: t("val.to"),
+        description: `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`,
+        parse: p.target(DEFAULT_PORTS.echo),
+      },
+      { short: "-c", ...whole("--count", 1, "val.n", "opt.count") },
+      {
+        short: "-i",
+        long: "--interval",
+        value: t("val.seconds"),
+        description: `${t("opt.interval")} (1)`,
+        parse: p.seconds("--interval"),
+      },
+      timeout(10),
+    ],
+    run: async (words, options: EchoOptions, context) =>
+      (await import("./cli/run_echo.ts")).runEchoClient(words, options, context),
+  }, {
+    name: "receive",
+    description: t("cmd.receive"),
+    options: [
+      { short: "-d", long: "--dir", value: t("val.dir"), description: t("opt.dir") },
+      host,
+      port(DEFAULT_PORTS.transfer),
+      flag("--overwrite", "opt.overwrite"),
+      { long: "--max-size", value: t("val.size"), description: t("opt.max-size"), parse: p.size },
+      whole("--max-connections", 1, "val.n", "opt.max-connections"),
+      whole("--max-per-address", 1, "val.n", "opt.max-per-address"),
+      {
+        long: "--idle-timeout",
+        value: t("val.seconds"),
+        description: t("opt.idle-timeout"),
+        parse: p.seconds("--idle-timeout"),
+      },
+      { long: "--classic-name", value: t("val.name"), description: t("opt.classic-name") },
+      chunkSize,
+      flag("--no-announce", "opt.no-announce"),
+      flag("--no-qr", "opt.no-qr"),
+      flag("--flat", "opt.flat"),
+      { long: "--roster", value: t("val.file"), description: t("opt.roster") },
+      flag("--roster-only", "opt.roster-only"),
+      flag("--summary", "opt.summary"),
+      flag("--open", "opt.open"),
+      flag("--classic", "opt.classic-receive"),
+      codeFile,
+      code,
+      flag("--no-web", "opt.no-web"),
+    ],
+    run: async (_, options: ReceiveOptions, context) =>
+      (await import("./cli/run_receive.ts")).runReceive(options, context),
+  }, {
+    name: "send",
+    description: t("cmd.send"),
+    argument: { name: t("val.paths"), description: t("arg.paths"), required: true },
+    options: [
+      {
+        short: "-t",
+        long: "--to",
+        value: t("val.to"),
+        description: `${t("opt.to")} (${t("opt.to-found")})`,
+        parse: p.target(DEFAULT_PORTS.transfer),
+      },
+      chunkSize,
+      whole("--retries", 0, "val.n", "opt.retries"),
+      flag("--classic", "opt.classic"),
+      timeout(30),
+      { long: "--name", value: t("val.name"), description: t("opt.name") },
+      codeFile,
+      code,
+    ],
+    run: async (paths, options: SendOptions, context) =>
+      (await import("./cli/run_send.ts")).runSend(paths, options, context),
+  }, {
+    name: "receivers",
+    description: t("cmd.receivers"),
+    options: [{
+      long: "--wait",
+      value: t("val.seconds"),
+      description: t("opt.wait"),
+      parse: p.seconds("--wait"),
+    }],
+    run: async (_, options: { wait?: number }, context) =>
+      (await import("./cli/run_receivers.ts")).runReceivers(options, context),
+  }, {
+    name: "spy",
+    description: t("cmd.spy"),
+    options: [
+      {
+        short: "-l",
+        long: "--listen",
+        value: `[${t("val.host")}:]${t("val.port")}`,
+        description: t("opt.listen"),
+      },
+      {
+        short: "-t",
+        long: "--to",
+        value: `${t("val.host")}:${t("val.port")}`,
+        description: t("opt.spy-to"),
+      },
+    ],
+    run: async (_, options: SpyOptions, context) =>
+      (await import("./cli/run_spy.ts")).runSpy(options, context),
+  }];
 
-  program.command("echo")
-    .description(t("cmd.echo"))
-    .argument(`[${t("val.message")}...]`, t("arg.message"))
-    .option(
-      `-t, --to <${t("val.to")}>`,
-      `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`,
-      p.target(DEFAULT_PORTS.echo),
-    )
-    .option(`-c, --count <${t("val.n")}>`, t("opt.count"), p.whole("--count", 1))
-    .option(
-      `-i, --interval <${t("val.seconds")}>`,
-      `${t("opt.interval")} (1)`,
-      p.seconds("--interval"),
-    )
-    .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (10)`, p.seconds("--timeout"))
-    .action(async (words: string[], options: EchoOptions, cmd: Command) => {
-      const { runEchoClient } = await import("./cli/run_echo.ts");
-      setExit(await runEchoClient(words, options, context(cmd)));
-    });
-
-  program.command("receive")
-    .description(t("cmd.receive"))
-    .option(`-d, --dir <${t("val.dir")}>`, t("opt.dir"))
-    .option(`--host <${t("val.host")}>`, t("opt.host"))
-    .option(
-      `-p, --port <${t("val.port")}>`,
-      `${t("opt.port")} (${DEFAULT_PORTS.transfer})`,
-      parsePort,
-    )
-    .option("--overwrite", t("opt.overwrite"))
-    .option(`--max-size <${t("val.size")}>`, t("opt.max-size"), p.size)
-    .option(
-      `--max-connections <${t("val.n")}>`,
-      t("opt.max-connections"),
-      p.whole("--max-connections", 1),
-    )
-    .option(
-      `--max-per-address <${t("val.n")}>`,
-      t("opt.max-per-address"),
-      p.whole("--max-per-address", 1),
-    )
-    .option(
-      `--idle-timeout <${t("val.seconds")}>`,
-      t("opt.idle-timeout"),
-      p.seconds("--idle-timeout"),
-    )
-    .option(`--classic-name <${t("val.name")}>`, t("opt.classic-name"))
-    .option(`--chunk-size <${t("val.size")}>`, t("opt.chunk-size"), p.chunkSize)
-    .option("--no-announce", t("opt.no-announce"))
-    .option("--no-qr", t("opt.no-qr"))
-    .option("--flat", t("opt.flat"))
-    .option(`--roster <${t("val.file")}>`, t("opt.roster"))
-    .option("--roster-only", t("opt.roster-only"))
-    .option("--summary", t("opt.summary"))
-    .option("--open", t("opt.open"))
-    .option("--classic", t("opt.classic-receive"))
-    .option(`--code-file <${t("val.file")}>`, t("opt.code-file"))
-    .option(`--code <${t("val.code")}>`, t("opt.code"), refuseCodeOption)
-    .option("--no-web", t("opt.no-web"))
-    .action(async (options: ReceiveOptions, cmd: Command) => {
-      const { runReceive } = await import("./cli/run_receive.ts");
-      setExit(await runReceive(options, context(cmd)));
-    });
-
-  program.command("send")
-    .description(t("cmd.send"))
-    .argument(`<${t("val.paths")}...>`, t("arg.paths"))
-    .option(
-      `-t, --to <${t("val.to")}>`,
-      `${t("opt.to")} (${t("opt.to-found")})`,
-      p.target(DEFAULT_PORTS.transfer),
-    )
-    .option(`--chunk-size <${t("val.size")}>`, t("opt.chunk-size"), p.chunkSize)
-    .option(`--retries <${t("val.n")}>`, t("opt.retries"), p.whole("--retries", 0))
-    .option("--classic", t("opt.classic"))
-    .option(`--timeout <${t("val.seconds")}>`, `${t("opt.timeout")} (30)`, p.seconds("--timeout"))
-    .option(`--name <${t("val.name")}>`, t("opt.name"))
-    .option(`--code-file <${t("val.file")}>`, t("opt.code-file"))
-    .option(`--code <${t("val.code")}>`, t("opt.code"), refuseCodeOption)
-    .action(async (paths: string[], options: SendOptions, cmd: Command) => {
-      const { runSend } = await import("./cli/run_send.ts");
-      setExit(await runSend(paths, options, context(cmd)));
-    });
-
-  program.command("receivers")
-    .description(t("cmd.receivers"))
-    .option(`--wait <${t("val.seconds")}>`, t("opt.wait"), p.seconds("--wait"))
-    .action(async (options: { wait?: number }, cmd: Command) => {
-      const { runReceivers } = await import("./cli/run_receivers.ts");
-      setExit(await runReceivers(options, context(cmd)));
-    });
-
-  program.command("spy")
-    .description(t("cmd.spy"))
-    .option(`-l, --listen <[${t("val.host")}:]${t("val.port")}>`, t("opt.listen"))
-    .option(`-t, --to <${t("val.host")}:${t("val.port")}>`, t("opt.spy-to"))
-    .action(async (options: SpyOptions, cmd: Command) => {
-      const { runSpy } = await import("./cli/run_spy.ts");
-      setExit(await runSpy(options, context(cmd)));
-    });
-
-  return program;
+  return {
+    name: "sockit",
+    description: t("cli.description"),
+    options: [
+      { long: "--lang", value: t("val.lang"), description: t("opt.lang"), parse: p.lang },
+      flag("--json", "opt.json"),
+      { short: "-q", ...flag("--quiet", "opt.quiet") },
+      flag("--trace", "opt.trace"),
+    ],
+    version: { short: "-V", long: "--version", description: t("opt.version") },
+    help: { short: "-h", long: "--help", description: t("opt.help") },
+    helpCommand: { argument: t("val.command"), description: t("cmd.help") },
+    commands,
+  };
 }
 
 /**
@@ -213,24 +250,29 @@ export async function main(args: string[]): Promise<number> {
       console.error(translate(lang, "cli.help-hint", { command: prefix() }));
     }
   };
-  let exitCode: number = EXIT.ok;
   try {
     lang = langArgument(args, lang);
-    const help: { format?: HelpFormat } = {};
-    const program = buildProgram(lang, prefix, (code) => exitCode = code, help);
+    const program = sockitProgram(lang);
     checkSingleDash(lang, program, args);
-    if (mayShowHelp(args, program.commands.map((cmd) => cmd.name()))) {
-      help.format = (await import("./cli/help.ts")).localizedHelp(lang);
+    const parsed = parse(program, args);
+    if (parsed.kind === "version") {
+      console.log(versionLine());
+      return EXIT.ok;
     }
-    await program.parseAsync(args, { from: "user" });
-    return exitCode;
+    if (parsed.kind === "help") {
+      // string-width, which the help layout needs, is loaded only when help is shown.
+      const text = (await import("./cli/help.ts")).helpText(lang, program, parsed.command);
+      (parsed.error ? console.error : console.log)(text.slice(0, -1));
+      return parsed.error ? EXIT.usage : EXIT.ok;
+    }
+    const globals = parsed.globals as GlobalOptions;
+    const style: RenderStyle = { lang, color: useColor() };
+    const out = new Output(style, !!globals.json, !!globals.quiet);
+    const context: CommandContext = { lang, globals, style, out, prefix };
+    return await parsed.command.run(parsed.operands, parsed.options as never, context);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return EXIT.ok;
-      // No command given: commander has already printed the help to stderr.
-      if (err.code === "commander.help") return EXIT.usage;
-      const reason = usageMessage(lang, err, args, prefix());
-      fail(new SockitError("bad-option", { reason }), true);
+    if (err instanceof UsageError) {
+      fail(new SockitError("bad-option", { reason: usageMessage(lang, err, prefix()) }), true);
       return EXIT.usage;
     }
     const error = toSockitError(err);

@@ -1,62 +1,98 @@
 /**
- * Translated help: commander's help laid out the usual way, with translated headings and value
- * names padded by display width. Loaded only when help may be printed (see `mayShowHelp` in
- * options.ts), since measuring display width (string-width) is costly to load.
+ * Translated help, laid out from the command-line table (see parse.ts): a usage line, the
+ * description, then the arguments, options and commands with their terms padded by display
+ * width. Loaded only when help is printed, since measuring display width (string-width) is
+ * costly to load.
  *
  * @module
  */
 
-import type { Command, Help } from "commander";
 import stringWidth from "string-width";
 import { translate } from "./messages.ts";
 import type { Lang, MessageKey } from "./messages.ts";
+import type { ArgumentSpec, CommandSpec, OptionSpec, ProgramSpec } from "./parse.ts";
 
-/** Commander's help, laid out the usual way but with translated headings and value names. */
-export function localizedHelp(lang: Lang): (cmd: Command, helper: Help) => string {
-  // Commander writes these two words itself.
-  const words = (text: string) =>
-    text.replaceAll("[options]", translate(lang, "cli.usage-options"))
-      .replaceAll("[command]", translate(lang, "cli.usage-command"));
-  return (cmd: Command, helper: Help): string => {
-    const rows = (key: MessageKey, items: [string, string][]) => ({ key, items });
-    const sections = [
-      rows(
-        "cli.arguments",
-        helper.visibleArguments(cmd).map((a) => [
-          helper.argumentTerm(a),
-          helper.argumentDescription(a),
-        ]),
-      ),
-      rows(
-        "cli.options",
-        [...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) => [
-          helper.optionTerm(o),
-          helper.optionDescription(o),
-        ]),
-      ),
-      rows(
-        "cli.commands",
-        helper.visibleCommands(cmd).map((c) => [
-          words(helper.subcommandTerm(c)),
-          helper.subcommandDescription(c),
-        ]),
-      ),
-    ];
-    // Terms are padded by display width: a Korean value name takes two columns a character.
-    const width = Math.max(
-      0,
-      ...sections.flatMap((s) => s.items.map(([term]) => stringWidth(term))),
+/** `<paths...>` for a required argument, `[message...]` for an optional one. */
+function argumentUsage(argument: ArgumentSpec): string {
+  return argument.required ? `<${argument.name}...>` : `[${argument.name}...]`;
+}
+
+/** `-t, --to <host[:port]>`. */
+function optionTerm(option: OptionSpec): string {
+  const flags = option.short ? `${option.short}, ${option.long}` : option.long;
+  return option.value === undefined ? flags : `${flags} <${option.value}>`;
+}
+
+/**
+ * The help of `command`, or of the whole program when `command` is not given, in `lang`.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./help.ts";
+ * const program = {
+ *   name: "tool",
+ *   description: "A tool.",
+ *   options: [],
+ *   version: { short: "-V", long: "--version", description: "print the version" },
+ *   help: { short: "-h", long: "--help", description: "show this help" },
+ *   helpCommand: { argument: "command", description: "Show help for a command." },
+ *   commands: [{ name: "run", description: "Run it.", options: [] }],
+ * };
+ * helpText("en", program); // "Usage: tool [options] [command]\n\nA tool.\n\nOptions:\n…"
+ * ```
+ */
+export function helpText(lang: Lang, program: ProgramSpec, command?: CommandSpec): string {
+  const t = (key: MessageKey) => translate(lang, key);
+  const options = t("cli.usage-options");
+  const sections: { key: MessageKey; items: [string, string][] }[] = [];
+  let usage: string;
+  let description: string;
+  if (command) {
+    const argument = command.argument;
+    usage = `${program.name} ${command.name} ${options}` +
+      (argument ? ` ${argumentUsage(argument)}` : "");
+    description = command.description;
+    sections.push(
+      { key: "cli.arguments", items: argument ? [[argument.name, argument.description]] : [] },
+      {
+        key: "cli.options",
+        items: [...command.options, program.help, program.version, ...program.options].map((
+          o,
+        ) => [optionTerm(o), o.description]),
+      },
     );
-    const item = ([term, description]: [string, string]) =>
-      description
-        ? `  ${term}${" ".repeat(width + 2 - stringWidth(term))}${description}`
-        : `  ${term}`;
-    const lines = [`${translate(lang, "cli.usage")} ${words(helper.commandUsage(cmd))}`];
-    const description = helper.commandDescription(cmd);
-    if (description) lines.push("", description);
-    for (const { key, items } of sections) {
-      if (items.length) lines.push("", translate(lang, key), ...items.map(item));
-    }
-    return lines.join("\n") + "\n";
-  };
+  } else {
+    usage = `${program.name} ${options} ${t("cli.usage-command")}`;
+    description = program.description;
+    sections.push(
+      {
+        key: "cli.options",
+        items: [program.version, ...program.options, program.help].map((o) => [
+          optionTerm(o),
+          o.description,
+        ]),
+      },
+      {
+        key: "cli.commands",
+        items: [
+          ...program.commands.map((c): [string, string] => [
+            `${c.name}${c.options.length ? ` ${options}` : ""}` +
+            (c.argument ? ` ${argumentUsage(c.argument)}` : ""),
+            c.description,
+          ]),
+          [`help [${program.helpCommand.argument}]`, program.helpCommand.description],
+        ],
+      },
+    );
+  }
+  // Terms are padded by display width: a Korean value name takes two columns a character.
+  const width = Math.max(0, ...sections.flatMap((s) => s.items.map(([term]) => stringWidth(term))));
+  const item = ([term, text]: [string, string]) =>
+    text ? `  ${term}${" ".repeat(width + 2 - stringWidth(term))}${text}` : `  ${term}`;
+  const lines = [`${t("cli.usage")} ${usage}`];
+  if (description) lines.push("", description);
+  for (const { key, items } of sections) {
+    if (items.length) lines.push("", t(key), ...items.map(item));
+  }
+  return lines.join("\n") + "\n";
 }

@@ -1,12 +1,11 @@
 /**
- * Reading the command line: commander argument parsers that turn option text into typed values
- * (or one clear usage error), when translated help may be needed, and usage errors that show an example instead of
- * commander's internal words.
+ * Reading the command line: argument parsers that turn option text into typed values (or one
+ * clear usage error), and usage errors that show an example of what to type.
  *
  * @module
  */
 
-import type { Command, CommanderError } from "commander";
+import type { ProgramSpec, UsageError } from "./parse.ts";
 import { SockitError } from "../lib/core/errors.ts";
 import { parseSize } from "../lib/core/format.ts";
 import { type HostPort, parseHostPort } from "../lib/net/address.ts";
@@ -49,7 +48,7 @@ export interface Parsers {
 }
 
 /**
- * Commander argument parsers for sockit's option values. Each returns the typed value or throws
+ * Argument parsers for sockit's option values. Each returns the typed value or throws
  * a {@linkcode SockitError} that the CLI prints as one line with exit code 2.
  *
  * @example
@@ -103,8 +102,8 @@ export function parsers(lang: Lang): Parsers {
 }
 
 /**
- * Finds `--lang` before commander runs, so help and errors are already translated; an unknown
- * language is refused even where commander would not look (`--lang xx --version`).
+ * Finds `--lang` before the command line is parsed, so help and errors are already translated;
+ * an unknown language is refused even where parsing would not look (`--lang xx --version`).
  *
  * @throws {SockitError} `bad-option` for a language sockit does not speak.
  */
@@ -121,21 +120,21 @@ export function langArgument(args: readonly string[], fallback: Lang): Lang {
 }
 
 /** Every long option a command line may use, e.g. `--to`. */
-function longOptions(program: Command): Set<string> {
+function longOptions(program: ProgramSpec): Set<string> {
   const all = new Set<string>();
-  for (const cmd of [program, ...program.commands]) {
-    for (const option of cmd.options) if (option.long) all.add(option.long);
+  for (const options of [program.options, ...program.commands.map((c) => c.options)]) {
+    for (const option of options) all.add(option.long);
   }
   return all;
 }
 
 /**
- * Refuses a long option written with one dash (`-to`), which commander would read as short
- * options (`-t o`) and so take the next word for a file name.
+ * Refuses a long option written with one dash (`-to`), which would be read as short options
+ * (`-t o`) and so take the next word for a file name.
  *
  * @throws {SockitError} `bad-option` naming the option with two dashes.
  */
-export function checkSingleDash(lang: Lang, program: Command, args: readonly string[]): void {
+export function checkSingleDash(lang: Lang, program: ProgramSpec, args: readonly string[]): void {
   const known = longOptions(program);
   for (const arg of args) {
     if (arg === "--") return;
@@ -153,87 +152,43 @@ const EXAMPLES: Record<string, string> = {
   receive: "receive --dir received",
   send: "send homework.py --to 192.168.0.12",
   receivers: "receivers --wait 3",
+  spy: "spy --listen 9000 --to 127.0.0.1:9999",
 };
 
-/** The command the user asked for: the first argument naming one. */
-function commandOf(args: readonly string[]): string | undefined {
-  return args.find((arg) => arg in EXAMPLES);
-}
-
 /**
- * Turns commander's parse errors into a translated line that names what to type, with an example
- * of the command (`prefix` is how sockit was started, e.g. `deno task sockit`).
+ * Turns a command line that does not fit into a translated line that names what to type, with
+ * an example of the command (`prefix` is how sockit was started, e.g. `deno task sockit`).
  *
  * @example
  * ```ts
- * import { CommanderError } from "commander";
+ * import { UsageError } from "./parse.ts";
  * import { usageMessage } from "./options.ts";
- * const error = new CommanderError(1, "commander.missingArgument", "error: missing required argument 'paths'");
- * usageMessage("en", error, ["send"], "sockit");
+ * usageMessage("en", new UsageError("missing-argument", "paths", "send", ""), "sockit");
  * // "Say which files or folders to send, for example: sockit send homework.py --to 192.168.0.12"
  * ```
  */
-export function usageMessage(
-  lang: Lang,
-  error: CommanderError,
-  args: readonly string[],
-  prefix: string,
-): string {
-  const command = commandOf(args);
-  const example = `${prefix} ${EXAMPLES[command ?? "send"]}`;
-  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? error.message;
-  const option = /--[a-z-]+/.exec(quoted)?.[0] ?? quoted;
-  const suggestion = /Did you mean (.+)\?/.exec(error.message)?.[1];
-  const params = { value: quoted, option, command: command ?? "", example };
+export function usageMessage(lang: Lang, error: UsageError, prefix: string): string {
+  const { command = "", value, suggestion } = error;
+  const example = `${prefix} ${EXAMPLES[command] ?? EXAMPLES.send}`;
+  const params = { value, option: value, command, example, suggestion };
   switch (error.code) {
-    case "commander.unknownOption":
-      return translate(lang, suggestion ? "usage.unknown-option-suggest" : "usage.unknown-option", {
-        ...params,
-        suggestion: suggestion ?? "",
-      });
-    case "commander.unknownCommand":
+    case "unknown-option":
+      return translate(
+        lang,
+        suggestion ? "usage.unknown-option-suggest" : "usage.unknown-option",
+        params,
+      );
+    case "unknown-command":
       return translate(
         lang,
         suggestion ? "usage.unknown-command-suggest" : "usage.unknown-command",
-        { ...params, suggestion: suggestion ?? "" },
+        params,
       );
-    case "commander.missingArgument":
+    case "missing-argument":
       return translate(lang, "usage.missing-paths", params);
-    case "commander.optionMissingArgument":
+    case "missing-option-value":
       return translate(lang, "usage.missing-option-value", params);
-    case "commander.excessArguments":
-      return translate(lang, "usage.excess-arguments", { ...params, value: excessWord(args) });
-    default:
-      return error.message.replace(/^error: /, "");
+    case "excess-arguments":
+      return translate(lang, "usage.excess-arguments", params);
   }
-}
-
-/** The first word after a command that takes no arguments (the one commander refused). */
-function excessWord(args: readonly string[]): string {
-  const command = commandOf(args);
-  const after = args.slice(args.indexOf(command ?? "") + 1);
-  return after.find((arg) => !arg.startsWith("-")) ?? after[0] ?? "";
-}
-
-/**
- * Whether commander may print help for `args`: neither a command nor `-V`/`--version` named
- * (commander then shows the help), the `help` command, or `-h`/`--help` (alone or among short
- * flags). A superset on purpose: the help layout ({@linkcode localizedHelp} in help.ts) is loaded only when this says
- * so, and loading it unused costs only time.
- *
- * @example
- * ```ts
- * import { mayShowHelp } from "./options.ts";
- * mayShowHelp(["send", "a.txt"], ["send", "receive"]); // false
- * mayShowHelp(["send", "--help"], ["send", "receive"]); // true
- * mayShowHelp([], ["send", "receive"]); // true
- * mayShowHelp(["--version"], ["send", "receive"]); // false
- * ```
- */
-export function mayShowHelp(args: readonly string[], commands: readonly string[]): boolean {
-  const named = args.some((arg) =>
-    commands.includes(arg) || arg === "--version" || /^-[a-zA-Z]*V/.test(arg)
-  );
-  return !named ||
-    args.some((arg) => arg === "help" || arg === "--help" || /^-[a-zA-Z]*h/.test(arg));
 }

@@ -40,7 +40,10 @@ async function loadedAtStart(entry: string): Promise<string[]> {
   return [...seen].map((s) => s.startsWith(root) ? s.slice(root.length) : s);
 }
 
-/** What neither `--version` nor `send --to` to an open receiver needs. */
+/**
+ * What neither `--version` nor `send --to` to an open receiver needs. commander is a CommonJS
+ * package: loading it loads Deno's CommonJS loader and Node modules, ~15 MiB in every process.
+ */
 const HEAVY = [
   /^lib\/web\//,
   /^lib\/spy\/relay\.ts$/,
@@ -48,7 +51,7 @@ const HEAVY = [
   /^lib\/crypto\//,
   /^lib\/transfer\/(receiver|receive_\w+|pairing|record_conn)\.ts$/,
   /^cli\/(web|web_page|web_script|qr|discover|help|live_region|run_receive|run_spy)\.ts$/,
-  /^npm:\/?(string-width|@fastify\/busboy|@noble\/|@scure\/|uqr)/,
+  /^npm:\/?(string-width|@fastify\/busboy|@noble\/|@scure\/|uqr|commander)/,
 ];
 
 function heavyIn(modules: string[]): string[] {
