@@ -42,7 +42,8 @@ async function loadedAtStart(entry: string): Promise<string[]> {
 
 /**
  * What neither `--version` nor `send --to` to an open receiver needs. commander is a CommonJS
- * package: loading it loads Deno's CommonJS loader and Node modules, ~15 MiB in every process.
+ * package: loading it loads Deno's CommonJS loader and Node modules, ~15 MiB in every process;
+ * `node:fs` alone costs a send about 20 ms of CPU (the receiver's free-space check needs it).
  */
 const HEAVY = [
   /^lib\/web\//,
@@ -52,6 +53,7 @@ const HEAVY = [
   /^lib\/transfer\/(receiver|receive_\w+|pairing|record_conn)\.ts$/,
   /^cli\/(web|web_page|web_script|qr|discover|help|live_region|run_receive|run_spy)\.ts$/,
   /^npm:\/?(string-width|@fastify\/busboy|@noble\/|@scure\/|uqr|commander)/,
+  /^node:fs$/,
 ];
 
 function heavyIn(modules: string[]): string[] {

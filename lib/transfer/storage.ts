@@ -9,7 +9,6 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { SockitError, toSockitError } from "../core/errors.ts";
 import { INTERNAL_DIR, numberedName, sanitizePath } from "./names.ts";
@@ -249,7 +248,21 @@ export class SessionFolders {
       }
       if (!sameFolder(info, chain[i])) return false;
     }
-    return missing === undefined || !existsSync(missing);
+    return missing === undefined || !existsFollowingLinks(missing);
+  }
+}
+
+/**
+ * True when `path` resolves to something, following links (as `fs.existsSync`: a dangling link
+ * or any error counts as nothing there). Deno's own call, so that the sender, which shares the
+ * protocol's refusal codes with this module, does not load `node:fs` (start-up time).
+ */
+function existsFollowingLinks(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
