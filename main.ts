@@ -66,11 +66,20 @@ export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
     description: `${t("opt.port")} (${fallback})`,
     parse: parsePort,
   });
-  const timeout = (fallback: number) => ({
-    long: "--timeout",
+  const seconds = (long: string, description: string) => ({
+    long,
     value: t("val.seconds"),
-    description: `${t("opt.timeout")} (${fallback})`,
-    parse: p.seconds("--timeout"),
+    description,
+    parse: p.seconds(long),
+  });
+  const timeout = (fallback: number) => seconds("--timeout", `${t("opt.timeout")} (${fallback})`);
+  /** `-t, --to HOST[:PORT]`; `fallback` is the port when none is given. */
+  const to = (fallback: number, shown: string) => ({
+    short: "-t",
+    long: "--to",
+    value: t("val.to"),
+    description: `${t("opt.to")} (${shown})`,
+    parse: p.target(fallback),
   });
   const chunkSize = {
     long: "--chunk-size",
@@ -106,21 +115,9 @@ export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
     description: t("cmd.echo"),
     argument: { name: t("val.message"), description: t("arg.message"), required: false },
     options: [
-      {
-        short: "-t",
-        long: "--to",
-        value: t("val.to"),
-        description: `${t("opt.to")} (127.0.0.1:${DEFAULT_PORTS.echo})`,
-        parse: p.target(DEFAULT_PORTS.echo),
-      },
+      to(DEFAULT_PORTS.echo, `127.0.0.1:${DEFAULT_PORTS.echo}`),
       { short: "-c", ...whole("--count", 1, "val.n", "opt.count") },
-      {
-        short: "-i",
-        long: "--interval",
-        value: t("val.seconds"),
-        description: `${t("opt.interval")} (1)`,
-        parse: p.seconds("--interval"),
-      },
+      { short: "-i", ...seconds("--interval", `${t("opt.interval")} (1)`) },
       timeout(10),
     ],
     run: async (words, options: EchoOptions, context) =>
@@ -136,12 +133,7 @@ export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
       { long: "--max-size", value: t("val.size"), description: t("opt.max-size"), parse: p.size },
       whole("--max-connections", 1, "val.n", "opt.max-connections"),
       whole("--max-per-address", 1, "val.n", "opt.max-per-address"),
-      {
-        long: "--idle-timeout",
-        value: t("val.seconds"),
-        description: t("opt.idle-timeout"),
-        parse: p.seconds("--idle-timeout"),
-      },
+      seconds("--idle-timeout", t("opt.idle-timeout")),
       { long: "--classic-name", value: t("val.name"), description: t("opt.classic-name") },
       chunkSize,
       flag("--no-announce", "opt.no-announce"),
@@ -163,13 +155,7 @@ export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
     description: t("cmd.send"),
     argument: { name: t("val.paths"), description: t("arg.paths"), required: true },
     options: [
-      {
-        short: "-t",
-        long: "--to",
-        value: t("val.to"),
-        description: `${t("opt.to")} (${t("opt.to-found")})`,
-        parse: p.target(DEFAULT_PORTS.transfer),
-      },
+      to(DEFAULT_PORTS.transfer, t("opt.to-found")),
       chunkSize,
       whole("--retries", 0, "val.n", "opt.retries"),
       flag("--classic", "opt.classic"),
@@ -183,12 +169,7 @@ export function sockitProgram(lang: Lang): ProgramSpec<SockitCommand> {
   }, {
     name: "receivers",
     description: t("cmd.receivers"),
-    options: [{
-      long: "--wait",
-      value: t("val.seconds"),
-      description: t("opt.wait"),
-      parse: p.seconds("--wait"),
-    }],
+    options: [seconds("--wait", t("opt.wait"))],
     run: async (_, options: { wait?: number }, context) =>
       (await import("./cli/run_receivers.ts")).runReceivers(options, context),
   }, {

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { CAN_NETNS, makeLan, NETNS_SKIP_NOTE } from "./netns.ts";
 import type { LanHost } from "./netns.ts";
-import { background, peerPath, spawnCli, tempDir } from "./util.ts";
+import { peerPath, spawnCli, spawnInNetns, tempDir } from "./util.ts";
 import type { BackgroundProcess } from "./util.ts";
 
 function test(name: string, fn: () => Promise<void>): void {
@@ -59,27 +59,16 @@ interface Outcome {
 
 /** tests/peers/burst_sender.ts in `host`'s namespace: SENDERS senders at once, their outcomes. */
 async function burst(host: LanHost, to: LanHost, port: number, dir: string): Promise<Outcome[]> {
-  await using peer = background(
-    new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        host.ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        peerPath("burst_sender.ts"),
-        to.address,
-        String(port),
-        String(SENDERS),
-        dir,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    60_000,
-  );
+  await using peer = spawnInNetns(host.ns, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    peerPath("burst_sender.ts"),
+    to.address,
+    String(port),
+    String(SENDERS),
+    dir,
+  ]);
   const status = await peer.child.status;
   await peer.stdout.done;
   assert.ok(status.success, `the burst ran: ${peer.stderr.text}`);

@@ -12,7 +12,15 @@ import { LOG_FILE_NAME } from "../lib/collect/identity.ts";
 import { beaconName, parseBeacon } from "../lib/discovery/beacon.ts";
 import { CAN_NETNS, makeLan, NETNS_SKIP_NOTE } from "./netns.ts";
 import type { LanHost } from "./netns.ts";
-import { background, CLI_ENTRY, peerPath, runCli, spawnCli, tempDir } from "./util.ts";
+import {
+  background,
+  CLI_ENTRY,
+  peerPath,
+  runCli,
+  spawnCli,
+  spawnInNetns,
+  tempDir,
+} from "./util.ts";
 import type { BackgroundProcess, CliResult } from "./util.ts";
 
 function test(name: string, fn: () => Promise<void>): void {
@@ -54,27 +62,16 @@ async function peerIn(
   name: string,
   dir: string,
 ): Promise<BackgroundProcess> {
-  const peer = background(
-    new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        host.ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        peerPath("discovery_peer.ts"),
-        String(port),
-        String(nameplate),
-        name,
-        dir,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    60_000,
-  );
+  const peer = spawnInNetns(host.ns, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    peerPath("discovery_peer.ts"),
+    String(port),
+    String(nameplate),
+    name,
+    dir,
+  ]);
   try {
     await peer.stdout.waitFor(/"type":"announcing"/);
     return peer;
@@ -492,26 +489,15 @@ test("beacons on the wire: the documented fields only, the same with or without 
   await using _a = await receiverIn(a, inboxA.path, 7001, { env: { SOCKIT_CODE: code } });
   await using _b = await receiverIn(b, inboxB.path, 7001);
   // Twelve datagrams take three rounds of both receivers' two copies: each is among them.
-  await using capture = background(
-    new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        c.ns,
-        "python3",
-        "-u",
-        peerPath("beacon_capture.py"),
-        "--iface",
-        c.address,
-        "--count",
-        "12",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    60_000,
-  );
+  await using capture = spawnInNetns(c.ns, [
+    "python3",
+    "-u",
+    peerPath("beacon_capture.py"),
+    "--iface",
+    c.address,
+    "--count",
+    "12",
+  ]);
   const status = await capture.child.status;
   assert.ok(status.success, `capture failed:\n${capture.stderr.text}`);
 

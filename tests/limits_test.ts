@@ -19,6 +19,7 @@ import { sendFiles } from "../lib/transfer/sender.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
 import { SockitError } from "../lib/core/errors.ts";
 import { ConnectionGate, OPENING_GRACE_MS } from "../lib/transfer/receive_gate.ts";
+import type { GateLimits } from "../lib/transfer/receive_gate.ts";
 import { LOG_BURST, LOG_RATE_PER_SECOND, PeerLogLimiter } from "../lib/transfer/log_limit.ts";
 
 /** Sends `bytes` one at a time, `everyMs` apart, until done or the receiver hangs up. */
@@ -129,21 +130,30 @@ Deno.test("limits: a connection that does not complete its opening is dropped at
   assert.equal(error.code, "timeout");
 });
 
+/**
+ * A gate on `clock` (its own, at 0, by default) whose openings carry names: `closed` lists the
+ * openings it closed, in order.
+ */
+function namedGate(limits: GateLimits, clock = { now: 0 }) {
+  const gate = new ConnectionGate(limits, () => clock.now);
+  const closed: string[] = [];
+  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  return { gate, closed, open };
+}
+
 Deno.test("limits: the gate gives one address at most its share of sessions and openings", () => {
-  let now = 0;
-  const gate = new ConnectionGate({
+  const clock = { now: 0 };
+  const { gate, closed, open } = namedGate({
     maxSessions: 3,
     maxSessionsPerAddress: 2,
     maxOpenings: 4,
     maxOpeningsPerAddress: 2,
-  }, () => now);
-  const closed: string[] = [];
-  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  }, clock);
   // Openings: a third from one address closes that address's oldest once that one is past the
   // grace period; past the total, the oldest of the address with the most.
   const a1 = open("10.0.0.5", "a1");
   const a2 = open("10.0.0.5", "a2");
-  now += OPENING_GRACE_MS;
+  clock.now += OPENING_GRACE_MS;
   const a3 = open("10.0.0.5", "a3");
   assert.deepEqual(closed, ["a1"]);
   open("10.0.0.6", "b1");
@@ -174,19 +184,17 @@ Deno.test("limits: the gate gives one address at most its share of sessions and 
 });
 
 Deno.test("limits: a burst from one address is not closed within the grace period; idle openings are", () => {
-  let now = 0;
-  const gate = new ConnectionGate({
+  const clock = { now: 0 };
+  const { gate, closed, open } = namedGate({
     maxSessions: 64,
     maxSessionsPerAddress: 8,
     maxOpenings: 40,
     maxOpeningsPerAddress: 4,
-  }, () => now);
-  const closed: string[] = [];
-  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  }, clock);
   // A class behind one router connects at once: more than its 4 openings, none closed, while
   // the receiver reads their prefaces.
   const burst = Array.from({ length: 10 }, (_, i) => open("10.0.0.5", `burst${i}`));
-  now += OPENING_GRACE_MS - 1;
+  clock.now += OPENING_GRACE_MS - 1;
   burst.push(open("10.0.0.5", "burst10"));
   assert.deepEqual(closed, []);
   assert.equal(gate.openings, 11);
@@ -195,10 +203,10 @@ Deno.test("limits: a burst from one address is not closed within the grace perio
   assert.equal(gate.openings, 2);
   // Connections that stay silent past the grace period are closed for newer ones from their
   // address, oldest first, one each, as before.
-  now += 1;
+  clock.now += 1;
   const idle = ["idle1", "idle2"].map((name) => open("10.0.0.5", name));
   assert.deepEqual(closed, []);
-  now += OPENING_GRACE_MS;
+  clock.now += OPENING_GRACE_MS;
   open("10.0.0.5", "new1");
   open("10.0.0.5", "new2");
   open("10.0.0.5", "new3");
@@ -208,17 +216,15 @@ Deno.test("limits: a burst from one address is not closed within the grace perio
 });
 
 Deno.test("limits: a flood from one address within the grace period fills the total and closes its own", () => {
-  let now = 0;
-  const gate = new ConnectionGate({
+  const clock = { now: 0 };
+  const { gate, closed, open } = namedGate({
     maxSessions: 64,
     maxSessionsPerAddress: 8,
     maxOpenings: 6,
     maxOpeningsPerAddress: 2,
-  }, () => now);
-  const closed: string[] = [];
-  const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
+  }, clock);
   open("10.0.0.6", "classmate");
-  now += 10;
+  clock.now += 10;
   for (let i = 0; i < 20; i++) open("10.0.0.5", `flood${i}`);
   // The total holds, and the classmate, though the oldest of all, is not the one closed.
   assert.equal(gate.openings, 6);
@@ -230,14 +236,13 @@ Deno.test("limits: a flood from one address within the grace period fills the to
 });
 
 Deno.test("limits: an address whose last opening was closed for its own newer one is still counted", () => {
-  const gate = new ConnectionGate({
+  const { gate, closed, open } = namedGate({
     maxSessions: 64,
     maxSessionsPerAddress: 8,
     maxOpenings: 1,
     maxOpeningsPerAddress: 16,
   });
-  const closed: string[] = [];
-  for (const name of ["x1", "x2", "x3"]) gate.open("10.0.0.5", () => closed.push(name));
+  for (const name of ["x1", "x2", "x3"]) open("10.0.0.5", name);
   assert.deepEqual(closed, ["x1", "x2"]);
   assert.equal(gate.openings, 1);
 });

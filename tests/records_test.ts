@@ -20,16 +20,8 @@ import {
   sealStream,
   TAG_BYTES,
 } from "../lib/crypto/records.ts";
-import { KeySchedule } from "../lib/crypto/session_keys.ts";
-import type { RecordKey, SessionKeys } from "../lib/crypto/session_keys.ts";
-
-async function session(): Promise<{ sender: SessionKeys; receiver: SessionKeys }> {
-  const schedule = new KeySchedule(crypto.getRandomValues(new Uint8Array(64)), new Uint8Array(0));
-  return {
-    sender: await schedule.recordKeys("sender"),
-    receiver: await schedule.recordKeys("receiver"),
-  };
-}
+import type { RecordKey } from "../lib/crypto/session_keys.ts";
+import { concatBytes, recordSessionKeys } from "./util.ts";
 
 /** Seals `frames` (one record each) and the final record; returns the records. */
 async function sealAll(key: RecordKey, frames: Uint8Array[]): Promise<Uint8Array[]> {
@@ -38,19 +30,9 @@ async function sealAll(key: RecordKey, frames: Uint8Array[]): Promise<Uint8Array
   for (const [i, frame] of [...frames, new Uint8Array(0)].entries()) {
     const { header, body } = await sealer.seal(frame, { final: i === frames.length });
     assert.equal(header.length, RECORD_HEADER_BYTES);
-    records.push(concat([header, body]));
+    records.push(concatBytes(header, body));
   }
   return records;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A stream of `bytes` cut into chunks of the given sizes (the rest in one last chunk). */
@@ -110,7 +92,7 @@ Deno.test("records: the layout is as documented (length, counter, flags; prefix 
 });
 
 Deno.test("records: streams round-trip any data however the wire cuts it", async () => {
-  const { sender, receiver } = await session();
+  const { sender, receiver } = await recordSessionKeys();
   // Random throughout (getRandomValues fills 64 KiB per call), so records all differ.
   const payload = new Uint8Array(3 * MAX_RECORD_DATA + 12345);
   for (let at = 0; at < payload.length; at += 65536) {
@@ -125,16 +107,16 @@ Deno.test("records: streams round-trip any data however the wire cuts it", async
     { writes: [payload.subarray(0, MAX_RECORD_DATA)], cuts: [] },
   ];
   for (const { writes, cuts } of cases) {
-    const sealed = concat(
-      await collect(ReadableStream.from(writes).pipeThrough(sealStream(sender.send))),
+    const sealed = concatBytes(
+      ...await collect(ReadableStream.from(writes).pipeThrough(sealStream(sender.send))),
     );
     const opened = await collect(wire(sealed, cuts).pipeThrough(openStream(receiver.receive)));
-    assert.deepEqual(concat(opened), concat(writes));
+    assert.deepEqual(concatBytes(...opened), concatBytes(...writes));
   }
 });
 
 Deno.test("records: each write is one record, bulk data is cut at 1 MiB", async () => {
-  const { sender } = await session();
+  const { sender } = await recordSessionKeys();
   const writes = [Uint8Array.of(1), new Uint8Array(MAX_RECORD_DATA + 1), new Uint8Array(10)];
   const chunks = await collect(ReadableStream.from(writes).pipeThrough(sealStream(sender.send)));
   // Each record leaves as its header, then its body (never copied into one buffer).
@@ -146,8 +128,8 @@ Deno.test("records: each write is one record, bulk data is cut at 1 MiB", async 
 });
 
 Deno.test("records: a changed bit anywhere is refused as tampered", async () => {
-  const { sender, receiver } = await session();
-  const stream = concat(await sealAll(sender.send, frames));
+  const { sender, receiver } = await recordSessionKeys();
+  const stream = concatBytes(...await sealAll(sender.send, frames));
   const first = RECORD_HEADER_BYTES + frames[0].length + TAG_BYTES;
   // Flags (12), first ciphertext byte (13), tag (last byte of record 0), a later record.
   for (const at of [12, 13, first - 1, first + 20, stream.length - 1]) {
@@ -169,28 +151,34 @@ Deno.test("records: a changed bit anywhere is refused as tampered", async () => 
 });
 
 Deno.test("records: replayed, reordered and dropped records are refused", async () => {
-  const { sender, receiver } = await session();
+  const { sender, receiver } = await recordSessionKeys();
   const [r0, r1, r2, r3, fin] = await sealAll(sender.send, [...frames, Uint8Array.of(4)]);
   assert.equal(
-    await refusal(receiver.receive, concat([r0, r1, r1, r2, r3, fin])),
+    await refusal(receiver.receive, concatBytes(r0, r1, r1, r2, r3, fin)),
     "record-replayed",
   );
-  assert.equal(await refusal(receiver.receive, concat([r0, r1, r0, fin])), "record-replayed");
-  assert.equal(await refusal(receiver.receive, concat([r0, r2, r1, r3, fin])), "record-reordered");
-  assert.equal(await refusal(receiver.receive, concat([r0, r1, r3, fin])), "record-reordered");
-  assert.equal(await refusal(receiver.receive, concat([r1, r2, r3, fin])), "record-reordered");
+  assert.equal(await refusal(receiver.receive, concatBytes(r0, r1, r0, fin)), "record-replayed");
+  assert.equal(
+    await refusal(receiver.receive, concatBytes(r0, r2, r1, r3, fin)),
+    "record-reordered",
+  );
+  assert.equal(await refusal(receiver.receive, concatBytes(r0, r1, r3, fin)), "record-reordered");
+  assert.equal(await refusal(receiver.receive, concatBytes(r1, r2, r3, fin)), "record-reordered");
   // A changed counter is found either way, before decryption.
   const early = r2.slice();
   new DataView(early.buffer).setBigUint64(4, 1n);
-  assert.equal(await refusal(receiver.receive, concat([r0, r1, early])), "record-replayed");
+  assert.equal(await refusal(receiver.receive, concatBytes(r0, r1, early)), "record-replayed");
 });
 
 Deno.test("records: a stream without its final record is truncated", async () => {
-  const { sender, receiver } = await session();
+  const { sender, receiver } = await recordSessionKeys();
   const records = await sealAll(sender.send, frames);
-  const whole = concat(records);
+  const whole = concatBytes(...records);
   assert.equal(await refusal(receiver.receive, new Uint8Array(0)), "record-truncated");
-  assert.equal(await refusal(receiver.receive, concat(records.slice(0, -1))), "record-truncated");
+  assert.equal(
+    await refusal(receiver.receive, concatBytes(...records.slice(0, -1))),
+    "record-truncated",
+  );
   for (const cut of [1, 3, 4, 12, 20, whole.length - 1]) {
     assert.equal(
       await refusal(receiver.receive, whole.subarray(0, cut)),
@@ -201,37 +189,37 @@ Deno.test("records: a stream without its final record is truncated", async () =>
 });
 
 Deno.test("records: nothing may follow the final record", async () => {
-  const { sender, receiver } = await session();
+  const { sender, receiver } = await recordSessionKeys();
   const records = await sealAll(sender.send, frames);
-  const whole = concat(records);
+  const whole = concatBytes(...records);
   for (const extra of [Uint8Array.of(0), new Uint8Array(4), records[0], records.at(-1)!]) {
-    assert.equal(await refusal(receiver.receive, concat([whole, extra])), "record-tampered");
+    assert.equal(await refusal(receiver.receive, concatBytes(whole, extra)), "record-tampered");
   }
 });
 
 Deno.test("records: another session, the other direction or its prefix do not open", async () => {
-  const one = await session();
-  const two = await session();
-  const stream = concat(await sealAll(one.sender.send, frames));
+  const one = await recordSessionKeys();
+  const two = await recordSessionKeys();
+  const stream = concatBytes(...await sealAll(one.sender.send, frames));
   assert.equal(await refusal(two.receiver.receive, stream), "record-tampered", "other session");
   assert.equal(await refusal(one.sender.receive, stream), "record-tampered", "other direction");
   // Same AES key, other direction: only the nonce prefix differs, and that is enough.
   const raw = crypto.getRandomValues(new Uint8Array(32));
   const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-  const reflected = concat(await sealAll({ key, direction: "sender-to-receiver" }, frames));
+  const reflected = concatBytes(...await sealAll({ key, direction: "sender-to-receiver" }, frames));
   assert.equal(
     await refusal({ key, direction: "receiver-to-sender" }, reflected),
     "record-tampered",
   );
   assert.equal(
     await collect(wire(reflected).pipeThrough(openStream({ key, direction: "sender-to-receiver" })))
-      .then((c) => concat(c).length),
+      .then((c) => concatBytes(...c).length),
     frames.reduce((n, f) => n + f.length, 0),
   );
 });
 
 Deno.test("records: an opener that refused once refuses everything after", async () => {
-  const { sender, receiver } = await session();
+  const { sender, receiver } = await recordSessionKeys();
   const [r0, r1] = await sealAll(sender.send, frames);
   const opener = new RecordOpener(receiver.receive);
   const bad = r0.slice();
@@ -252,7 +240,7 @@ Deno.test("records: an opener that refused once refuses everything after", async
 });
 
 Deno.test("records: the sealer refuses to go on after the final record or past 1 MiB", async () => {
-  const { sender } = await session();
+  const { sender } = await recordSessionKeys();
   const sealer = new RecordSealer(sender.send);
   await assert.rejects(sealer.seal(new Uint8Array(MAX_RECORD_DATA + 1)), SockitError);
   await sealer.seal(new Uint8Array(MAX_RECORD_DATA), { final: true });

@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { delay, onAbort, within as settleWithin } from "../lib/core/delay.ts";
 import { textLines } from "../lib/echo/client.ts";
+import { KeySchedule } from "../lib/crypto/session_keys.ts";
+import type { SessionKeys } from "../lib/crypto/session_keys.ts";
 
 export { delay };
 export { sha256File } from "../scripts/compile.ts";
@@ -354,6 +356,22 @@ function pythonCommand(name: string, args: string[]): Deno.Command {
     stdout: "piped",
     stderr: "piped",
   });
+}
+
+/**
+ * Starts `argv` inside the network namespace `ns` (`ip netns exec`, root only; see
+ * tests/netns.ts) with its output piped, in the background. Dispose it to kill it.
+ */
+export function spawnInNetns(ns: string, argv: string[], timeoutMs = 60_000): BackgroundProcess {
+  return background(
+    new Deno.Command("ip", {
+      args: ["netns", "exec", ns, ...argv],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    timeoutMs,
+  );
 }
 
 /** Starts a Python peer from `tests/peers/` with `args`. Dispose it to kill it. */
@@ -765,6 +783,24 @@ export function concatBytes(...parts: (string | number[] | Uint8Array)[]): Uint8
     at += chunk.length;
   }
   return out;
+}
+
+/** Two ends of one fresh connection over 127.0.0.1: `[client, server]`. */
+export async function loopbackPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+    listener.accept(),
+  ]);
+}
+
+/** Record keys of both sides of one session, from a random key (no handshake). */
+export async function recordSessionKeys(): Promise<{ sender: SessionKeys; receiver: SessionKeys }> {
+  const schedule = new KeySchedule(crypto.getRandomValues(new Uint8Array(64)), new Uint8Array(0));
+  return {
+    sender: await schedule.recordKeys("sender"),
+    receiver: await schedule.recordKeys("receiver"),
+  };
 }
 
 /** Lower-case hex SHA-256 of `bytes` (of a file: `sha256File`). */

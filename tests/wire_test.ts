@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { IdleWatchdog } from "../lib/net/watchdog.ts";
 import { Wire } from "../lib/net/wire.ts";
 import { bufferedFrame, encodeFrame, readFrame } from "../lib/transfer/protocol.ts";
+import { delay } from "../lib/core/delay.ts";
+import { loopbackPair } from "./util.ts";
 
 /**
  * A watchdog whose expiries resolve `expired` (with the length that expired). Its timer never
@@ -95,25 +97,15 @@ Deno.test("watchdog: thousands of watches and deadlines arm the timer once", () 
 });
 
 Deno.test("wire: a read waiting for an answer is not idle while this side's writes complete", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
   const idleMs = 150;
-  using sender = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }), {
-    idleTimeoutMs: idleMs,
-  });
-  const receiver = await listener.accept();
-  listener.close();
+  const [client, receiver] = await loopbackPair();
+  using sender = new Wire(client, { idleTimeoutMs: idleMs });
   // The sender waits for its verdict while it streams a file: the answer comes only at the end.
   const answer = sender.readExact(1);
   answer.catch(() => {});
   const draining = (async () => {
     const buffer = new Uint8Array(64 * 1024);
-    let total = 0;
-    while (true) {
-      const n = await receiver.read(buffer);
-      if (n === null) return total;
-      total += n;
-    }
+    while (await receiver.read(buffer) !== null);
   })();
   // Writes that keep completing for several idle timeouts (bounded in count and time).
   const piece = new Uint8Array(16 * 1024);
@@ -122,22 +114,18 @@ Deno.test("wire: a read waiting for an answer is not idle while this side's writ
   while (performance.now() - started < 5 * idleMs && pieces < 100_000) {
     await sender.write(piece);
     pieces++;
-    if (pieces % 16 === 0) await new Promise((resolve) => setTimeout(resolve, idleMs / 5));
+    if (pieces % 16 === 0) await delay(idleMs / 5); // a link slower than loopback
   }
   await receiver.write(new Uint8Array([86]));
   assert.deepEqual(await answer, new Uint8Array([86]), "the answer, not a timeout");
   receiver.close();
-  await draining.catch(() => 0);
+  await draining.catch(() => {});
 });
 
 Deno.test("wire: a read still expires once nothing moves either way", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  using sender = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }), {
-    idleTimeoutMs: 100,
-  });
-  using _receiver = await listener.accept();
-  listener.close();
+  const [client, receiver] = await loopbackPair();
+  using sender = new Wire(client, { idleTimeoutMs: 100 });
+  using _receiver = receiver;
   await sender.write(new Uint8Array(1024));
   const started = performance.now();
   await assert.rejects(
@@ -148,11 +136,9 @@ Deno.test("wire: a read still expires once nothing moves either way", async () =
 });
 
 Deno.test("wire: queued bytes leave in one write before the side that queued them reads", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
-  using server = new Wire(await listener.accept());
-  listener.close();
+  const [clientConn, serverConn] = await loopbackPair();
+  using client = new Wire(clientConn);
+  using server = new Wire(serverConn);
   server.queue(new Uint8Array([1]));
   server.queue(new Uint8Array([2]));
   // The server waits for the client, which answers only once it has the queued bytes.
@@ -168,12 +154,8 @@ Deno.test("wire: queued bytes leave in one write before the side that queued the
 });
 
 Deno.test("wire: small reads take the frames that arrived together with one socket read", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const [conn, accepted] = await loopbackPair();
   using client = new Wire(conn);
-  const accepted = await listener.accept();
-  listener.close();
   let reads = 0;
   const counted = new Proxy(accepted, {
     get(target, key) {
@@ -197,11 +179,9 @@ Deno.test("wire: small reads take the frames that arrived together with one sock
 });
 
 Deno.test("bufferedFrame: a whole frame in the buffer is taken without a wait; a part one is left", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  using client = new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
-  using server = new Wire(await listener.accept());
-  listener.close();
+  const [clientConn, serverConn] = await loopbackPair();
+  using client = new Wire(clientConn);
+  using server = new Wire(serverConn);
   const start = encodeFrame({ type: "S", id: 1, offset: 0 });
   const end = encodeFrame({ type: "E", id: 1, sha256: "a".repeat(64) });
   await client.write(new Uint8Array([...start, ...end.subarray(0, 8)]));

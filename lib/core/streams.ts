@@ -139,7 +139,7 @@ export function fileSink(file: Deno.FsFile, path = ""): WritableStream<Uint8Arra
 
 /**
  * Writes all of `bytes` to `file` (a `write-failed` or `disk-full` error names `path`). With
- * `sync`, through synchronous writes: for a small file's bytes (at most
+ * `sync` (default false), through synchronous writes: for a small file's bytes (at most
  * {@linkcode SMALL_FILE_SIZE}), which go to the page cache in microseconds, where an
  * asynchronous write waits for a thread of the runtime's pool and back.
  *
@@ -154,7 +154,7 @@ export async function writeWhole(
   file: Deno.FsFile,
   bytes: Uint8Array,
   path = "",
-  sync = false,
+  { sync = false }: { sync?: boolean } = {},
 ): Promise<void> {
   try {
     let offset = 0;
@@ -254,7 +254,7 @@ export async function copyToFile(
   if (size <= SMALL_FILE_SIZE && size <= chunkSize) {
     const bytes = await source.readExact(size);
     hash.update(bytes);
-    await writeWhole(file, bytes, path, true);
+    await writeWhole(file, bytes, path, { sync: true });
     onProgress(start + size);
     return;
   }
