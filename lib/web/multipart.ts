@@ -7,9 +7,6 @@
  * @module
  */
 
-import { Busboy } from "@fastify/busboy";
-import type { BusboyFileStream } from "@fastify/busboy";
-import { Readable } from "node:stream";
 import { recycle } from "../core/streams.ts";
 import { HttpError } from "./http.ts";
 
@@ -65,6 +62,9 @@ export async function* formParts(
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
     throw new HttpError(415, "the form must be sent as multipart/form-data");
   }
+  // busboy is a CommonJS package: loading it loads Deno's CommonJS loader and Node's stream
+  // modules, about 6 MiB that a receiver nobody uploads to through the page does not carry.
+  const { makeParser } = await import("./form_parser.ts");
   let parser: ReturnType<typeof makeParser>;
   try {
     parser = makeParser(contentType, limits);
@@ -97,78 +97,5 @@ export async function* formParts(
     // The pump ends with the body (the handler closes the connection after answering).
     busboy.destroy();
     void pump;
-  }
-}
-
-function makeParser(contentType: string, limits: FormLimits) {
-  const busboy = new Busboy({
-    headers: { "content-type": contentType },
-    preservePath: true,
-    limits: {
-      fileSize: limits.fileSize ?? Infinity,
-      files: limits.files ?? 10_000,
-      fields: limits.fields ?? 16,
-      fieldSize: limits.fieldSize ?? 4096,
-      headerPairs: 16,
-      headerSize: 8 * 1024,
-    },
-  });
-  const queue = new PartQueue();
-  busboy.on("field", (name: string, value: string, _nameCut: boolean, valueCut: boolean) => {
-    if (valueCut) queue.fail(new HttpError(413, `form field ${name} is too long`));
-    else queue.push({ kind: "field", name, value });
-  });
-  let current: BusboyFileStream | undefined;
-  busboy.on("file", (field: string, stream: BusboyFileStream, filename: string) => {
-    current = stream;
-    queue.push({
-      kind: "file",
-      field,
-      filename: filename ?? "",
-      stream: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
-      discard: () => void stream.resume(),
-      truncated: () => stream.truncated,
-    });
-  });
-  const over = (what: string) => () => queue.fail(new HttpError(413, `too many ${what}`));
-  busboy.on("filesLimit", over("files"));
-  busboy.on("fieldsLimit", over("fields"));
-  busboy.on("partsLimit", over("parts"));
-  busboy.on("error", (err: Error) => {
-    const error = new HttpError(400, `malformed multipart request: ${err.message}`);
-    // A file being read would otherwise wait for bytes that never come.
-    current?.destroy(error);
-    queue.fail(error);
-  });
-  busboy.on("finish", () => queue.push(null));
-  return { busboy, queue };
-}
-
-/** Parts waiting for the consumer, or the consumer waiting for a part. */
-class PartQueue {
-  #parts: (FormPart | null)[] = [];
-  #error: unknown;
-  #failed = false;
-  #wake?: () => void;
-
-  push(part: FormPart | null): void {
-    this.#parts.push(part);
-    this.#wake?.();
-  }
-
-  fail(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#error = error;
-    this.#wake?.();
-  }
-
-  async next(): Promise<FormPart | null> {
-    while (this.#parts.length === 0 && !this.#failed) {
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
-    }
-    if (this.#failed) throw this.#error;
-    return this.#parts.shift()!;
   }
 }
