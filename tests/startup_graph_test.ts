@@ -43,7 +43,8 @@ async function loadedAtStart(entry: string): Promise<string[]> {
 /**
  * What neither `--version` nor `send --to` to an open receiver needs. commander is a CommonJS
  * package: loading it loads Deno's CommonJS loader and Node modules, ~15 MiB in every process;
- * `node:fs` alone costs a send about 20 ms of CPU (the receiver's free-space check needs it).
+ * `node:fs` alone costs a send about 20 ms of CPU (the receiver's free-space check needs it),
+ * `node:crypto` about 10 more (a send of a few files hashes them with WebCrypto).
  */
 const HEAVY = [
   /^lib\/web\//,
@@ -53,7 +54,7 @@ const HEAVY = [
   /^lib\/transfer\/(receiver|receive_\w+|pairing|record_conn)\.ts$/,
   /^cli\/(web|web_page|web_script|qr|discover|help|live_region|run_receive|run_spy)\.ts$/,
   /^npm:\/?(string-width|@fastify\/busboy|@noble\/|@scure\/|uqr|commander)/,
-  /^node:fs$/,
+  /^node:(fs|crypto)$/,
 ];
 
 function heavyIn(modules: string[]): string[] {
@@ -71,4 +72,10 @@ Deno.test("start-up: send loads no receiver, web page, spy, discovery or pairing
   const modules = await loadedAtStart("cli/run_send.ts");
   assert.ok(modules.includes("lib/transfer/sender.ts"), modules.join("\n"));
   assert.deepEqual(heavyIn(modules), []);
+});
+
+Deno.test("start-up: a receiver loads the web form's parser (busboy) only for an upload", async () => {
+  const modules = await loadedAtStart("cli/run_receive.ts");
+  assert.ok(modules.includes("lib/web/multipart.ts"), modules.join("\n"));
+  assert.deepEqual(modules.filter((m) => /^(npm:\/?@fastify\/busboy|node:stream$)/.test(m)), []);
 });

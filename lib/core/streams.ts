@@ -1,14 +1,13 @@
 /**
  * The pieces of the data path: a file as a `ReadableStream`, a file as a `WritableStream`, and
- * the transforms between them (hashing, progress). Sources read into large buffers and sinks
+ * the transforms between them (progress; hashing is in `sha256.ts`). Sources read into large buffers and sinks
  * write each chunk fully, so a pipeline moves few, large chunks.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
-import type { Hash } from "node:crypto";
 import { SockitError, toSockitError } from "./errors.ts";
+import type { StreamHash } from "./sha256.ts";
 
 /** Default chunk size of the data path (measured fastest on loopback; see docs/performance.md). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -233,14 +232,15 @@ export interface CopyOptions {
  *
  * @example
  * ```ts
- * import { copyToFile, sha256Stream } from "./streams.ts";
+ * import { copyToFile } from "./streams.ts";
+ * import { sha256Stream } from "./sha256.ts";
  * const bytes = new TextEncoder().encode("abc");
  * const source = {
  *   readExact: () => Promise.resolve(bytes),
  *   readable: () => ReadableStream.from([bytes]),
  * };
  * using file = await Deno.open(await Deno.makeTempFile(), { write: true });
- * const hash = sha256Stream();
+ * const hash = await sha256Stream();
  * await copyToFile(source, file, { size: 3, chunkSize: 1024, hash, onProgress: () => {} });
  * ```
  */
@@ -262,52 +262,6 @@ export async function copyToFile(
     .pipeThrough(hash.transform)
     .pipeThrough(progress(onProgress, { total: start + size, start }))
     .pipeTo(fileSink(file, path));
-}
-
-/** A SHA-256 computed while the bytes stream past. */
-export interface StreamHash {
-  /** Passes chunks through unchanged, hashing each. */
-  readonly transform: TransformStream<Uint8Array, Uint8Array>;
-  /** Adds bytes that did not pass through the transform (a resumed prefix). */
-  update(bytes: Uint8Array): void;
-  /** The lower-case hex digest of everything so far, without ending the hash. */
-  peek(): string;
-  /** Forgets everything hashed so far (a resume that starts over). */
-  reset(): void;
-  /** The lower-case hex digest; call once, after the stream ended. */
-  digest(): string;
-}
-
-/**
- * Creates a SHA-256 that hashes what flows through its transform.
- *
- * @example
- * ```ts
- * import { sha256Stream } from "./streams.ts";
- * const hash = sha256Stream();
- * await ReadableStream.from([new TextEncoder().encode("abc")]).pipeThrough(hash.transform)
- *   .pipeTo(new WritableStream());
- * hash.digest(); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
- * ```
- */
-export function sha256Stream(): StreamHash {
-  let hash: Hash = createHash("sha256");
-  // Made when first asked for: a small file is hashed with one update and needs no stream.
-  let transform: TransformStream<Uint8Array, Uint8Array> | undefined;
-  return {
-    get transform() {
-      return transform ??= new TransformStream({
-        transform(chunk, controller) {
-          hash.update(chunk);
-          controller.enqueue(chunk);
-        },
-      });
-    },
-    update: (bytes) => void hash.update(bytes),
-    peek: () => hash.copy().digest("hex"),
-    reset: () => void (hash = createHash("sha256")),
-    digest: () => hash.digest("hex"),
-  };
 }
 
 /**
@@ -346,8 +300,9 @@ export function progress(
  *
  * @example
  * ```ts
- * import { hashPrefix, sha256Stream } from "./streams.ts";
- * const hash = sha256Stream();
+ * import { hashPrefix } from "./streams.ts";
+ * import { sha256Stream } from "./sha256.ts";
+ * const hash = await sha256Stream();
  * await hashPrefix("deno.json", 10, hash);
  * ```
  */

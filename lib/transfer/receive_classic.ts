@@ -10,7 +10,8 @@ import { SockitError, toSockitError } from "../core/errors.ts";
 import { CLASSIC_MAX_DIGITS, CLASSIC_READY, isClassicStart, parseClassicSize } from "./protocol.ts";
 import { guessExtension, SNIFF_BYTES } from "./sniff.ts";
 import { commitFile, openTemp } from "./storage.ts";
-import { fileSink, progress, sha256Stream } from "../core/streams.ts";
+import { fileSink, progress } from "../core/streams.ts";
+import { sha256Stream } from "../core/sha256.ts";
 import type { Wire } from "../net/wire.ts";
 import { describe, inFolder } from "./receive_context.ts";
 import type { Opening, ReceiverContext } from "./receive_context.ts";
@@ -80,7 +81,7 @@ export class ClassicConnection {
       await wire.write(CLASSIC_READY);
       const started = performance.now();
       context.emit({ type: "file-start", offset: 0, ...info });
-      const hash = sha256Stream();
+      const hash = await sha256Stream();
       const head = new Uint8Array(SNIFF_BYTES);
       let headLength = 0;
       const sniff = new TransformStream<Uint8Array, Uint8Array>({
@@ -111,7 +112,7 @@ export class ClassicConnection {
         segments: inFolder(sender, [name]),
         overwrite: context.overwrite,
       });
-      const sha256 = hash.digest();
+      const sha256 = await hash.digest();
       context.stored(info, stored.relative, sha256, started);
     } catch (err) {
       const error = toSockitError(err, "file", { path });

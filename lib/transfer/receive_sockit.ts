@@ -33,8 +33,9 @@ import type {
 } from "./protocol.ts";
 import type { PartialFile, PartialSource } from "./partials.ts";
 import { commitFile, SessionFolders } from "./storage.ts";
-import { copyToFile, hashPrefix, sha256Stream } from "../core/streams.ts";
-import type { StreamHash } from "../core/streams.ts";
+import { copyToFile, hashPrefix } from "../core/streams.ts";
+import { sha256Stream } from "../core/sha256.ts";
+import type { StreamHash } from "../core/sha256.ts";
 import { Wire } from "../net/wire.ts";
 import type { PairingCode } from "../crypto/code.ts";
 import { pairAsReceiver } from "./pairing.ts";
@@ -403,7 +404,15 @@ export class SockitConnection {
       path: frame.path,
       size: frame.size,
     };
-    const offer: Offer = { frame, segments, source, partial, space, hash: sha256Stream(), info };
+    const offer: Offer = {
+      frame,
+      segments,
+      source,
+      partial,
+      space,
+      hash: await sha256Stream(),
+      info,
+    };
     this.#waiting.push(offer);
     const wire = this.#wire;
     // A stop closes the connection, which ends the hashing of a large prefix at once.
@@ -412,7 +421,7 @@ export class SockitConnection {
       type: "A",
       id: frame.id,
       offset: partial.offset,
-      ...(partial.offset > 0 ? { prefixSha256: offer.hash.peek() } : {}),
+      ...(partial.offset > 0 ? { prefixSha256: await offer.hash.peek() } : {}),
     });
   }
 
@@ -449,7 +458,7 @@ export class SockitConnection {
         throw new ProtocolError(`expected the end frame of file ${frame.id}, got ${end.type}`);
       }
       partial.keep = false;
-      const sha256 = hash.digest();
+      const sha256 = await hash.digest();
       if (sha256 !== end.sha256) {
         this.#answer({
           type: "V",

@@ -12,7 +12,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { delay } from "../core/delay.ts";
 import { toSockitError } from "../core/errors.ts";
 import type { SockitError } from "../core/errors.ts";
-import { fileSink, fileSource, progress, sha256Stream } from "../core/streams.ts";
+import { fileSink, fileSource, progress } from "../core/streams.ts";
+import { sha256Stream } from "../core/sha256.ts";
 import { parseCode } from "../crypto/code.ts";
 import type { PairingCode } from "../crypto/code.ts";
 import type { Wire } from "../net/wire.ts";
@@ -441,7 +442,7 @@ export class WebConnection {
     let bytes = 0;
     try {
       emit({ type: "file-start", offset: 0, ...info });
-      const hash = sha256Stream();
+      const hash = await sha256Stream();
       await body()
         .pipeThrough(hash.transform)
         .pipeThrough(progress((n) => {
@@ -459,7 +460,7 @@ export class WebConnection {
         segments: inFolder(sender, segments),
         overwrite: context.overwrite,
       });
-      const sha256 = hash.digest();
+      const sha256 = await hash.digest();
       const time = context.stored({ ...info, size: bytes }, stored.relative, sha256, started);
       return { path, stored: stored.relative, size: bytes, sha256, time };
     } catch (err) {

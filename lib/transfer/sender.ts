@@ -36,10 +36,10 @@ import {
   hashPrefix,
   progress,
   readWhole,
-  sha256Stream,
   SMALL_FILE_SIZE,
 } from "../core/streams.ts";
-import type { StreamHash } from "../core/streams.ts";
+import { gatheredSha256, sha256Stream } from "../core/sha256.ts";
+import type { StreamHash } from "../core/sha256.ts";
 import type { TraceEvent, TraceLayer } from "../net/trace.ts";
 import type { PairingCode } from "../crypto/code.ts";
 import { Wire } from "../net/wire.ts";
@@ -427,6 +427,17 @@ const RETRYABLE = new Set(["closed-early", "connection-reset", "timeout", "unrea
 const BUSY_FIRST_PAUSE_MS = 250;
 const BUSY_MAX_PAUSE_MS = 10_000;
 
+/**
+ * A send of at most this many files, none over {@linkcode GATHERED_MAX_BYTES}, hashes each file
+ * with WebCrypto over a copy of its bytes ({@linkcode gatheredSha256}) and never loads
+ * `node:crypto`, which costs every process about 20 ms of CPU: what a class of students starting
+ * sockit at once pays once per student. A send of more files streams its hashes through
+ * `node:crypto` (about 6 µs a small file against WebCrypto's 60).
+ */
+const GATHERED_MAX_FILES = 64;
+/** The largest file hashed from a copy of its bytes (see {@linkcode GATHERED_MAX_FILES}). */
+const GATHERED_MAX_BYTES = 16 * 1024 * 1024;
+
 /** How long to wait for the classic receiver to close once every byte was sent. */
 const CLASSIC_DRAIN_MS = 5000;
 
@@ -489,6 +500,8 @@ class SendRun {
   /** Times the receiver said busy since the last hello, and how long the run waited for it. */
   #busyTries = 0;
   #busyWaited = 0;
+  /** Whether this run hashes from copies of its files (see {@linkcode GATHERED_MAX_FILES}). */
+  readonly #gathered: boolean;
 
   constructor(options: SendOptions, items: SendItem[], started: number) {
     this.#options = options;
@@ -500,6 +513,9 @@ class SendRun {
     this.#started = started;
     this.#totalSize = items.reduce((sum, i) => sum + (i.kind === "file" ? i.size : 0), 0);
     this.#done = items.map(() => false);
+    const files = items.filter((i) => i.kind === "file");
+    this.#gathered = files.length <= GATHERED_MAX_FILES &&
+      files.every((i) => i.size <= GATHERED_MAX_BYTES);
   }
 
   async run(): Promise<SendResult> {
@@ -918,7 +934,7 @@ class SendRun {
   async #data(wire: Wire, current: Slot, reply: AcceptFrame, batch: WriteBatch): Promise<void> {
     const { item, id } = current;
     current.started = performance.now();
-    const hash = sha256Stream();
+    const hash = this.#gathered ? gatheredSha256(item.size) : await sha256Stream();
     const offset = await resumeOffset(item, reply, hash);
     this.#emit({ type: "file-start", path: item.path, size: item.size, offset });
     using file = openSource(item);
@@ -927,7 +943,7 @@ class SendRun {
       if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
       const bytes = readWhole(file, item.size - offset, item.source);
       hash.update(bytes);
-      current.sha256 = hash.digest();
+      current.sha256 = await hash.digest();
       batch.add(
         encodeFrame({ type: "S", id, offset }),
         bytes,
@@ -939,7 +955,7 @@ class SendRun {
     }
     await batch.flush(encodeFrame({ type: "S", id, offset }));
     await this.#stream(wire, item, file, offset, hash);
-    current.sha256 = hash.digest();
+    current.sha256 = await hash.digest();
     await writeFrame(wire, { type: "E", id, sha256: current.sha256 });
   }
 
@@ -1042,7 +1058,7 @@ async function resumeOffset(item: SendItem, offer: AcceptFrame, hash: StreamHash
   if (offer.offset === 0 || offer.offset > item.size || !offer.prefixSha256) return 0;
   try {
     await hashPrefix(item.source, offer.offset, hash);
-    if (hash.peek() === offer.prefixSha256) return offer.offset;
+    if (await hash.peek() === offer.prefixSha256) return offer.offset;
   } catch {
     // The file changed or cannot be read twice: start over.
   }
