@@ -743,7 +743,7 @@ const ko: Record<MessageKey, string> = {
     "{line}번째 줄 '{name}': {other}번째 줄과 같은 이름입니다. 이름을 서로 다르게 적으세요",
   "roster.bad-name": "{line}번째 줄 '{name}': 이름으로 쓸 수 없습니다 ({reason})",
   "recv.roster": "명단 {path}: 이름 {count}개",
-  "recv.log": "받은 파일, 거절, 실패는 모두 다음 파일에 기록됩니다: {path}",
+  "recv.log": "파일·거절·실패 기록: {path}",
   "recv.sender": "{name} 연결됨 ({peer})",
   "recv.sender-unnamed":
     "이름을 보내지 않은 연결: {peer} (이전 sockit 또는 수업 예제 프로그램). 저장 폴더: {name}",

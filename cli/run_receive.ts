@@ -19,7 +19,7 @@ import { liveRegion } from "./output.ts";
 import { receiverCode } from "./pairing_code.ts";
 import { qrLines } from "./qr.ts";
 import { renderDiscoveryEvent } from "./render_discovery.ts";
-import { distFolder, loadDownloads, webLines, webOptions, webUrl } from "./web.ts";
+import { distFolder, lazyDownloads, webLines, webOptions, webUrl } from "./web.ts";
 import type { WebPageEvent } from "./web.ts";
 import { summaryLines } from "./render_collect.ts";
 import { type CommandContext, EXIT, interruptible } from "./command.ts";
@@ -115,7 +115,7 @@ export async function runReceive(
   const host = options.host ?? "0.0.0.0";
   const web = options.web === false
     ? undefined
-    : webOptions(await loadDownloads(distFolder(Deno.mainModule)));
+    : webOptions(lazyDownloads(distFolder(Deno.mainModule)));
   await interruptible(out, async (signal) => {
     const receiver = await startReceiver({
       signal,

@@ -105,17 +105,34 @@ export async function loadDownloads(folder: string | undefined): Promise<WebDown
 }
 
 /**
+ * What `folder` holds to hand out ({@linkcode loadDownloads}), read and hashed when first asked
+ * for, then the same list every time: a receiver whose page nobody opens never reads `sockit.js`
+ * or hashes the executables (megabytes each) at start.
+ *
+ * @example
+ * ```ts
+ * import { lazyDownloads } from "./web.ts";
+ * const downloads = lazyDownloads("/nonexistent"); // nothing read yet
+ * await downloads(); // []
+ * ```
+ */
+export function lazyDownloads(folder: string | undefined): () => Promise<WebDownload[]> {
+  let loading: Promise<WebDownload[]> | undefined;
+  return () => loading ??= loadDownloads(folder);
+}
+
+/**
  * The receiver's web page options: the page in the visitor's language, its script, and what
  * it hands out.
  *
  * @example
  * ```ts
- * import { webOptions } from "./web.ts";
- * const web = webOptions([]);
+ * import { lazyDownloads, webOptions } from "./web.ts";
+ * const web = webOptions(lazyDownloads(undefined));
  * web.script.length > 0; // true
  * ```
  */
-export function webOptions(downloads: readonly WebDownload[]): WebOptions {
+export function webOptions(downloads: () => Promise<readonly WebDownload[]>): WebOptions {
   return { page: renderWebPage, script: WEB_SCRIPT, downloads };
 }
 

@@ -15,7 +15,7 @@ import { sendFiles } from "../lib/transfer/sender.ts";
 import type { ReceiverEvent, ReceiverOptions } from "../lib/transfer/receiver.ts";
 import type { WebDownload } from "../lib/transfer/receive_web.ts";
 import { pageLang } from "../cli/web_page.ts";
-import { webOptions } from "../cli/web.ts";
+import { lazyDownloads, webOptions } from "../cli/web.ts";
 import { RawPeer } from "./raw_peer.ts";
 import { randomBytes, ROOT, tempDir } from "./util.ts";
 
@@ -30,7 +30,7 @@ async function webReceiver(options: ReceiverOptions & { downloads?: WebDownload[
     host: "127.0.0.1",
     port: 0,
     code: CODE,
-    web: webOptions(options.downloads ?? []),
+    web: webOptions(() => Promise.resolve(options.downloads ?? [])),
     ...options,
     onEvent: (event) => events.push(event),
   });
@@ -441,6 +441,20 @@ Deno.test("web: HTTP is hostile input: limits and refusals", async (t) => {
     await peer.sendFrame({ type: "Q" });
   });
   assert.deepEqual(await storedFiles(web.dir), []);
+});
+
+Deno.test("web: the CLI reads and hashes dist/ when the page first asks, then keeps the list", async () => {
+  await using temp = await tempDir();
+  const downloads = lazyDownloads(temp.path);
+  // Written after the receiver was set up: found, so nothing was read at start.
+  const script = new TextEncoder().encode("console.log('sockit');\n");
+  await Deno.writeFile(join(temp.path, "sockit.js"), script);
+  const first = await downloads();
+  assert.deepEqual(first.map((d) => [d.name, d.size, d.sha256]), [
+    ["sockit.js", script.length, sha256(script)],
+  ]);
+  await Deno.remove(join(temp.path, "sockit.js"));
+  assert.equal(await downloads(), first);
 });
 
 Deno.test("web: downloads are served by name only, with their bytes", async () => {

@@ -107,8 +107,11 @@ export interface WebOptions {
   page(request: WebPageRequest): string;
   /** The page's script, served as `/page.js`. */
   script: string;
-  /** sockit itself, offered for download. Default none. */
-  downloads?: readonly WebDownload[];
+  /**
+   * sockit itself, offered for download: asked for by every page and download served (not at
+   * start, so a receiver whose page nobody opens never reads them). Default none.
+   */
+  downloads?: () => Promise<readonly WebDownload[]>;
 }
 
 /** A body refused before it was read is still read and dropped up to this size. */
@@ -201,19 +204,20 @@ export class WebConnection {
     await respond(this.#wire, request?.method ?? "GET", status, headers, body);
   }
 
-  #pageRequest(request: HttpRequest | null, outcome?: WebOutcome): WebPageRequest {
+  async #pageRequest(request: HttpRequest | null, outcome?: WebOutcome): Promise<WebPageRequest> {
     return {
       language: request?.query.get("lang") ?? request?.headers.get("accept-language") ?? "",
       host: request?.headers.get("host"),
       codeRequired: this.#context.code !== undefined,
       maxSize: this.#context.maxSize,
-      downloads: this.#web.downloads ?? [],
+      downloads: await this.#web.downloads?.() ?? [],
       outcome,
     };
   }
 
   async #page(request: HttpRequest): Promise<void> {
-    await this.#answer(request, 200, PAGE_HEADERS, this.#web.page(this.#pageRequest(request)));
+    const page = this.#web.page(await this.#pageRequest(request));
+    await this.#answer(request, 200, PAGE_HEADERS, page);
   }
 
   /** Answers a refused request: JSON for the page's script, the page for anything else. */
@@ -236,13 +240,13 @@ export class WebConnection {
       request,
       refusal.status,
       PAGE_HEADERS,
-      this.#web.page(this.#pageRequest(request, outcome)),
+      this.#web.page(await this.#pageRequest(request, outcome)),
     );
   }
 
   async #download(request: HttpRequest): Promise<void> {
     const name = request.path.slice("/get/".length);
-    const file = this.#web.downloads?.find((d) => d.name === name);
+    const file = (await this.#web.downloads?.())?.find((d) => d.name === name);
     if (!file) throw new HttpError(404, `no download named ${name.slice(0, 200)}`);
     const headers = {
       "Content-Type": "application/octet-stream",
@@ -383,7 +387,7 @@ export class WebConnection {
       request,
       status,
       PAGE_HEADERS,
-      this.#web.page(this.#pageRequest(request, outcome)),
+      this.#web.page(await this.#pageRequest(request, outcome)),
     );
   }
 
