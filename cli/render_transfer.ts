@@ -168,7 +168,8 @@ export class SendView {
   #trace: TraceView;
   #now: () => number;
   #classic: boolean;
-  #started: number;
+  /** When the first file started: the total's rate leaves out connecting and typing the code. */
+  #started?: number;
   #fileStarted = 0;
   #fileOffset = 0;
   /** Bytes that resumes found already at the receiver: present, but not moved by this run. */
@@ -193,7 +194,6 @@ export class SendView {
     this.#now = options.now ?? (() => performance.now());
     this.#classic = options.classic ?? false;
     this.#live = options.live ?? true;
-    this.#started = this.#now();
   }
 
   /** The live lines for the latest progress: the file, and all files when there are several. */
@@ -216,7 +216,7 @@ export class SendView {
         bytes: event.totalBytes,
         size: event.totalSize,
         moved: event.totalBytes - this.#resumed,
-        ms: now - this.#started,
+        ms: now - (this.#started ?? now),
       }),
     }];
   }
@@ -257,6 +257,7 @@ export class SendView {
       }
       case "file-start":
         this.#fileStarted = this.#now();
+        this.#started ??= this.#fileStarted;
         this.#fileOffset = event.offset;
         this.#resumed += event.offset;
         return event.offset > 0

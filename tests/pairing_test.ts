@@ -132,13 +132,27 @@ Deno.test("pairing: a code on one side only is a clear error, not a silent downg
   assert.ok(!open.events.some((e) => e.type === "file-start"));
   assert.deepEqual(await stored(coded.dir), []);
   assert.deepEqual(await stored(open.dir), []);
-  // The code is asked for once, only when a receiver wants one.
+  // The code is asked for once, only when a receiver wants one, and the time the user takes to
+  // type it is not counted in the transfer's time.
   let asked = 0;
+  let typing = 0;
+  const began = performance.now();
   const { result } = await coded.send([src.file], {
-    code: () => (asked++, Promise.resolve(parseCode(CODE))),
+    code: async () => {
+      asked++;
+      const start = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the user typing
+      typing = performance.now() - start;
+      return parseCode(CODE);
+    },
   });
+  const whole = performance.now() - began;
   assert.equal(result.files, 1);
   assert.equal(asked, 1);
+  assert.ok(
+    result.ms <= whole - typing,
+    `${result.ms} ms counted of ${whole} with ${typing} typing`,
+  );
 });
 
 /** What a man in the middle does to the sender's records (counted from 0 after the handshake). */

@@ -64,6 +64,24 @@ Deno.test("SendView: one file has one bar; several add a worded total, never Σ"
   assert.ok(live.every((line) => !line.label.includes("Σ")));
 });
 
+Deno.test("SendView: the total's rate leaves out the time before the first file (typing the code)", () => {
+  let now = 0;
+  const view = new SendView(en, { now: () => now });
+  view.update({ type: "plan", files: 2, folders: 0, bytes: 200_000_000 });
+  now = 30_000; // half a minute at the code prompt, then connected
+  view.update({ type: "file-start", path: "a.bin", size: 100_000_000, offset: 0 });
+  now = 31_000;
+  const live = view.update({
+    type: "file-progress",
+    path: "a.bin",
+    size: 100_000_000,
+    bytes: 100_000_000,
+    totalBytes: 100_000_000,
+    totalSize: 200_000_000,
+  }).live!;
+  assert.match(live[1].detail, / 100\.0 MB\/s /);
+});
+
 Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only what moved", () => {
   let now = 0;
   const view = new SendView(en, { now: () => now });

@@ -231,7 +231,7 @@ export interface SendResult {
   rejected: number;
   /** True when the run was stopped through `signal` before the end. */
   interrupted: boolean;
-  /** Wall time in milliseconds. */
+  /** Wall time in milliseconds, without the time the user took to type the pairing code. */
   ms: number;
 }
 
@@ -480,7 +480,8 @@ class SendRun {
   readonly #host: string;
   readonly #port: number;
   readonly #peer: string;
-  readonly #started: number;
+  /** When the run started, moved on by the time the user took to type the code. */
+  #started: number;
   readonly #result: SendResult = { files: 0, bytes: 0, rejected: 0, interrupted: false, ms: 0 };
   /** The file under way and how much of it was sent, for the interruption report. */
   #current?: { item: SendItem; sent: number };
@@ -587,6 +588,19 @@ class SendRun {
   }
 
   /**
+   * Asks the user for the code; the time they take to type it is not the transfer's (neither in
+   * its milliseconds nor in its rate).
+   */
+  async #ask(prompt: () => Promise<PairingCode>): Promise<PairingCode> {
+    const asked = performance.now();
+    try {
+      return await prompt();
+    } finally {
+      this.#started += performance.now() - asked;
+    }
+  }
+
+  /**
    * The session's wire after the hello: with `auth: "cpace"`, the pairing handshake on `raw`
    * and then the plaintext of the records; with `none`, `raw` itself.
    */
@@ -605,7 +619,7 @@ class SendRun {
     if (given === undefined) {
       throw new SockitError("code-needed", { host: this.#host, port: this.#port });
     }
-    this.#code ??= typeof given === "function" ? await given() : given;
+    this.#code ??= typeof given === "function" ? await this.#ask(given) : given;
     this.#layer = "handshake";
     // Loaded only when pairing: the curve arithmetic is costly to load and an open receiver
     // never needs it.
