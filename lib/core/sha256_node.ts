@@ -1,5 +1,5 @@
 /**
- * The streaming SHA-256 of {@linkcode sha256Stream} through `node:crypto`, in a module of its
+ * The streaming SHA-256 of `sha256Stream` (`sha256.ts`) through `node:crypto`, in a module of its
  * own so that only a process that hashes this way loads `node:crypto` (see `sha256.ts`).
  *
  * @module
@@ -8,10 +8,10 @@
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
 import { hashStream } from "./sha256.ts";
-import type { sha256Stream, StreamHash } from "./sha256.ts";
+import type { StreamHash } from "./sha256.ts";
 
 /**
- * A streaming SHA-256 through `node:crypto`; {@linkcode sha256Stream} is the way to get one.
+ * A streaming SHA-256 through `node:crypto`; `sha256Stream` in `sha256.ts` is the way to get one.
  *
  * @example
  * ```ts

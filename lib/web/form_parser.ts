@@ -1,5 +1,5 @@
 /**
- * The multipart parser behind {@linkcode formParts}: `@fastify/busboy`, whose fields and files
+ * The multipart parser behind `formParts` (`multipart.ts`): `@fastify/busboy`, whose fields and files
  * are queued for the consumer. A module of its own, loaded by the first form (see
  * `multipart.ts`).
  *
@@ -10,7 +10,7 @@ import { Busboy } from "@fastify/busboy";
 import type { BusboyFileStream, BusboyInstance } from "@fastify/busboy";
 import { Readable } from "node:stream";
 import { HttpError } from "./http.ts";
-import type { FormLimits, FormPart, formParts } from "./multipart.ts";
+import type { FormLimits, FormPart } from "./multipart.ts";
 
 /**
  * A busboy parser for a body of `contentType`, and the queue its parts come out of in order.
