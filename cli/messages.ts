@@ -454,6 +454,8 @@ const en = {
   "error.not-found": "{path} does not exist. Check the path.",
   "error.not-a-file": "{path} is neither a file nor a folder.",
   "error.read-failed": "Could not read {path}: {reason}",
+  "error.file-changed":
+    "{path} changed while it was being sent, so it was not stored. Send it again once it is saved and closed.",
   "error.permission-denied":
     "Permission denied: this user may not read {path}. Allow reading it (or copy it into a folder of your own) and send again.",
   "error.write-failed": "Could not write {path}: {reason}",
@@ -929,6 +931,8 @@ const ko: Record<MessageKey, string> = {
   "error.not-found": "{path}{path:이/가} 없습니다. 경로를 확인하세요.",
   "error.not-a-file": "{path}{path:은/는} 파일도 폴더도 아닙니다.",
   "error.read-failed": "{path}{path:을/를} 읽을 수 없습니다: {reason}",
+  "error.file-changed":
+    "{path}{path:이/가} 보내는 도중에 바뀌어서 저장되지 않았습니다. 파일을 저장하고 닫은 뒤 다시 보내세요.",
   "error.permission-denied":
     "권한이 없습니다: 이 사용자는 {path}{path:을/를} 읽을 수 없습니다. 읽기 권한을 주거나 내 폴더로 복사한 뒤 다시 보내세요.",
   "error.write-failed": "{path}{path:을/를} 쓸 수 없습니다: {reason}",

@@ -524,3 +524,33 @@ Deno.test("faults: one sender misbehaving in four ways never holds up eight hone
   assert.deepEqual(await tempFiles(dir), []);
   assert.deepEqual((await finalEntries(dir)).sort(), files.map((_, i) => `file-${i}.bin`).sort());
 });
+
+for (const change of ["grows", "shrinks"] as const) {
+  Deno.test(`faults: a file that ${change} while it is sent: file-changed at once, nothing stored`, async () => {
+    await using temp = await tempDir();
+    await using receiver = await RecordingReceiver.start();
+    const path = join(temp.path, "notes.bin");
+    const size = 8 * 1024 * 1024;
+    await Deno.writeFile(path, seededBytes(size, SEED + 900));
+    let changed = false;
+    const sending = sendFiles({
+      paths: [path],
+      port: receiver.port,
+      retries: 0,
+      chunkSize: 16 * 1024,
+      onEvent: (event) => {
+        // The first bytes are out: the student saves the file again.
+        if (event.type !== "file-progress" || changed) return;
+        changed = true;
+        using file = Deno.openSync(path, { write: true });
+        file.truncateSync(change === "grows" ? 2 * size : size / 2);
+      },
+    });
+    await assert.rejects(
+      within(15_000, sending, "the send"),
+      (err: SockitError) => err.code === "file-changed" && err.details.path === path,
+    );
+    await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the receiver's report");
+    assert.deepEqual(await finalEntries(receiver.dir), []);
+  });
+}

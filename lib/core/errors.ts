@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   "not-found",
   "not-a-file",
   "read-failed",
+  "file-changed",
   "permission-denied",
   "write-failed",
   "dir-not-folder",

@@ -67,8 +67,10 @@ export function recycle(chunk: Uint8Array): void {
 }
 
 /**
- * Streams a file from `offset` to its end in chunks of at most `chunkSize` bytes.
- * The file is closed when the stream ends, errors or is cancelled.
+ * Streams a file from `offset` to its end in chunks of at most `chunkSize` bytes. With
+ * `length`, the file must end exactly `length` bytes after `offset`: one that ends before or
+ * goes on is a `file-changed` error (it changed since its size was taken). The file is closed
+ * when the stream ends, errors or is cancelled.
  *
  * @example
  * ```ts
@@ -79,9 +81,11 @@ export function recycle(chunk: Uint8Array): void {
  */
 export function fileSource(
   file: Deno.FsFile,
-  options: { chunkSize?: number; offset?: number; path?: string } = {},
+  options: { chunkSize?: number; offset?: number; path?: string; length?: number } = {},
 ): ReadableStream<Uint8Array> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const path = options.path ?? "";
+  let left = options.length ?? Infinity;
   let started = false;
   // Disposing, unlike close(), is quiet when the owner closed the file already.
   const close = () => file[Symbol.dispose]();
@@ -93,22 +97,28 @@ export function fileSource(
           if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
         }
         const buffer = takeBuffer(chunkSize);
+        const want = Math.min(chunkSize, left);
         let filled = 0;
-        while (filled < chunkSize) {
-          const n = await file.read(buffer.subarray(filled));
+        while (filled < want) {
+          const n = await file.read(buffer.subarray(filled, want));
           if (n === null) break;
           filled += n;
         }
+        left -= filled;
         if (filled > 0) {
           controller.enqueue(filled === chunkSize ? buffer : buffer.subarray(0, filled));
         } else recycle(buffer);
-        if (filled < chunkSize) {
+        if (filled < want && left !== Infinity) throw new SockitError("file-changed", { path });
+        if (left === 0 && await file.read(new Uint8Array(1)) !== null) {
+          throw new SockitError("file-changed", { path });
+        }
+        if (filled < want || left === 0) {
           close();
           controller.close();
         }
       } catch (err) {
         close();
-        throw toSockitError(err, "file", { path: options.path ?? "" });
+        throw toSockitError(err, "file", { path });
       }
     },
     cancel: close,
@@ -166,17 +176,29 @@ export async function writeWhole(
   }
 }
 
+/** True when `file` has a byte after its position: it grew since its size was taken. */
+function readMore(file: Deno.FsFile, path: string): boolean {
+  try {
+    return file.readSync(new Uint8Array(1)) !== null;
+  } catch (err) {
+    throw toSockitError(err, "file", { path });
+  }
+}
+
 /**
- * Reads the next `size` bytes of `file` into one new buffer (a small file, or its rest after a
- * resume), with synchronous reads: `size` is at most {@linkcode SMALL_FILE_SIZE}, which the page
- * cache gives in microseconds, where an asynchronous read waits for a thread of the runtime's
- * pool and back. A file that ends before is a `read-failed` error: it changed while it was sent.
+ * Reads the rest of `file`, which must be `size` bytes, into one new buffer (a small file, or
+ * its rest after a resume), with synchronous reads: `size` is at most
+ * {@linkcode SMALL_FILE_SIZE}, which the page cache gives in microseconds, where an asynchronous
+ * read waits for a thread of the runtime's pool and back. A file that ends before or goes on is
+ * a `file-changed` error: it changed since its size was taken.
  *
  * @example
  * ```ts
  * import { readWhole } from "./streams.ts";
- * using file = Deno.openSync("deno.json");
- * const bytes = readWhole(file, 5, "deno.json"); // the first 5 bytes
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * using file = Deno.openSync(path);
+ * const bytes = readWhole(file, 5, path); // all 5 bytes
  * ```
  */
 export function readWhole(file: Deno.FsFile, size: number, path = ""): Uint8Array {
@@ -191,12 +213,7 @@ export function readWhole(file: Deno.FsFile, size: number, path = ""): Uint8Arra
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
-  if (filled < size) {
-    throw new SockitError("read-failed", {
-      path,
-      reason: "the file became shorter while it was sent",
-    });
-  }
+  if (filled < size || readMore(file, path)) throw new SockitError("file-changed", { path });
   return bytes;
 }
 

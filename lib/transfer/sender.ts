@@ -444,6 +444,9 @@ const CLASSIC_DRAIN_MS = 5000;
 /** How long to wait for the receiver's reason after a failed write. */
 const EXPLAIN_MS = 2000;
 
+/** Failures of this side's own files, which the receiver has no reason to give for. */
+const LOCAL_FAILURES = new Set(["file-changed", "read-failed", "permission-denied", "not-found"]);
+
 /** One item as offered on one connection: its id there and what its answers brought. */
 interface Slot {
   item: SendItem;
@@ -751,6 +754,7 @@ class SendRun {
     try {
       await this.#writeAll(wire, slots, hello.window);
     } catch (err) {
+      if (err instanceof SockitError && LOCAL_FAILURES.has(err.code)) throw err;
       // The receiver may have said why before closing (disk full, a bad name): prefer that.
       const why = await within(reader.then(() => undefined, (e) => e), EXPLAIN_MS);
       if (why instanceof SockitError && why.code === "rejected") throw why;
@@ -933,6 +937,7 @@ class SendRun {
     const source = fileSource(file, {
       chunkSize: Math.max(this.#chunkSize, DEFAULT_CHUNK_SIZE),
       offset,
+      length: item.size - offset,
       path: item.source,
     });
     await (hash ? source.pipeThrough(hash.transform) : source)
