@@ -406,6 +406,8 @@ const en = {
   "send.busy": "The receiver is busy with other senders; waiting {seconds} s for a turn…",
   "send.summary": "Done: {files} {files:file|files}, {amount}.",
   "send.summary-rejected": "{rejected} {rejected:item was|items were} refused by the receiver.",
+  "send.summary-failed":
+    "{failed} {failed:file was|files were} not sent: {failed:it|they} changed while being sent.",
   // Why a receiver refuses (reject codes on the wire)
   "reject.bad-header": "the request was malformed",
   "reject.bad-name": "the name is not safe",
@@ -885,6 +887,7 @@ const ko: Record<MessageKey, string> = {
     "받는 쪽이 다른 사람의 파일을 받느라 바쁩니다. {seconds}초 기다렸다가 다시 시도합니다…",
   "send.summary": "완료: 파일 {files}개, {amount}.",
   "send.summary-rejected": "받는 쪽이 {rejected}개를 거절했습니다.",
+  "send.summary-failed": "{failed}개는 보내는 도중에 바뀌어서 보내지 못했습니다.",
   "reject.bad-header": "요청 형식이 잘못되었습니다",
   "reject.bad-name": "안전하지 않은 이름입니다",
   "reject.name-conflict": "이미 있는 것과 이름이 겹칩니다",

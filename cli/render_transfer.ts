@@ -12,7 +12,8 @@ import type { MessageKey } from "./messages.ts";
 import { refusalProblem, REJECT_CODES } from "../lib/transfer/protocol.ts";
 import type { RefusalProblem } from "../lib/transfer/protocol.ts";
 import type { ReceiverEvent } from "../lib/transfer/receiver.ts";
-import { message, paint, reachLine } from "./render.ts";
+import { message, paint, reachLine, renderError } from "./render.ts";
+import { SockitError } from "../lib/core/errors.ts";
 import { TraceView } from "./render_trace.ts";
 import type { Line, RenderStyle } from "./render.ts";
 import type { SendEvent } from "../lib/transfer/sender.ts";
@@ -322,6 +323,13 @@ export class SendView {
             level: "error",
           }],
         };
+      case "file-failed":
+        return {
+          log: [{
+            text: renderError(s, new SockitError(event.code, event.details)),
+            level: "error",
+          }],
+        };
       case "folder":
         return info(message(s, "send.folder", { path: event.path }));
       case "classic-unverified":
@@ -363,6 +371,12 @@ export class SendView {
               "red",
               message(s, "send.summary-rejected", { rejected: event.rejected }),
             ),
+            level: "error",
+          });
+        }
+        if (event.failed > 0) {
+          log.push({
+            text: paint(s, "red", message(s, "send.summary-failed", { failed: event.failed })),
             level: "error",
           });
         }

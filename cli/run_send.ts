@@ -92,5 +92,7 @@ export async function runSend(
       onEvent: (event) => out.view(event, view.update(event), live),
     });
   });
-  return !result || result.rejected > 0 || result.interrupted ? EXIT.failure : EXIT.ok;
+  return !result || result.rejected > 0 || result.failed > 0 || result.interrupted
+    ? EXIT.failure
+    : EXIT.ok;
 }

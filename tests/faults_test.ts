@@ -526,31 +526,48 @@ Deno.test("faults: one sender misbehaving in four ways never holds up eight hone
 });
 
 for (const change of ["grows", "shrinks"] as const) {
-  Deno.test(`faults: a file that ${change} while it is sent: file-changed at once, nothing stored`, async () => {
+  Deno.test(`faults: a file that ${change} while it is sent is left out with file-changed; the others are stored`, async () => {
     await using temp = await tempDir();
     await using receiver = await RecordingReceiver.start();
-    const path = join(temp.path, "notes.bin");
     const size = 8 * 1024 * 1024;
-    await Deno.writeFile(path, seededBytes(size, SEED + 900));
+    const files = [
+      { name: "before.bin", bytes: seededBytes(1024 * 1024, SEED + 901) },
+      { name: "notes.bin", bytes: seededBytes(size, SEED + 902) },
+      { name: "after.txt", bytes: seededBytes(1000, SEED + 903) },
+    ];
+    for (const f of files) await Deno.writeFile(join(temp.path, f.name), f.bytes);
+    const changing = join(temp.path, "notes.bin");
     let changed = false;
-    const sending = sendFiles({
-      paths: [path],
-      port: receiver.port,
-      retries: 0,
-      chunkSize: 16 * 1024,
-      onEvent: (event) => {
-        // The first bytes are out: the student saves the file again.
-        if (event.type !== "file-progress" || changed) return;
-        changed = true;
-        using file = Deno.openSync(path, { write: true });
-        file.truncateSync(change === "grows" ? 2 * size : size / 2);
-      },
-    });
-    await assert.rejects(
-      within(15_000, sending, "the send"),
-      (err: SockitError) => err.code === "file-changed" && err.details.path === path,
+    const events: SendEvent[] = [];
+    const result = await within(
+      15_000,
+      sendFiles({
+        paths: files.map((f) => join(temp.path, f.name)),
+        port: receiver.port,
+        retries: 0,
+        chunkSize: 16 * 1024,
+        onEvent: (event) => {
+          events.push(event);
+          // Its first bytes are out: the student saves the file again.
+          if (event.type !== "file-progress" || event.path !== "notes.bin" || changed) return;
+          changed = true;
+          using file = Deno.openSync(changing, { write: true });
+          file.truncateSync(change === "grows" ? 2 * size : size / 2);
+        },
+      }),
+      "the send",
     );
+    assert.equal(result.files, 2);
+    assert.equal(result.failed, 1);
+    const failed = events.filter((e) => e.type === "file-failed");
+    assert.deepEqual(failed.map((e) => [e.path, e.code, e.details.path]), [
+      ["notes.bin", "file-changed", changing],
+    ]);
     await receiver.waitFor((e) => e.type === "file-failed", 10_000, "the receiver's report");
-    assert.deepEqual(await finalEntries(receiver.dir), []);
+    const stored = await finalEntries(receiver.dir);
+    assert.deepEqual(stored.filter((p) => p.endsWith(".bin") || p.endsWith(".txt")).sort(), [
+      "after.txt",
+      "before.bin",
+    ]);
   });
 }

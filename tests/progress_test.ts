@@ -102,6 +102,7 @@ Deno.test("SendView: no rate for a tiny file, and a resume's rate counts only wh
     files: 1,
     bytes: 2048,
     rejected: 0,
+    failed: 0,
     interrupted: false,
     ms: 3,
   });

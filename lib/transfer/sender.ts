@@ -10,6 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { formatHostPort } from "../net/address.ts";
 import { delay, onAbort, within } from "../core/delay.ts";
 import { SockitError, toSockitError } from "../core/errors.ts";
+import type { ErrorCode, ErrorDetails } from "../core/errors.ts";
 import { connect } from "../net/socket.ts";
 import {
   CLASSIC_READY,
@@ -186,6 +187,13 @@ export type SendEvent =
     /** For `bad-name` and `name-conflict`: which problem the name has (`reason` names it too). */
     problem?: RefusalProblem;
   }
+  | {
+    /** This side could not send it (`file-changed`); the run goes on with the other files. */
+    type: "file-failed";
+    path: string;
+    code: ErrorCode;
+    details: ErrorDetails;
+  }
   | { type: "folder"; path: string }
   | {
     type: "retry";
@@ -218,7 +226,14 @@ export type SendEvent =
  * @example
  * ```ts
  * import type { SendResult } from "./sender.ts";
- * const result: SendResult = { files: 2, bytes: 1024, rejected: 0, interrupted: false, ms: 35 };
+ * const result: SendResult = {
+ *   files: 2,
+ *   bytes: 1024,
+ *   rejected: 0,
+ *   failed: 0,
+ *   interrupted: false,
+ *   ms: 35,
+ * };
  * console.log(`${result.files} files in ${result.ms} ms`);
  * ```
  */
@@ -229,6 +244,8 @@ export interface SendResult {
   bytes: number;
   /** Files the receiver refused. */
   rejected: number;
+  /** Files this side could not send: they changed while they were sent (`file-failed`). */
+  failed: number;
   /** True when the run was stopped through `signal` before the end. */
   interrupted: boolean;
   /** Wall time in milliseconds, without the time the user took to type the pairing code. */
@@ -464,12 +481,16 @@ interface Slot {
   started: number;
   /** The SHA-256 sent in its `E`. */
   sha256?: string;
+  /** Settled once its verdict was taken (or the session failed first). */
+  judged: PromiseWithResolvers<void>;
 }
 
 function slot(item: SendItem, index: number, id: number): Slot {
   const answer = Promise.withResolvers<AcceptFrame | RejectFrame>();
   answer.promise.catch(() => {});
-  return { item, index, id, answer, replied: false, awaitsVerdict: false, started: 0 };
+  const judged = Promise.withResolvers<void>();
+  judged.promise.catch(() => {});
+  return { item, index, id, answer, replied: false, awaitsVerdict: false, started: 0, judged };
 }
 
 /**
@@ -485,7 +506,14 @@ class SendRun {
   readonly #peer: string;
   /** When the run started, moved on by the time the user took to type the code. */
   #started: number;
-  readonly #result: SendResult = { files: 0, bytes: 0, rejected: 0, interrupted: false, ms: 0 };
+  readonly #result: SendResult = {
+    files: 0,
+    bytes: 0,
+    rejected: 0,
+    failed: 0,
+    interrupted: false,
+    ms: 0,
+  };
   /** The file under way and how much of it was sent, for the interruption report. */
   #current?: { item: SendItem; sent: number };
   /** Bytes sent of files confirmed or under way, and the bytes the run will send in all. */
@@ -658,6 +686,7 @@ class SendRun {
         // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
         if (this.#signal?.aborted) return;
         const error = toSockitError(err, "io");
+        if (error.code === "file-changed" && this.#skip(error)) continue;
         const reason = String(error.details.reason ?? error.code);
         if (error.code === "rejected" && error.details.code === "busy") {
           const delayMs = this.#busyDelay();
@@ -695,6 +724,25 @@ class SendRun {
         await delay(delayMs, this.#signal);
       }
     }
+  }
+
+  /**
+   * Leaves out the file that changed while it was sent, so that a new connection goes on with
+   * the others (the receiver keeps what arrived of it as a partial); false when `error` names
+   * no file still to send.
+   */
+  #skip(error: SockitError): boolean {
+    const index = this.#items.findIndex((item, i) =>
+      !this.#done[i] && item.kind === "file" && item.source === error.details.path
+    );
+    if (index < 0) return false;
+    const item = this.#items[index];
+    this.#done[index] = true;
+    this.#result.failed++;
+    this.#totalSize -= item.size;
+    if (this.#current?.item === item) this.#current = undefined;
+    this.#emit({ type: "file-failed", path: item.path, code: error.code, details: error.details });
+    return true;
   }
 
   /** The next pause while the receiver is busy, or `undefined` once `busyWaitMs` is used up. */
@@ -754,7 +802,13 @@ class SendRun {
     try {
       await this.#writeAll(wire, slots, hello.window);
     } catch (err) {
-      if (err instanceof SockitError && LOCAL_FAILURES.has(err.code)) throw err;
+      if (err instanceof SockitError && LOCAL_FAILURES.has(err.code)) {
+        // The files sent before it may still have their verdicts on the way: take them before
+        // the connection closes, or they would be offered (and stored) again.
+        const sent = slots.filter((s) => s.awaitsVerdict && s.sha256 !== undefined);
+        await within(Promise.allSettled(sent.map((s) => s.judged.promise)), EXPLAIN_MS);
+        throw err;
+      }
       // The receiver may have said why before closing (disk full, a bad name): prefer that.
       const why = await within(reader.then(() => undefined, (e) => e), EXPLAIN_MS);
       if (why instanceof SockitError && why.code === "rejected") throw why;
@@ -823,6 +877,7 @@ class SendRun {
             throw new ProtocolError(`a verdict for file ${frame.id}`);
           }
           this.#verdict(current, frame);
+          current.judged.resolve();
         } else if (frame.type === "Q") {
           if (answered < slots.length || slots.some((s) => s.awaitsVerdict)) {
             throw new ProtocolError("the receiver ended the session before answering every file");
@@ -834,7 +889,10 @@ class SendRun {
         }
       }
     } catch (err) {
-      for (const current of slots) current.answer.reject(err);
+      for (const current of slots) {
+        current.answer.reject(err);
+        current.judged.reject(err);
+      }
       throw err;
     }
   }
