@@ -223,6 +223,8 @@ export interface CutProxyOptions {
   rate?: (index: number) => number | undefined;
   /** Bytes read from the client at once when throttled. Default 16 KiB. */
   step?: number;
+  /** The target's bytes reach the client this many ms late (a long way back). Default 0. */
+  latencyMs?: number;
   /**
    * Called after every forward of client bytes; the connection waits while the returned
    * promise is pending (a link that stalls while the test kills a process at a chosen offset).
@@ -326,6 +328,8 @@ export class CutProxy implements AsyncDisposable {
       while (true) {
         const n = await server.read(buffer);
         if (n === null) return client.closeWrite();
+        // The link's delay back to the client, not a wait for anything.
+        if (this.#options.latencyMs) await delay(this.#options.latencyMs);
         await writeAll(client, buffer.subarray(0, n));
         record.down += n;
       }

@@ -571,3 +571,33 @@ for (const change of ["grows", "shrinks"] as const) {
     ]);
   });
 }
+
+Deno.test("faults: before leaving out a changed file, the sender takes the verdicts still on their way (no file stored twice)", async () => {
+  await using temp = await tempDir();
+  await using receiver = await RecordingReceiver.start();
+  // Answers come back 300 ms late: the first file's verdict is still on its way when the
+  // second file turns out to have changed.
+  await using proxy = new CutProxy({ targetPort: receiver.port, latencyMs: 300 });
+  const changing = join(temp.path, "notes.bin");
+  await Deno.writeFile(join(temp.path, "before.bin"), seededBytes(100_000, SEED + 911));
+  await Deno.writeFile(changing, seededBytes(8 * 1024 * 1024, SEED + 912));
+  let changed = false;
+  const result = await within(
+    20_000,
+    sendFiles({
+      paths: [join(temp.path, "before.bin"), changing],
+      port: proxy.port,
+      retries: 0,
+      onEvent: (event) => {
+        if (event.type !== "file-progress" || event.path !== "notes.bin" || changed) return;
+        changed = true;
+        using file = Deno.openSync(changing, { write: true });
+        file.truncateSync(1024);
+      },
+    }),
+    "the send",
+  );
+  assert.equal(result.files, 1);
+  assert.equal(result.failed, 1);
+  assert.deepEqual(await finalEntries(receiver.dir), ["before.bin"]);
+});
