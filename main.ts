@@ -243,7 +243,7 @@ export async function main(args: string[]): Promise<number> {
     if (parsed.kind === "help") {
       // string-width, which the help layout needs, is loaded only when help is shown.
       const text = (await import("./cli/help.ts")).helpText(lang, program, parsed.command);
-      (parsed.error ? console.error : console.log)(text.slice(0, -1));
+      (parsed.error ? console.error : console.log)(text);
       return parsed.error ? EXIT.usage : EXIT.ok;
     }
     const globals = parsed.globals as GlobalOptions;

@@ -94,5 +94,5 @@ export function helpText(lang: Lang, program: ProgramSpec, command?: CommandSpec
   for (const { key, items } of sections) {
     if (items.length) lines.push("", t(key), ...items.map(item));
   }
-  return lines.join("\n") + "\n";
+  return lines.join("\n");
 }

@@ -62,6 +62,7 @@ const en = {
   "val.name": "name",
   "val.file": "file",
   "usage.unknown-option-suggest": "Unknown option '{value}'. Did you mean {suggestion}?",
+  "usage.one-of": "one of {names}",
   "usage.missing-paths": "Say which files or folders to send, for example: {example}",
   "usage.single-dash": "'{value}' has one dash; long options take two: {option}",
   "usage.chunk-size-limit":
@@ -556,6 +557,7 @@ const ko: Record<MessageKey, string> = {
   "val.name": "이름",
   "val.file": "파일",
   "usage.unknown-option-suggest": "알 수 없는 옵션 '{value}' 입니다. 혹시 {suggestion} 인가요?",
+  "usage.one-of": "{names} 중 하나",
   "usage.missing-paths": "보낼 파일이나 폴더를 적어 주세요. 예: {example}",
   "usage.single-dash":
     "'{value}' 에는 대시가 하나뿐입니다. 긴 옵션은 대시 두 개로 씁니다: {option}",

@@ -119,9 +119,9 @@ export function langArgument(args: readonly string[], fallback: Lang): Lang {
   return fallback;
 }
 
-/** Every long option a command line may use, e.g. `--to`. */
+/** Every long option a command line may use, e.g. `--to`, `--help`, `--version`. */
 function longOptions(program: ProgramSpec): Set<string> {
-  const all = new Set<string>();
+  const all = new Set([program.help.long, program.version.long]);
   for (const options of [program.options, ...program.commands.map((c) => c.options)]) {
     for (const option of options) all.add(option.long);
   }
@@ -163,13 +163,16 @@ const EXAMPLES: Record<string, string> = {
  * ```ts
  * import { UsageError } from "./parse.ts";
  * import { usageMessage } from "./options.ts";
- * usageMessage("en", new UsageError("missing-argument", "paths", "send", ""), "sockit");
+ * usageMessage("en", new UsageError("missing-argument", "paths", "send"), "sockit");
  * // "Say which files or folders to send, for example: sockit send homework.py --to 192.168.0.12"
  * ```
  */
 export function usageMessage(lang: Lang, error: UsageError, prefix: string): string {
-  const { command = "", value, suggestion } = error;
+  const { command = "", value, suggestions } = error;
   const example = `${prefix} ${EXAMPLES[command] ?? EXAMPLES.send}`;
+  const suggestion = suggestions.length > 1
+    ? translate(lang, "usage.one-of", { names: suggestions.join(", ") })
+    : suggestions[0] ?? "";
   const params = { value, option: value, command, example, suggestion };
   switch (error.code) {
     case "unknown-option":

@@ -98,13 +98,13 @@ export class UsageError extends Error {
    * @param code What is wrong.
    * @param value The word concerned: the option or command typed, or the first extra word.
    * @param command The command being read, when there is one.
-   * @param suggestion A close known name (`--count` for `--cont`), or `""`.
+   * @param suggestions The known names close to `value` (`--count` for `--cont`), if any.
    */
   constructor(
     readonly code: UsageCode,
     readonly value: string,
     readonly command: string | undefined,
-    readonly suggestion: string,
+    readonly suggestions: readonly string[] = [],
   ) {
     super(`${code}: ${value}`);
     this.name = "UsageError";
@@ -112,7 +112,7 @@ export class UsageError extends Error {
 }
 
 /** `--max-size` → `maxSize`; `--no-web` → `web`. */
-export function attributeName(option: OptionSpec): string {
+function attributeName(option: OptionSpec): string {
   return option.long.replace(/^--(no-)?/, "").replace(
     /-([a-z])/g,
     (_, c: string) => c.toUpperCase(),
@@ -154,7 +154,7 @@ function scan(
   const find = (flag: string) => known.find((o) => o.long === flag || o.short === flag);
   const take = (option: OptionSpec, value: string | undefined) => {
     if (value === undefined) {
-      throw new UsageError("missing-option-value", option.long, context.command, "");
+      throw new UsageError("missing-option-value", option.long, context.command);
     }
     values[attributeName(option)] = option.parse ? option.parse(value) : value;
   };
@@ -227,17 +227,17 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * The known names closest to `word` (at most 2 edits and 40 % alike), as `name` or
- * `one of a, b`; `""` when none is close.
+ * The known names closest to `word` (at most 2 edits and 40 % alike), in order; none when none
+ * is close.
  *
  * @example
  * ```ts
  * import { suggest } from "./parse.ts";
- * suggest("--cont", ["--count", "--to"]); // "--count"
- * suggest("sned", ["send", "spy"]); // "send"
+ * suggest("--cont", ["--count", "--to"]); // ["--count"]
+ * suggest("sned", ["send", "spy"]); // ["send"]
  * ```
  */
-export function suggest(word: string, candidates: readonly string[]): string {
+export function suggest(word: string, candidates: readonly string[]): string[] {
   const options = word.startsWith("--");
   const strip = (name: string) => options ? name.slice(2) : name;
   let best = MAX_DISTANCE;
@@ -253,8 +253,7 @@ export function suggest(word: string, candidates: readonly string[]): string {
       similar = [candidate];
     } else if (distance === best) similar.push(candidate);
   }
-  similar.sort((a, b) => strip(a).localeCompare(strip(b)));
-  return similar.length > 1 ? `one of ${similar.join(", ")}` : similar[0] ?? "";
+  return similar.sort((a, b) => strip(a).localeCompare(strip(b)));
 }
 
 /** The long flags help lists for `command` (or the program): what an unknown option may be. */
@@ -319,8 +318,8 @@ export function parse<C extends CommandSpec>(
     throw new UsageError("unknown-command", first, undefined, suggest(first, names));
   }
   const option = top.unknown[0];
-  const suggestion = option.startsWith("--") ? suggest(option, longFlags(program)) : "";
-  throw new UsageError("unknown-option", option, undefined, suggestion);
+  const suggestions = option.startsWith("--") ? suggest(option, longFlags(program)) : [];
+  throw new UsageError("unknown-option", option, undefined, suggestions);
 }
 
 /** A command's options and argument: what is left after the program's own options. */
@@ -339,14 +338,14 @@ function parseCommand<C extends CommandSpec>(
   }
   if (own.unknown.length > 0) {
     const option = own.unknown[0];
-    const suggestion = option.startsWith("--") ? suggest(option, longFlags(program, command)) : "";
-    throw new UsageError("unknown-option", option, command.name, suggestion);
+    const suggestions = option.startsWith("--") ? suggest(option, longFlags(program, command)) : [];
+    throw new UsageError("unknown-option", option, command.name, suggestions);
   }
   if (command.argument?.required && words.length === 0) {
-    throw new UsageError("missing-argument", command.argument.name, command.name, "");
+    throw new UsageError("missing-argument", command.argument.name, command.name);
   }
   if (!command.argument && words.length > 0) {
-    throw new UsageError("excess-arguments", words[0], command.name, "");
+    throw new UsageError("excess-arguments", words[0], command.name);
   }
   return { kind: "run", command, operands: words, options, globals };
 }

@@ -324,11 +324,14 @@ export class SendView {
           }],
         };
       case "file-failed":
+        // Its bar goes: it will not end, and the last bar shown at the end is another file's.
+        if (this.#last?.path === event.path) this.#last = undefined;
         return {
           log: [{
             text: renderError(s, new SockitError(event.code, event.details)),
             level: "error",
           }],
+          live: [],
         };
       case "folder":
         return info(message(s, "send.folder", { path: event.path }));

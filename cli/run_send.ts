@@ -34,8 +34,8 @@ export interface SendOptions {
 }
 
 /**
- * Runs `sockit send` for `paths`; resolves with the exit code (1 when a file was refused or
- * the transfer was interrupted, or no receiver was found).
+ * Runs `sockit send` for `paths`; resolves with the exit code (1 when a file was refused,
+ * changed while it was sent, or the transfer was interrupted, or no receiver was found).
  *
  * @example
  * ```ts

@@ -67,7 +67,7 @@ async function sha256Of(path: string): Promise<string> {
 /**
  * What `folder` holds to hand out: `sockit.js` (read into memory) and the compiled
  * executables (streamed from disk when downloaded), each with its size and SHA-256. A missing
- * or unreadable folder offers nothing.
+ * or unreadable folder offers nothing, and a file that cannot be read is left out.
  *
  * @example
  * ```ts
@@ -91,14 +91,18 @@ export async function loadDownloads(folder: string | undefined): Promise<WebDown
   const downloads: WebDownload[] = [];
   for (const name of names) {
     const path = join(folder, name);
-    const { size } = await Deno.stat(path);
-    if (name === BUNDLE_NAME) {
-      if (size > MAX_BUNDLE_BYTES) continue;
-      const bytes = await Deno.readFile(path);
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      downloads.unshift({ name, size: bytes.length, sha256, source: bytes });
-    } else if (downloads.length < MAX_EXECUTABLES) {
-      downloads.push({ name, size, sha256: await sha256Of(path), source: path });
+    try {
+      const { size } = await Deno.stat(path);
+      if (name === BUNDLE_NAME) {
+        if (size > MAX_BUNDLE_BYTES) continue;
+        const bytes = await Deno.readFile(path);
+        const sha256 = createHash("sha256").update(bytes).digest("hex");
+        downloads.unshift({ name, size: bytes.length, sha256, source: bytes });
+      } else if (downloads.length < MAX_EXECUTABLES) {
+        downloads.push({ name, size, sha256: await sha256Of(path), source: path });
+      }
+    } catch {
+      // Gone or unreadable since the folder was listed: not offered (the page still works).
     }
   }
   return downloads;

@@ -48,6 +48,11 @@ Deno.test("cli usage: a long option with one dash is named with two", async () =
   assertUsage(result, /^sockit: '-to' has one dash; long options take two: --to$/);
   const ko = await runCli(["--lang", "ko", "receive", "-dir", "x"], OPTIONS);
   assertUsage(ko, /^sockit: '-dir' 에는 대시가 하나뿐입니다\. .*--dir$/);
+  // --version and --help too, though no command table lists them.
+  const version = await runCli(["-version"], OPTIONS);
+  assertUsage(version, /^sockit: '-version' has one dash; long options take two: --version$/);
+  const help = await runCli(["send", "-help"], OPTIONS);
+  assertUsage(help, /^sockit: '-help' has one dash; long options take two: --help$/);
 });
 
 Deno.test("cli usage: missing and extra arguments show an example, not commander's words", async (t) => {

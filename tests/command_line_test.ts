@@ -40,12 +40,17 @@ function assertMistake(
   code: UsageCode,
   value: string,
   command: string | undefined,
-  suggestion = "",
+  suggestions: string[] = [],
 ): void {
   const error = mistake(args);
   assert.deepEqual(
-    { code: error.code, value: error.value, command: error.command, suggestion: error.suggestion },
-    { code, value, command, suggestion },
+    {
+      code: error.code,
+      value: error.value,
+      command: error.command,
+      suggestions: error.suggestions,
+    },
+    { code, value, command, suggestions },
     args.join(" "),
   );
 }
@@ -81,7 +86,7 @@ Deno.test("cli parse: flags, --no-x negations and their defaults", () => {
     maxPerAddress: 3,
   });
   // A flag takes no value, so `--flat=1` is an option nobody knows.
-  assertMistake(["receive", "--flat=1"], "unknown-option", "--flat=1", "receive", "--flat");
+  assertMistake(["receive", "--flat=1"], "unknown-option", "--flat=1", "receive", ["--flat"]);
 });
 
 Deno.test("cli parse: global options before or after the command, alone or grouped", () => {
@@ -126,9 +131,9 @@ Deno.test("cli parse: arguments: variadic, `--`, negative numbers, missing and e
 });
 
 Deno.test("cli parse: unknown options and commands, with the closest name", () => {
-  assertMistake(["echo", "--cont", "3", "x"], "unknown-option", "--cont", "echo", "--count");
-  assertMistake(["receive", "--web"], "unknown-option", "--web", "receive", "--no-web");
-  assertMistake(["--jsno"], "unknown-option", "--jsno", undefined, "--json");
+  assertMistake(["echo", "--cont", "3", "x"], "unknown-option", "--cont", "echo", ["--count"]);
+  assertMistake(["receive", "--web"], "unknown-option", "--web", "receive", ["--no-web"]);
+  assertMistake(["--jsno"], "unknown-option", "--jsno", undefined, ["--json"]);
   assertMistake(["send", "a", "--bogus"], "unknown-option", "--bogus", "send");
   assertMistake(["send", "a", "-x"], "unknown-option", "-x", "send");
   // `-qx`: -q is known, -x is what is left over.
@@ -137,12 +142,12 @@ Deno.test("cli parse: unknown options and commands, with the closest name", () =
   assertMistake(["send", "a", "--max-size", "1"], "unknown-option", "--max-size", "send");
   // Before the command, the program's unknown option stops the reading.
   assertMistake(["--to", "x", "send", "a"], "unknown-option", "--to", undefined);
-  assertMistake(["sned", "x"], "unknown-command", "sned", undefined, "send");
-  assertMistake(["hlep"], "unknown-command", "hlep", undefined, "help");
+  assertMistake(["sned", "x"], "unknown-command", "sned", undefined, ["send"]);
+  assertMistake(["hlep"], "unknown-command", "hlep", undefined, ["help"]);
   assertMistake(["bogus"], "unknown-command", "bogus", undefined);
   assertMistake(["-"], "unknown-command", "-", undefined);
   // The command line is read before any of it runs: an unknown command wins over its options.
-  assertMistake(["sned", "--bogus"], "unknown-command", "sned", undefined, "send");
+  assertMistake(["sned", "--bogus"], "unknown-command", "sned", undefined, ["send"]);
 });
 
 Deno.test("cli parse: a missing option value, and a value its parser refuses", () => {
@@ -194,15 +199,15 @@ Deno.test("cli parse: help and version", () => {
 });
 
 Deno.test("cli parse: suggestions are close names only, ties listed", () => {
-  assert.equal(suggest("--cont", ["--count", "--to", "--help"]), "--count");
-  assert.equal(suggest("--xyzzy", ["--count", "--to"]), "");
-  assert.equal(suggest("--to", ["--t", "--tx", "--ty"]), "one of --tx, --ty");
-  assert.equal(suggest("sed", ["send", "spy"]), "send");
+  assert.deepEqual(suggest("--cont", ["--count", "--to", "--help"]), ["--count"]);
+  assert.deepEqual(suggest("--xyzzy", ["--count", "--to"]), []);
+  assert.deepEqual(suggest("--to", ["--t", "--tx", "--ty"]), ["--tx", "--ty"]);
+  assert.deepEqual(suggest("sed", ["send", "spy"]), ["send"]);
 });
 
 Deno.test("cli parse: usage errors read as one translated line with an example", () => {
-  const line = (code: UsageCode, value: string, command?: string, suggestion = "") =>
-    usageMessage("en", new UsageError(code, value, command, suggestion), "sockit");
+  const line = (code: UsageCode, value: string, command?: string, suggestions?: string[]) =>
+    usageMessage("en", new UsageError(code, value, command, suggestions), "sockit");
   assert.equal(
     line("missing-argument", "paths", "send"),
     "Say which files or folders to send, for example: sockit send homework.py --to 192.168.0.12",
@@ -212,11 +217,19 @@ Deno.test("cli parse: usage errors read as one translated line with an example",
     "spy takes no arguments such as 'foo'; for example: sockit spy --listen 9000 --to 127.0.0.1:9999",
   );
   assert.equal(
-    line("unknown-option", "--cont", "echo", "--count"),
+    line("unknown-option", "--cont", "echo", ["--count"]),
     "Unknown option '--cont'. Did you mean --count?",
   );
   assert.equal(
-    usageMessage("ko", new UsageError("missing-option-value", "--to", "echo", ""), "sockit"),
+    usageMessage(
+      "ko",
+      new UsageError("unknown-option", "--post", "echo-server", ["--host", "--port"]),
+      "sockit",
+    ),
+    "알 수 없는 옵션 '--post' 입니다. 혹시 --host, --port 중 하나 인가요?",
+  );
+  assert.equal(
+    usageMessage("ko", new UsageError("missing-option-value", "--to", "echo"), "sockit"),
     "옵션 --to 뒤에 값이 필요합니다. 예: sockit echo 안녕 --to 127.0.0.1:9999",
   );
 });

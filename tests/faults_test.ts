@@ -601,3 +601,31 @@ Deno.test("faults: before leaving out a changed file, the sender takes the verdi
   assert.equal(result.failed, 1);
   assert.deepEqual(await finalEntries(receiver.dir), ["before.bin"]);
 });
+
+Deno.test("faults: a small file that changed behind other small files: those are stored once, the rest goes on", async () => {
+  await using temp = await tempDir();
+  await using receiver = await RecordingReceiver.start();
+  const names = ["a.txt", "b.txt", "c.txt", "d.txt"];
+  for (const [i, name] of names.entries()) {
+    await Deno.writeFile(join(temp.path, name), seededBytes(1000, SEED + 920 + i));
+  }
+  let changed = false;
+  const result = await within(
+    15_000,
+    sendFiles({
+      paths: names.map((name) => join(temp.path, name)),
+      port: receiver.port,
+      retries: 0,
+      onEvent: (event) => {
+        // a.txt is read and gathered (not yet written) when c.txt is saved again.
+        if (event.type !== "file-progress" || event.path !== "a.txt" || changed) return;
+        changed = true;
+        Deno.truncateSync(join(temp.path, "c.txt"), 10);
+      },
+    }),
+    "the send",
+  );
+  assert.equal(result.files, 3);
+  assert.equal(result.failed, 1);
+  assert.deepEqual((await finalEntries(receiver.dir)).sort(), ["a.txt", "b.txt", "d.txt"]);
+});

@@ -131,24 +131,24 @@ Deno.test("limits: a connection that does not complete its opening is dropped at
 });
 
 /**
- * A gate on `clock` (its own, at 0, by default) whose openings carry names: `closed` lists the
+ * A gate on its own clock (`clock.now`, from 0) whose openings carry names: `closed` lists the
  * openings it closed, in order.
  */
-function namedGate(limits: GateLimits, clock = { now: 0 }) {
+function namedGate(limits: GateLimits) {
+  const clock = { now: 0 };
   const gate = new ConnectionGate(limits, () => clock.now);
   const closed: string[] = [];
   const open = (address: string, name: string) => gate.open(address, () => closed.push(name));
-  return { gate, closed, open };
+  return { gate, closed, open, clock };
 }
 
 Deno.test("limits: the gate gives one address at most its share of sessions and openings", () => {
-  const clock = { now: 0 };
-  const { gate, closed, open } = namedGate({
+  const { gate, closed, open, clock } = namedGate({
     maxSessions: 3,
     maxSessionsPerAddress: 2,
     maxOpenings: 4,
     maxOpeningsPerAddress: 2,
-  }, clock);
+  });
   // Openings: a third from one address closes that address's oldest once that one is past the
   // grace period; past the total, the oldest of the address with the most.
   const a1 = open("10.0.0.5", "a1");
@@ -184,13 +184,12 @@ Deno.test("limits: the gate gives one address at most its share of sessions and 
 });
 
 Deno.test("limits: a burst from one address is not closed within the grace period; idle openings are", () => {
-  const clock = { now: 0 };
-  const { gate, closed, open } = namedGate({
+  const { gate, closed, open, clock } = namedGate({
     maxSessions: 64,
     maxSessionsPerAddress: 8,
     maxOpenings: 40,
     maxOpeningsPerAddress: 4,
-  }, clock);
+  });
   // A class behind one router connects at once: more than its 4 openings, none closed, while
   // the receiver reads their prefaces.
   const burst = Array.from({ length: 10 }, (_, i) => open("10.0.0.5", `burst${i}`));
@@ -216,13 +215,12 @@ Deno.test("limits: a burst from one address is not closed within the grace perio
 });
 
 Deno.test("limits: a flood from one address within the grace period fills the total and closes its own", () => {
-  const clock = { now: 0 };
-  const { gate, closed, open } = namedGate({
+  const { gate, closed, open, clock } = namedGate({
     maxSessions: 64,
     maxSessionsPerAddress: 8,
     maxOpenings: 6,
     maxOpeningsPerAddress: 2,
-  }, clock);
+  });
   open("10.0.0.6", "classmate");
   clock.now += 10;
   for (let i = 0; i < 20; i++) open("10.0.0.5", `flood${i}`);
@@ -265,6 +263,10 @@ Deno.test("limits: an opening closed for a newer one is told busy once it began 
   await using third = await RawPeer.connect(receiver.port);
   assert.ok(await silent.closedWithin(5000));
   third.close();
+  // Each closed opening is reported once, as busy: not again when its handler's read fails.
+  await receiver.receiver.close();
+  const reports = receiver.of("session-error").filter((e) => e.peer === started.name);
+  assert.deepEqual(reports.map((e) => e.code), ["busy"]);
 });
 
 Deno.test("limits: the receiver refuses a session past the total with busy, and frees slots", async () => {

@@ -190,3 +190,39 @@ Deno.test("views without a live area draw up no bars, and still log every file",
   assert.deepEqual(stored.live, []);
   assert.match(stored.log[0].text, /^Stored 민지\/a\.py from 민지/);
 });
+
+Deno.test("SendView: a file left out says why in one line and takes its bar away", () => {
+  const view = new SendView(ko, { now: () => 0 });
+  view.update({ type: "plan", files: 2, folders: 0, bytes: 200 });
+  view.update({ type: "file-start", path: "notes.txt", size: 100, offset: 0 });
+  const progress = view.update({
+    type: "file-progress",
+    path: "notes.txt",
+    size: 100,
+    bytes: 50,
+    totalBytes: 50,
+    totalSize: 200,
+  });
+  assert.equal(progress.live?.length, 2);
+  const failed = view.update({
+    type: "file-failed",
+    path: "notes.txt",
+    code: "file-changed",
+    details: { path: "/home/minji/notes.txt" },
+  });
+  assert.deepEqual(failed.live, []);
+  assert.deepEqual(failed.log.map((line) => line.text), [
+    "sockit: /home/minji/notes.txt가 보내는 도중에 바뀌어서 저장되지 않았습니다. 파일을 저장하고 닫은 뒤 다시 보내세요.",
+  ]);
+  const done = view.update({
+    type: "done",
+    files: 1,
+    bytes: 100,
+    rejected: 0,
+    failed: 1,
+    interrupted: false,
+    ms: 5,
+  });
+  assert.deepEqual(done.final, [], "no bar of the file left out");
+  assert.equal(done.log.at(-1)?.text, "1개는 보내는 도중에 바뀌어서 보내지 못했습니다.");
+});

@@ -58,6 +58,9 @@ export function hashStream(hash: Omit<StreamHash, "transform">): StreamHash {
   };
 }
 
+/** `sha256_node.ts`, once asked for: a receiver asks for a hash per file. */
+let nodeHashing: Promise<typeof import("./sha256_node.ts")> | undefined;
+
 /**
  * A SHA-256 that hashes what flows through its transform, for any number of bytes (through
  * `node:crypto`, loaded by the first call).
@@ -72,7 +75,7 @@ export function hashStream(hash: Omit<StreamHash, "transform">): StreamHash {
  * ```
  */
 export async function sha256Stream(): Promise<StreamHash> {
-  return (await import("./sha256_node.ts")).nodeSha256();
+  return (await (nodeHashing ??= import("./sha256_node.ts"))).nodeSha256();
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The pieces of the data path: a file as a `ReadableStream`, a file as a `WritableStream`, and
- * the transforms between them (progress; hashing is in `sha256.ts`). Sources read into large buffers and sinks
- * write each chunk fully, so a pipeline moves few, large chunks.
+ * the transforms between them (progress; hashing is in `sha256.ts`). Sources read into large
+ * buffers and sinks write each chunk fully, so a pipeline moves few, large chunks.
  *
  * @module
  */
@@ -108,7 +108,9 @@ export function fileSource(
         if (filled > 0) {
           controller.enqueue(filled === chunkSize ? buffer : buffer.subarray(0, filled));
         } else recycle(buffer);
-        if (filled < want && left !== Infinity) throw new SockitError("file-changed", { path });
+        if (filled < want && options.length !== undefined) {
+          throw new SockitError("file-changed", { path });
+        }
         if (left === 0 && await file.read(new Uint8Array(1)) !== null) {
           throw new SockitError("file-changed", { path });
         }
@@ -176,15 +178,6 @@ export async function writeWhole(
   }
 }
 
-/** True when `file` has a byte after its position: it grew since its size was taken. */
-function readMore(file: Deno.FsFile, path: string): boolean {
-  try {
-    return file.readSync(new Uint8Array(1)) !== null;
-  } catch (err) {
-    throw toSockitError(err, "file", { path });
-  }
-}
-
 /**
  * Reads the rest of `file`, which must be `size` bytes, into one new buffer (a small file, or
  * its rest after a resume), with synchronous reads: `size` is at most
@@ -204,16 +197,19 @@ function readMore(file: Deno.FsFile, path: string): boolean {
 export function readWhole(file: Deno.FsFile, size: number, path = ""): Uint8Array {
   const bytes = new Uint8Array(size);
   let filled = 0;
+  let more: boolean;
   try {
     while (filled < size) {
       const n = file.readSync(bytes.subarray(filled));
       if (n === null) break;
       filled += n;
     }
+    // A byte after the end: it grew since its size was taken.
+    more = filled === size && file.readSync(new Uint8Array(1)) !== null;
   } catch (err) {
     throw toSockitError(err, "file", { path });
   }
-  if (filled < size || readMore(file, path)) throw new SockitError("file-changed", { path });
+  if (filled < size || more) throw new SockitError("file-changed", { path });
   return bytes;
 }
 

@@ -73,7 +73,6 @@ export class Wire {
   /** The underlying connection. */
   readonly conn: WireConn;
   #trace?: TraceHook;
-  #idleMs: number;
   #context: ErrorDetails;
   /** Protocol read buffer; allocated on first use, so an idle connection holds none. */
   #buffer: Uint8Array = new Uint8Array(0);
@@ -87,18 +86,17 @@ export class Wire {
   #pending?: Promise<Uint8Array | null>;
   /** Bytes {@linkcode Wire.queue}d, not yet written. */
   readonly #queued: Uint8Array[] = [];
-  /** The idle timeout of bulk streams (see {@linkcode Wire.watch}). */
+  /** The idle timeout and the deadlines of reads, writes and streams ({@linkcode Wire.watch}). */
   #watchdog: IdleWatchdog;
 
   /** Wraps `conn`. */
   constructor(conn: WireConn, options: WireOptions = {}) {
     this.conn = conn;
     this.#trace = options.onTrace;
-    this.#idleMs = options.idleTimeoutMs ?? 0;
     this.#bufferSize = options.bufferSize ?? 64 * 1024;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.#context = options.context ?? { host: remote.hostname, port: remote.port };
-    this.#watchdog = new IdleWatchdog(this.#idleMs, (ms) => this.#expire(ms));
+    this.#watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 0, (ms) => this.#expire(ms));
     // Once per connection: every write leaves at once (frames are written together with what
     // follows them, see writeParts; bulk writes are large anyway).
     this.#noDelay(true);
@@ -213,16 +211,19 @@ export class Wire {
 
   /** Reads into `target` from the buffer or the socket; `null` at end of stream. */
   readInto(target: Uint8Array): Promise<number | null> {
-    return this.#readInto(target, true);
+    return this.#readInto(target, true, Infinity);
   }
 
-  async #readInto(target: Uint8Array, timed: boolean): Promise<number | null> {
+  /**
+   * Reads into `target`; a socket read asks for at most `max` bytes (a bulk stream's
+   * `chunkSize`: the lesson's `--chunk-size 1k` reads like `recv(1024)`).
+   */
+  async #readInto(target: Uint8Array, timed: boolean, max: number): Promise<number | null> {
     if (this.#pending && this.buffered === 0 && !(await this.#takePending())) return null;
     // A small read (a frame's header, its payload, a small file's bytes) fills the buffer, so
     // the frames that arrived together are taken with one socket read rather than one each.
-    if (this.buffered === 0 && target.length < this.#bufferSize && !(await this.#refill(timed))) {
-      return null;
-    }
+    const small = target.length < this.#bufferSize && this.#bufferSize <= max;
+    if (this.buffered === 0 && small && !(await this.#refill(timed))) return null;
     if (this.buffered > 0) {
       const n = Math.min(target.length, this.buffered);
       target.set(this.#buffer.subarray(this.#start, this.#start + n));
@@ -346,8 +347,11 @@ export class Wire {
     this.#queued.push(bytes);
   }
 
-  /** Writes whatever is queued. */
-  async #flush(): Promise<void> {
+  /**
+   * Writes whatever {@linkcode Wire.queue} holds now, before work that keeps this side from
+   * reading or writing for a while (reads and writes send it first anyway).
+   */
+  async flush(): Promise<void> {
     if (this.#queued.length > 0) await this.writeParts([]);
   }
 
@@ -392,7 +396,7 @@ export class Wire {
           try {
             while (filled < want) {
               const room = buffer.subarray(filled, Math.min(want, filled + chunkSize));
-              const n = await this.#readInto(room, false);
+              const n = await this.#readInto(room, false, chunkSize);
               if (n === null) {
                 failure = new SockitError("closed-early", {
                   ...this.#context,
@@ -450,7 +454,7 @@ export class Wire {
     };
     return new WritableStream<Uint8Array>({
       write: async (chunk) => {
-        await this.#flush();
+        if (this.#queued.length > 0) await this.flush();
         if (!unwatch) {
           unwatch = this.watch();
           if (gather) this.#noDelay(false);
@@ -510,7 +514,7 @@ export class Wire {
   /** Signals end of data to the peer while still reading its answers. */
   async closeWrite(): Promise<void> {
     try {
-      await this.#flush();
+      if (this.#queued.length > 0) await this.flush();
       await this.conn.closeWrite();
     } catch {
       // The peer already closed; nothing is left to signal.
@@ -573,7 +577,7 @@ export class Wire {
       return null;
     }
     // Answers queued for the peer go before this side waits for it.
-    await this.#flush();
+    if (this.#queued.length > 0) await this.flush();
     const unwatch = timed ? this.watch() : undefined;
     this.#watchdog.readingSince = performance.now();
     let n: number | null;

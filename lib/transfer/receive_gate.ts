@@ -27,11 +27,9 @@ export interface GateLimits {
   maxOpenings: number;
   /**
    * Most openings from one address at once; a new one past this closes that address's oldest
-   * once that one has been opening for `openingGraceMs`.
+   * once that one has been opening for {@linkcode OPENING_GRACE_MS}.
    */
   maxOpeningsPerAddress: number;
-  /** How long an opening is safe from the per-address limit. Default {@linkcode OPENING_GRACE_MS}. */
-  openingGraceMs?: number;
 }
 
 /** Why a session slot was refused: too many sessions in all, or from this address. */
@@ -66,7 +64,6 @@ interface Opening {
  */
 export class ConnectionGate {
   readonly #limits: GateLimits;
-  readonly #graceMs: number;
   readonly #now: () => number;
   /** Openings in the order they arrived (a Set iterates in insertion order). */
   readonly #openings = new Set<Opening>();
@@ -77,7 +74,6 @@ export class ConnectionGate {
   /** A gate with these limits, telling the age of openings by `now` (milliseconds). */
   constructor(limits: GateLimits, now: () => number = () => performance.now()) {
     this.#limits = limits;
-    this.#graceMs = limits.openingGraceMs ?? OPENING_GRACE_MS;
     this.#now = now;
   }
 
@@ -105,7 +101,7 @@ export class ConnectionGate {
     const mine = this.#openingsOf.get(address);
     const first = mine && oldest(mine);
     const evict = perAddress && first && mine.size >= this.#limits.maxOpeningsPerAddress &&
-        now - first.since >= this.#graceMs
+        now - first.since >= OPENING_GRACE_MS
       ? first
       : this.#openings.size >= this.#limits.maxOpenings
       ? oldest(this.#crowdedAddress())

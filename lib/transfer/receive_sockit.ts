@@ -10,7 +10,6 @@ import { toSockitError } from "../core/errors.ts";
 import type { SockitError } from "../core/errors.ts";
 import { NameError, sanitizePath } from "./names.ts";
 import {
-  bufferedFrame,
   decodePreface,
   encodeFrame,
   MAGIC,
@@ -273,9 +272,6 @@ export class SockitConnection {
   /** Reads the sender's next frame within the header deadline; a malformed one is told. */
   async #next(): Promise<SenderFrame> {
     try {
-      // A frame already in the buffer needs no deadline.
-      const buffered = bufferedFrame(this.#wire, "sender");
-      if (buffered) return buffered;
       using _ = this.#wire.deadline(this.#context.headerTimeoutMs);
       return await readFrame(this.#wire, "sender");
     } catch (err) {
@@ -415,8 +411,12 @@ export class SockitConnection {
     };
     this.#waiting.push(offer);
     const wire = this.#wire;
-    // A stop closes the connection, which ends the hashing of a large prefix at once.
-    if (partial.offset > 0) await hashPrefix(partial.path, partial.offset, offer.hash, wire.signal);
+    if (partial.offset > 0) {
+      // Hashing a large prefix takes a while: the answers already queued go first. A stop
+      // closes the connection, which ends the hashing at once.
+      await wire.flush();
+      await hashPrefix(partial.path, partial.offset, offer.hash, wire.signal);
+    }
     this.#answer({
       type: "A",
       id: frame.id,

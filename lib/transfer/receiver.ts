@@ -486,6 +486,22 @@ async function openConnection(
 ): Promise<void> {
   using opening = new Opening(context, wire, peer);
   using _ = { [Symbol.dispose]: () => context.flushLog(opening.address) };
+  try {
+    await dispatch(context, web, wire, peer, opening);
+  } catch (err) {
+    // An opening closed for a newer one was reported then: its handler's error is that close.
+    if (!opening.evicted) throw err;
+  }
+}
+
+/** Hands the connection of `opening` to the handler of its protocol (see openConnection). */
+async function dispatch(
+  context: ReceiverContext,
+  web: WebOptions | undefined,
+  wire: Wire,
+  peer: string,
+  opening: Opening,
+): Promise<void> {
   const first = await wire.waitForMore(context.idleTimeoutMs);
   if (first === "end") return;
   if (first === "quiet") {

@@ -174,7 +174,7 @@ export class RecordConn implements WireConn {
   async #record(): Promise<Uint8Array> {
     try {
       await this.#buffered(RECORD_HEADER_BYTES);
-      const size = recordSize(this.#buffer.subarray(this.#start, this.#start + 4));
+      const size = recordSize(this.#buffer.subarray(this.#start));
       await this.#buffered(size);
       const record = this.#buffer.subarray(this.#start, this.#start + size);
       this.#start += size;

@@ -458,7 +458,10 @@ const GATHERED_MAX_BYTES = 16 * 1024 * 1024;
 /** How long to wait for the classic receiver to close once every byte was sent. */
 const CLASSIC_DRAIN_MS = 5000;
 
-/** How long to wait for the receiver's reason after a failed write. */
+/**
+ * How long to wait for the receiver's reason after a failed write, or for the verdicts of the
+ * files already sent when one of ours failed.
+ */
 const EXPLAIN_MS = 2000;
 
 /** Failures of this side's own files, which the receiver has no reason to give for. */
@@ -686,7 +689,10 @@ class SendRun {
         // counted, the receiver keeps the interrupted file for a resume, and no error is shown.
         if (this.#signal?.aborted) return;
         const error = toSockitError(err, "io");
-        if (error.code === "file-changed" && this.#skip(error)) continue;
+        if (error.code === "file-changed" && this.#skip(error)) {
+          if (this.#done.every(Boolean)) return;
+          continue;
+        }
         const reason = String(error.details.reason ?? error.code);
         if (error.code === "rejected" && error.details.code === "busy") {
           const delayMs = this.#busyDelay();
@@ -844,7 +850,16 @@ class SendRun {
       if (!current.replied) await batch.flush();
       const reply = await current.answer.promise;
       if (reply.type === "A" && current.item.kind === "file") {
-        await this.#data(wire, current, reply, batch);
+        try {
+          await this.#data(wire, current, reply, batch);
+        } catch (err) {
+          // The small files gathered before one of ours that failed are whole: they go, so
+          // that their verdicts come before the connection closes (see #session).
+          if (err instanceof SockitError && LOCAL_FAILURES.has(err.code)) {
+            await batch.flush().catch(() => {});
+          }
+          throw err;
+        }
       }
     }
     if (this.#signal?.aborted) return;
@@ -1027,6 +1042,8 @@ class SendRun {
         encodeFrame({ type: "E", id, sha256: current.sha256 }),
       );
       if (batch.full) await batch.flush();
+      // Counted as sent once gathered: the batch leaves before the writer next waits, and a
+      // small file is not resumed, so nothing relies on its bytes being out already.
       this.#onProgress(item, offset)(item.size);
       return;
     }

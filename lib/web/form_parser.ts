@@ -1,7 +1,6 @@
 /**
- * The multipart parser behind `formParts` (`multipart.ts`): `@fastify/busboy`, whose fields and files
- * are queued for the consumer. A module of its own, loaded by the first form (see
- * `multipart.ts`).
+ * The multipart parser behind `formParts` (`multipart.ts`): `@fastify/busboy`, whose fields
+ * and files are queued for the consumer. A module of its own, loaded by the first form.
  *
  * @module
  */

@@ -328,8 +328,8 @@ export const MEMORY_TOOLS = ["sockit", "sockit-paired"] as const;
 
 /** One file size and tool of the memory section. */
 export interface MemoryRow {
-  /** One of {@linkcode MEMORY_TOOLS}. */
-  tool: string;
+  /** One of {@linkcode MEMORY_TOOLS}; missing in results saved before the paired rows (open). */
+  tool?: typeof MEMORY_TOOLS[number];
   bytes: number;
   dir: string;
   tmpfs: boolean;
