@@ -292,7 +292,7 @@ export function progress(
   options: { total: number; start?: number; intervalMs?: number },
 ): TransformStream<Uint8Array, Uint8Array> {
   let bytes = options.start ?? 0;
-  let last = 0;
+  let last = -Infinity; // the first chunk is always reported
   const interval = options.intervalMs ?? 200;
   return new TransformStream({
     transform(chunk, controller) {

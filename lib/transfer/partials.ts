@@ -270,7 +270,7 @@ export class PartialStore {
   tidy(now: number = Date.now()): Promise<void> {
     this.#tidying = this.#tidying.then(async () => {
       await this.sweep(now);
-      const kept = (await this.#kept()).sort((a, b) => a.mtime - b.mtime);
+      const kept = (await this.#kept()).sort((a, b) => a.keptAt - b.keptAt);
       const count = new Map<string, number>();
       for (const k of kept) count.set(k.from, (count.get(k.from) ?? 0) + 1);
       let total = kept.reduce((sum, k) => sum + k.bytes, 0);
@@ -298,14 +298,18 @@ export class PartialStore {
         const key = /^partial-([0-9a-f]{32})\.json$/.exec(entry.name)?.[1];
         if (!key || !entry.isFile) continue;
         try {
-          const meta = JSON.parse(await Deno.readTextFile(join(internal, entry.name)));
+          const metaPath = join(internal, entry.name);
+          const meta = JSON.parse(await Deno.readTextFile(metaPath));
           const info = await Deno.lstat(join(internal, `partial-${key}.part`));
+          // The description's time is set to the millisecond when the partial is kept; the
+          // bytes' time comes from the kernel's coarser clock, alike for partials kept together.
+          const keptAt = (await Deno.lstat(metaPath)).mtime?.getTime() ?? 0;
           kept.push({
             key,
             path: String(meta.path),
             from: String(meta.from ?? ""),
             bytes: info.size,
-            mtime: info.mtime?.getTime() ?? 0,
+            keptAt,
           });
         } catch {
           // Half written or half removed: the sweep takes care of it in time.
@@ -324,7 +328,8 @@ interface Kept {
   path: string;
   from: string;
   bytes: number;
-  mtime: number;
+  /** When it was last kept (its description's modification time). */
+  keptAt: number;
 }
 
 /** True when `file` (opened from `path`) is the regular file now at `path`, not a link's target. */
